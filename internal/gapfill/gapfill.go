@@ -1,0 +1,130 @@
+// Package gapfill reads a checkpoint-ordered commit log whose writers take a
+// checkpoint before their commit becomes visible, without ever skipping a
+// commit that shows up late.
+//
+// # The trap
+//
+// SQL auto-increment columns and Mongo counters hand out numbers before the
+// write that uses them is visible. Writer A takes 41, writer B takes 42, B
+// becomes visible first; a reader that sees 42 and moves on never sees 41.
+// Numbers are also burnt: an insert that fails on a unique key consumes one.
+//
+// # The remedy
+//
+// A reader that finds a hole between two visible checkpoints does not guess
+// whether it is burnt or late: it settles it by claiming the hole. [Log.Fill]
+// stores a tombstone at that checkpoint with the storage's own
+// insert-if-absent. If the claim succeeds, no commit can ever appear there
+// (the late writer's insert fails on the checkpoint key and the engine
+// retries it with a new number, which lies beyond everything read so far).
+// If the claim fails, the commit exists, and the reader reads it. Either way
+// the hole is decided once, for every reader, with no timeouts.
+//
+// Holes beyond the last visible checkpoint are left alone: they will be read
+// on the next poll, after the reader's position.
+package gapfill
+
+import (
+	"context"
+	"fmt"
+	"iter"
+)
+
+// Log is an engine's commit log as seen by Read. E is the engine's row or
+// document type; tombstones are entries too.
+type Log[E any] interface {
+	// Scan returns up to limit entries whose checkpoint is greater than
+	// after, in increasing checkpoint order, tombstones included.
+	Scan(ctx context.Context, after int64, limit int) ([]E, error)
+	// Checkpoint returns the checkpoint of e.
+	Checkpoint(e E) int64
+	// Fill claims the free checkpoint cp with a tombstone so that no commit
+	// can ever be stored there. It reports claimed=false if cp already holds
+	// an entry, after waiting for any writer still busy with cp, so that a
+	// following Get sees that entry.
+	Fill(ctx context.Context, cp int64) (claimed bool, err error)
+	// Get returns the entry at cp; ok is false if there is none.
+	Get(ctx context.Context, cp int64) (e E, ok bool, err error)
+}
+
+// maxFillRounds bounds the Fill/Get loop for one hole. A round only repeats
+// when an entry vanishes between Fill reporting it and Get reading it (a
+// concurrent delete of a tombstone, say), which should not happen twice.
+const maxFillRounds = 8
+
+// Read yields every entry of log with a checkpoint greater than after, in
+// strictly increasing checkpoint order. Tombstones that Scan or Get return
+// are yielded too (callers filter tombstones and buckets themselves); the
+// ones Read stores itself are not. Between two yielded entries no
+// checkpoint is missing except those holding tombstones that this or an
+// earlier reader filled.
+//
+// Holes at or below floor are skipped without filling: the engine knows
+// those checkpoints are final (a purged range). pageSize bounds each Scan.
+// An error is yielded once and ends the sequence.
+func Read[E any](ctx context.Context, log Log[E], after, floor int64, pageSize int) iter.Seq2[E, error] {
+	if pageSize <= 0 {
+		pageSize = 512
+	}
+	return func(yield func(E, error) bool) {
+		var zero E
+		pos := after // last checkpoint yielded (or the starting point)
+		for {
+			page, err := log.Scan(ctx, pos, pageSize)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			for _, e := range page {
+				cp := log.Checkpoint(e)
+				if cp <= pos {
+					yield(zero, fmt.Errorf("gapfill: scan after %d returned checkpoint %d out of order", pos, cp))
+					return
+				}
+				// Settle each hole between pos and cp, in order.
+				for hole := max(pos, floor) + 1; hole < cp; hole++ {
+					late, found, err := settle(ctx, log, hole)
+					if err != nil {
+						yield(zero, err)
+						return
+					}
+					if found && !yield(late, nil) {
+						return
+					}
+				}
+				if !yield(e, nil) {
+					return
+				}
+				pos = cp
+			}
+			if len(page) < pageSize {
+				return
+			}
+		}
+	}
+}
+
+// settle decides the hole at cp: it returns the entry that turned out to be
+// there, or found=false if the hole is now a tombstone.
+func settle[E any](ctx context.Context, log Log[E], cp int64) (e E, found bool, err error) {
+	for range maxFillRounds {
+		if err := ctx.Err(); err != nil {
+			return e, false, err
+		}
+		claimed, err := log.Fill(ctx, cp)
+		if err != nil {
+			return e, false, err
+		}
+		if claimed {
+			return e, false, nil
+		}
+		e, ok, err := log.Get(ctx, cp)
+		if err != nil {
+			return e, false, err
+		}
+		if ok {
+			return e, true, nil
+		}
+	}
+	return e, false, fmt.Errorf("gapfill: checkpoint %d neither claimable nor readable after %d rounds", cp, maxFillRounds)
+}
