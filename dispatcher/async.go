@@ -1,0 +1,140 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
+
+// errNotDrained is what Close returns once an earlier Close gave up.
+var errNotDrained = errors.New("dispatcher: an earlier Close gave up before the queue was drained")
+
+// Async is a Scheduler that queues items and dispatches them from background
+// workers. Each worker has its own bounded queue (QueueSize/Workers, rounded
+// up) and items are sharded among workers by a hash of Key, so that one key
+// is always dispatched by the same worker, in order. Dispatch runs with a
+// context of the scheduler's own (not Schedule's), cancelled only when Close
+// gives up.
+type Async[T any] struct {
+	c      deliverer[T]
+	gate   gate
+	seed   maphash.Seed
+	queues []chan T
+
+	ctx    context.Context // passed to Dispatch; cancelled when Close gives up
+	cancel context.CancelFunc
+
+	closing   chan struct{} // closed by Close: blocked Schedule calls give up
+	closeOnce sync.Once
+	wg        sync.WaitGroup
+	done      chan struct{} // closed when every worker has returned
+	gaveUp    atomic.Bool
+}
+
+// NewAsync returns an asynchronous scheduler running d, and starts its
+// workers; Close stops them. It panics if d is nil or opts are invalid (see
+// Options.Validate).
+func NewAsync[T any](d Dispatcher[T], opts Options[T]) *Async[T] {
+	opts = mustPrepare("NewAsync", d, opts)
+	a := &Async[T]{
+		c:       newDeliverer(d, opts),
+		gate:    newGate(),
+		seed:    maphash.MakeSeed(),
+		queues:  make([]chan T, opts.Workers),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	size := (opts.QueueSize + opts.Workers - 1) / opts.Workers
+	a.wg.Add(opts.Workers)
+	for i := range a.queues {
+		a.queues[i] = make(chan T, size)
+		go a.work(a.queues[i])
+	}
+	return a
+}
+
+// Schedule queues item for dispatch and returns. While the item's queue is
+// full it blocks until there is room, ctx is done, or Close is called.
+// It fails only in those last two cases (the item then stays undispatched).
+func (a *Async[T]) Schedule(ctx context.Context, item T) error {
+	if !a.gate.enter() {
+		return errScheduleClosed
+	}
+	q := a.queues[0]
+	if len(a.queues) > 1 {
+		q = a.queues[maphash.String(a.seed, a.c.o.Key(item))%uint64(len(a.queues))]
+	}
+	select {
+	case q <- item:
+		a.gate.leave()
+		return nil
+	default:
+	}
+	var err error
+	select {
+	case q <- item:
+	case <-ctx.Done():
+		err = fmt.Errorf("dispatcher: queue full: %w", ctx.Err())
+	case <-a.closing:
+		err = errScheduleClosed
+	}
+	a.gate.leave()
+	return err
+}
+
+// Close refuses further items and waits until the workers have dispatched
+// everything queued, retries and dead letters included. If ctx is done first,
+// the workers stop retrying and dispatching (what is left stays undispatched,
+// for the store to dispatch at its next start), a Dispatch in progress sees
+// its context cancelled, and Close returns an error wrapping ctx.Err()
+// without waiting for it.
+func (a *Async[T]) Close(ctx context.Context) error {
+	a.closeOnce.Do(func() {
+		a.gate.shut()
+		close(a.closing)
+		go a.seal()
+	})
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		select {
+		case <-a.done:
+		default:
+			a.gaveUp.Store(true)
+			a.cancel()
+			return fmt.Errorf("dispatcher: close: queue not drained: %w", ctx.Err())
+		}
+	}
+	if a.gaveUp.Load() {
+		return errNotDrained
+	}
+	return nil
+}
+
+// seal closes the queues once no Schedule call is in progress, so that the
+// workers finish what is queued and return, then reports done.
+func (a *Async[T]) seal() {
+	<-a.gate.drained // prompt: blocked calls are released by a.closing
+	for _, q := range a.queues {
+		close(q)
+	}
+	a.wg.Wait()
+	a.cancel()
+	close(a.done)
+}
+
+// work dispatches the items of one queue until it is closed and empty, or
+// Close gives up.
+func (a *Async[T]) work(q <-chan T) {
+	defer a.wg.Done()
+	for item := range q {
+		if a.ctx.Err() != nil {
+			return
+		}
+		_ = a.c.deliver(a.ctx, nil, item) // an error means Close gave up; logged
+	}
+}
