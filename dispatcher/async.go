@@ -66,7 +66,7 @@ func (a *Async[T]) Schedule(ctx context.Context, item T) error {
 	}
 	q := a.queues[0]
 	if len(a.queues) > 1 {
-		q = a.queues[maphash.String(a.seed, a.c.o.Key(item))%uint64(len(a.queues))]
+		q = a.queues[shardOf(a.seed, a.c.o.Key(item), len(a.queues))]
 	}
 	select {
 	case q <- item:
@@ -137,4 +137,9 @@ func (a *Async[T]) work(q <-chan T) {
 		}
 		_ = a.c.deliver(a.ctx, nil, item) // an error means Close gave up; logged
 	}
+}
+
+// shardOf returns the index of the worker queue for key.
+func shardOf(seed maphash.Seed, key string, n int) uint64 {
+	return maphash.String(seed, key) % uint64(n)
 }
