@@ -1,0 +1,158 @@
+package memory
+
+import (
+	"context"
+	"iter"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// pages runs a paged read: fetch copies one page into buf under the read
+// lock and reports whether it was the last; pages yields it outside the
+// lock. fail wraps the error of a done ctx or a closed engine.
+func pages[T any](e *Engine, ctx context.Context, yield func(T, error) bool, fail func(error) error,
+	fetch func(st *state, buf []T) ([]T, bool)) {
+	var buf []T
+	var zero T
+	for {
+		if err := ctx.Err(); err != nil {
+			yield(zero, fail(err))
+			return
+		}
+		e.mu.RLock()
+		if e.closed {
+			e.mu.RUnlock()
+			yield(zero, fail(persistence.ErrClosed))
+			return
+		}
+		var done bool
+		buf, done = fetch(&e.st, buf[:0])
+		e.mu.RUnlock()
+		for i := range buf {
+			if !yield(buf[i], nil) {
+				return
+			}
+		}
+		if done {
+			return
+		}
+	}
+}
+
+// grow returns buf, empty, with room for n elements.
+func grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, 0, n)
+	}
+	return buf[:0]
+}
+
+// ReadStream yields the commits of a stream that hold an event in
+// [minRevision, maxRevision], in commit sequence order.
+func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minRevision, maxRevision int) iter.Seq2[persistence.Commit, error] {
+	return func(yield func(persistence.Commit, error) bool) {
+		if err := validateStream(bucketID, streamID); err != nil {
+			yield(persistence.Commit{}, err)
+			return
+		}
+		if err := persistence.ValidateRange(minRevision, maxRevision); err != nil {
+			yield(persistence.Commit{}, err)
+			return
+		}
+		fail := func(err error) error { return streamError("read stream", bucketID, streamID, minRevision, err) }
+		first, lastSeq := true, 0
+		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
+			s := st.lookup(bucketID, streamID)
+			if s == nil {
+				return buf, true
+			}
+			i := 0
+			switch {
+			case !first:
+				i = s.afterSeq(lastSeq)
+			case s.ordered:
+				i = s.fromRevision(minRevision)
+			}
+			first = false
+			buf = grow(buf, min(e.pageSize, len(s.refs)-i))
+			for ; i < len(s.refs); i++ {
+				r := &s.refs[i]
+				if maxRevision > 0 && r.first > maxRevision {
+					if s.ordered {
+						break
+					}
+					continue
+				}
+				if r.rev < minRevision {
+					continue
+				}
+				if len(buf) == e.pageSize {
+					return buf, false
+				}
+				buf = append(buf, st.log.at(r.cp).c)
+				lastSeq = r.seq
+			}
+			return buf, true
+		})
+	}
+}
+
+// ReadAll yields every commit with a checkpoint above after, in checkpoint
+// order.
+func (e *Engine) ReadAll(ctx context.Context, after int64) iter.Seq2[persistence.Commit, error] {
+	return func(yield func(persistence.Commit, error) bool) {
+		after := max(after, 0)
+		fail := func(err error) error { return opError("read all", err) }
+		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
+			left := st.log.last() - max(after, st.log.base)
+			if left <= 0 {
+				return buf, true
+			}
+			buf = grow(buf, int(min(int64(e.pageSize), left)))
+			var end bool
+			buf, after, end = st.log.scan(buf, after, e.pageSize, nil)
+			return buf, end
+		})
+	}
+}
+
+// ReadBucket yields the bucket's commits with a checkpoint above after, in
+// checkpoint order.
+func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) iter.Seq2[persistence.Commit, error] {
+	return func(yield func(persistence.Commit, error) bool) {
+		if err := persistence.ValidateID("BucketID", bucketID); err != nil {
+			yield(persistence.Commit{}, err)
+			return
+		}
+		fail := func(err error) error { return opError("read bucket "+quote(bucketID), err) }
+		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
+			b := st.buckets[bucketID]
+			if b == nil {
+				return buf, true
+			}
+			i := searchAfter(b.cps, after)
+			buf = grow(buf, min(e.pageSize, len(b.cps)-i))
+			for ; i < len(b.cps); i++ {
+				en := st.log.at(b.cps[i])
+				if en == nil {
+					after = b.cps[i]
+					continue
+				}
+				if len(buf) == e.pageSize {
+					return buf, false
+				}
+				buf = append(buf, en.c)
+				after = b.cps[i]
+			}
+			return buf, true
+		})
+	}
+}
+
+// validateStream checks a bucket and stream ID.
+func validateStream(bucketID, streamID string) error {
+	if err := persistence.ValidateID("BucketID", bucketID); err != nil {
+		return err
+	}
+	return persistence.ValidateID("StreamID", streamID)
+}
