@@ -1,0 +1,103 @@
+package mysql
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// maxCheckpointRetries bounds how often Commit retries after a reader
+// claimed its checkpoint with a tombstone. Each retry takes a new number
+// beyond everything visible, so a second loss needs another commit to
+// become visible in the meantime; many in a row mean something else is
+// wrong.
+const maxCheckpointRetries = 32
+
+// Commit stores the attempt with one autocommit INSERT and returns it with
+// its checkpoint (the AUTO_INCREMENT value the INSERT got).
+//
+// The unique keys decide, inside InnoDB, whether the attempt may be stored.
+// A refusal is error 1062, naming the key:
+//
+//   - ux_commit_id: the commit ID is already on the stream: ErrDuplicateCommit.
+//   - ux_sequence: the commit sequence is taken. The attempt may be a retry
+//     as well (both keys fire; InnoDB reports whichever it checks first), so
+//     a SELECT on the commit ID decides: found, ErrDuplicateCommit (it takes
+//     precedence), else ErrConcurrency. The row that fired the key is
+//     committed by then (InnoDB made the INSERT wait for it), so the SELECT
+//     sees it.
+//   - PRIMARY: a reader claimed the checkpoint this INSERT was handed, with
+//     a tombstone, because a later commit was already visible. Nothing was
+//     stored; the INSERT is simply run again and gets a new number.
+//
+// If the message does not name the key (a translated server message), the
+// same questions are asked with SELECTs: commit ID, then sequence, else it
+// was the checkpoint.
+func (e *Engine) Commit(ctx context.Context, a *persistence.CommitAttempt) (persistence.Commit, error) {
+	if err := persistence.ValidateAttempt(a); err != nil {
+		return persistence.Commit{}, err
+	}
+	done, err := e.enter(ctx, "commit")
+	if err != nil {
+		return persistence.Commit{}, err
+	}
+	defer done()
+	bucketKey, streamKey := idKey(a.BucketID), idKey(a.StreamID)
+	for range maxCheckpointRetries {
+		res, err := e.exec(ctx, e.q.insertCommit,
+			bucketKey, streamKey, a.CommitSequence, a.CommitID[:], a.StreamRevision, a.EventCount,
+			a.CommitStamp.UnixMicro(), a.BucketID, a.StreamID, a.Payload)
+		if err == nil {
+			cp, err := res.LastInsertId()
+			if err != nil {
+				return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
+			}
+			c := persistence.Commit{CommitAttempt: *a, Checkpoint: cp}
+			c.Decoded = nil
+			return c, nil
+		}
+		key, dup := dupKey(err)
+		if !dup {
+			return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
+		}
+		if key == keyPrimary {
+			continue
+		}
+		if key == keyCommitID {
+			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrDuplicateCommit)
+		}
+		n, err := e.count(ctx, e.q.commitIDExists, bucketKey, streamKey, a.CommitID[:])
+		if err != nil {
+			return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
+		}
+		if n > 0 {
+			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrDuplicateCommit)
+		}
+		if key == keySequence {
+			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrConcurrency)
+		}
+		n, err = e.count(ctx, e.q.sequenceExists, bucketKey, streamKey, a.CommitSequence)
+		if err != nil {
+			return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
+		}
+		if n > 0 {
+			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrConcurrency)
+		}
+		// Neither: the checkpoint was taken (or the conflicting row was
+		// deleted meanwhile). Either way, try again.
+	}
+	return persistence.Commit{}, persistence.CommitError(a, persistence.Unavailable("mysql commit",
+		fmt.Errorf("checkpoint claimed by readers %d times in a row", maxCheckpointRetries)))
+}
+
+// count runs a SELECT COUNT(*) query.
+func (e *Engine) count(ctx context.Context, query string, args ...any) (int64, error) {
+	s, err := e.stmt(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = s.QueryRowContext(ctx, args...).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,53 @@
+// Package mysql is the event store engine for MySQL 8 and MariaDB 10.11 (and
+// later), built on github.com/jmoiron/sqlx and github.com/go-sql-driver/mysql.
+//
+// Link it in with a blank import; it registers itself as "mysql":
+//
+//	import _ "github.com/goeventstore/eventstore/persistence/mysql"
+//
+//	store, err := eventstore.Wireup().UsingMySQL("user:pass@tcp(127.0.0.1:3306)/events").Build(ctx)
+//
+// The data source is either a go-sql-driver DSN or a URL
+// mysql://user:pass@host:port/db?table_prefix=es_&page_size=512 (see
+// [ParseDSN]). [New] and [NewDB] wrap a pool the caller already has.
+//
+// # Storage
+//
+// Three tables, named with a validated prefix (default "eventstore_"):
+// commits, snapshots and schema (the schema version, for migrations). A
+// commit is one row; its events and headers are one opaque payload column.
+// Bucket and stream IDs may be up to 1000 characters of any Unicode, too long
+// for an index key, so the keys hold a 20-byte SHA-256 prefix of each ID
+// (bucket_key, stream_key) and the originals are stored beside them, as
+// NEventStore does with its StreamId hash. See schema.go for the tables and
+// indexes.
+//
+// # Concurrency and idempotency
+//
+// The database enforces both, with unique keys on (bucket_key, stream_key,
+// commit_sequence) and (bucket_key, stream_key, commit_id). A commit is a
+// single autocommit INSERT: one round trip. See commit.go for how the
+// duplicate-key error (1062) is told apart.
+//
+// # Checkpoints
+//
+// The checkpoint is the commits table's AUTO_INCREMENT primary key. InnoDB
+// hands a number out before the row becomes visible, and burns numbers on
+// failed inserts, so readers can see holes that may still fill. Readers close
+// every hole between two visible checkpoints with package internal/gapfill:
+// they insert a tombstone row at the missing checkpoint. If that insert
+// succeeds, the number is dead: a writer still holding it gets a duplicate
+// key on PRIMARY and retries its INSERT with a new number, which lies beyond
+// everything read so far. If it fails with a duplicate key, the row exists
+// (InnoDB made the insert wait for the writer's row lock) and is read. So
+// ReadAll and ReadBucket never skip a commit that becomes visible late, and
+// writers are never serialized. See checkpoint.go.
+//
+// Readers therefore write (tombstones): they need INSERT privilege and the
+// primary, not a replica. DeleteStream and PurgeBucket turn rows into
+// tombstones rather than deleting them, so that no hole is ever left for a
+// reader to fill; Purge truncates the tables and starts numbering again at 1.
+// Multi-primary setups (Galera, group replication in multi-primary mode) are
+// not supported: the lock wait that makes a tombstone insert safe happens on
+// one server only.
+package mysql

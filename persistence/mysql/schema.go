@@ -1,0 +1,197 @@
+package mysql
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// SchemaVersion is the version of the tables this package creates. It is
+// recorded in the schema table; Initialize migrates older versions and
+// refuses newer ones.
+const SchemaVersion = 1
+
+// Index names. Commit tells the duplicate-key errors apart by them.
+const (
+	keySequence = "ux_sequence"  // (bucket_key, stream_key, commit_sequence): optimistic concurrency
+	keyCommitID = "ux_commit_id" // (bucket_key, stream_key, commit_id): idempotency
+	keyPrimary  = "PRIMARY"      // checkpoint
+)
+
+// schemaV1 creates the tables. {p} is replaced by the validated prefix.
+//
+// commits: one row per commit, or a tombstone: a row holding only a
+// checkpoint (every other column NULL), left by a reader that claimed a
+// checkpoint no writer had made visible, or by DeleteStream and PurgeBucket.
+// NULLs are distinct in unique keys, so tombstones never collide there.
+//
+//   - PRIMARY (checkpoint): AUTO_INCREMENT, the global order.
+//   - ux_sequence, ux_commit_id: concurrency and idempotency, enforced by
+//     InnoDB; ux_sequence also serves stream reads and stream heads.
+//   - ix_bucket (bucket_key, checkpoint): bucket reads and purges.
+//   - ix_undispatched (undispatched): 1 until dispatched, NULL after, so
+//     Undispatched reads the range undispatched = 1 in checkpoint order
+//     (the primary key is the index's implicit last column).
+//
+// IDs are hashed for the keys (SHA-256, first 20 bytes) and stored whole
+// beside them; the commit stamp is microseconds since the Unix epoch, UTC,
+// which no connection time zone can shift.
+var schemaV1 = []string{
+	"CREATE TABLE IF NOT EXISTS `{p}commits` (" +
+		"checkpoint BIGINT NOT NULL AUTO_INCREMENT," +
+		"bucket_key BINARY(20) NULL," +
+		"stream_key BINARY(20) NULL," +
+		"commit_sequence INT NULL," +
+		"commit_id BINARY(16) NULL," +
+		"stream_revision INT NULL," +
+		"items INT NULL," +
+		"commit_stamp BIGINT NULL," +
+		"undispatched TINYINT NULL," +
+		"bucket_id VARCHAR(1000) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL," +
+		"stream_id VARCHAR(1000) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NULL," +
+		"payload MEDIUMBLOB NULL," +
+		"PRIMARY KEY (checkpoint)," +
+		"UNIQUE KEY ux_sequence (bucket_key, stream_key, commit_sequence)," +
+		"UNIQUE KEY ux_commit_id (bucket_key, stream_key, commit_id)," +
+		"KEY ix_bucket (bucket_key, checkpoint)," +
+		"KEY ix_undispatched (undispatched)" +
+		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+	"CREATE TABLE IF NOT EXISTS `{p}snapshots` (" +
+		"bucket_key BINARY(20) NOT NULL," +
+		"stream_key BINARY(20) NOT NULL," +
+		"stream_revision INT NOT NULL," +
+		"bucket_id VARCHAR(1000) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL," +
+		"stream_id VARCHAR(1000) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL," +
+		"payload MEDIUMBLOB NOT NULL," +
+		"PRIMARY KEY (bucket_key, stream_key, stream_revision)" +
+		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+}
+
+// migrations[v] upgrades a schema at version v to v+1. None yet: version 1
+// is the first.
+var migrations = map[int][]string{}
+
+// Initialize creates the tables if they do not exist and records the schema
+// version, migrating an older schema. It is idempotent. It also checks that
+// the session's auto_increment_increment is 1: with a larger step every
+// checkpoint number in between is a hole that each reader settles with a
+// tombstone insert (correct, but it doubles the writes and the table), and a
+// step above 1 usually means a multi-primary setup, where the lock wait the
+// checkpoint mechanism relies on happens on one server only.
+func (e *Engine) Initialize(ctx context.Context) error {
+	done, err := e.enter(ctx, "initialize")
+	if err != nil {
+		return err
+	}
+	defer done()
+	var step int
+	if err := e.db.QueryRowContext(ctx, "SELECT @@session.auto_increment_increment").Scan(&step); err != nil {
+		return fail(ctx, "initialize", err)
+	}
+	if step != 1 {
+		return fmt.Errorf("eventstore: mysql initialize: auto_increment_increment is %d, want 1 (multi-primary replication is not supported; set it to 1 for the event store's connections)", step)
+	}
+	for _, ddl := range schemaV1 {
+		if _, err := e.db.ExecContext(ctx, e.q.expand(ddl)); err != nil {
+			return fail(ctx, "initialize", err)
+		}
+	}
+	if _, err := e.db.ExecContext(ctx, e.q.expand("CREATE TABLE IF NOT EXISTS `{p}schema` (id TINYINT NOT NULL PRIMARY KEY, version INT NOT NULL) ENGINE=InnoDB")); err != nil {
+		return fail(ctx, "initialize", err)
+	}
+	if _, err := e.db.ExecContext(ctx, e.q.expand("INSERT IGNORE INTO `{p}schema` (id, version) VALUES (1, ?)"), SchemaVersion); err != nil {
+		return fail(ctx, "initialize", err)
+	}
+	var version int
+	if err := e.db.QueryRowContext(ctx, e.q.expand("SELECT version FROM `{p}schema` WHERE id = 1")).Scan(&version); err != nil {
+		return fail(ctx, "initialize", err)
+	}
+	if version > SchemaVersion {
+		return fmt.Errorf("eventstore: mysql initialize: tables %s* have schema version %d, newer than this package's %d: upgrade the library", e.opts.TablePrefix, version, SchemaVersion)
+	}
+	for ; version < SchemaVersion; version++ {
+		for _, ddl := range migrations[version] {
+			if _, err := e.db.ExecContext(ctx, e.q.expand(ddl)); err != nil {
+				return fail(ctx, fmt.Sprintf("migrate schema %d to %d", version, version+1), err)
+			}
+		}
+		if _, err := e.db.ExecContext(ctx, e.q.expand("UPDATE `{p}schema` SET version = ? WHERE id = 1 AND version = ?"), version+1, version); err != nil {
+			return fail(ctx, "initialize", err)
+		}
+	}
+	return nil
+}
+
+// Drop removes the engine's tables. Initialize creates them again.
+func (e *Engine) Drop(ctx context.Context) error {
+	done, err := e.enter(ctx, "drop")
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = e.db.ExecContext(ctx, e.q.expand("DROP TABLE IF EXISTS `{p}commits`, `{p}snapshots`, `{p}schema`"))
+	return fail(ctx, "drop", err)
+}
+
+// queries holds the engine's SQL with the table names filled in.
+type queries struct {
+	prefix string
+
+	insertCommit, fill                        string
+	commitIDExists, sequenceExists            string
+	scanAll, getAt, scanCheckpoints, getCPAt  string
+	readBucket, readStream, readStreamBounded string
+	undispatched, markDispatched              string
+	addSnapshot, snapshotCommitExists         string
+	latestSnapshot, streamHeads               string
+	tombstoneStream, tombstoneBucket          string
+	deleteStreamSnapshots, deleteBucketSnaps  string
+}
+
+// commitColumns are the columns a full commit read selects, in scanCommit's order.
+const commitColumns = "checkpoint, bucket_id, stream_id, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload"
+
+// tombstoneSet is the SET clause that turns commits into tombstones.
+const tombstoneSet = "SET bucket_key = NULL, stream_key = NULL, commit_sequence = NULL, commit_id = NULL, " +
+	"stream_revision = NULL, items = NULL, commit_stamp = NULL, undispatched = NULL, bucket_id = NULL, stream_id = NULL, payload = NULL"
+
+func newQueries(prefix string) queries {
+	q := queries{prefix: prefix}
+	x := q.expand
+	q.insertCommit = x("INSERT INTO `{p}commits` (bucket_key, stream_key, commit_sequence, commit_id, stream_revision, items, commit_stamp, undispatched, bucket_id, stream_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)")
+	q.fill = x("INSERT INTO `{p}commits` (checkpoint) VALUES (?)")
+	q.commitIDExists = x("SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_id = ?")
+	q.sequenceExists = x("SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence = ?")
+	q.scanAll = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?")
+	q.getAt = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint = ?")
+	q.scanCheckpoints = x("SELECT checkpoint FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?")
+	q.getCPAt = x("SELECT checkpoint FROM `{p}commits` WHERE checkpoint = ?")
+	q.readBucket = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE bucket_key = ? AND checkpoint > ? AND checkpoint <= ? ORDER BY checkpoint LIMIT ?")
+	const streamCols = "checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload"
+	q.readStream = x("SELECT " + streamCols + " FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?")
+	q.readStreamBounded = x("SELECT " + streamCols + " FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?")
+	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
+	q.markDispatched = x("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?")
+	q.addSnapshot = x("INSERT INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
+		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? LIMIT 1 " +
+		"ON DUPLICATE KEY UPDATE payload = VALUES(payload)")
+	q.snapshotCommitExists = x("SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ?")
+	q.latestSnapshot = x("SELECT bucket_id, stream_id, stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1")
+	// One page of stream heads: the last commit of each stream (found on
+	// ux_sequence, in stream_key order) and its latest snapshot revision.
+	q.streamHeads = x("SELECT h.stream_key, c.bucket_id, c.stream_id, c.stream_revision, " +
+		"COALESCE((SELECT MAX(s.stream_revision) FROM `{p}snapshots` s WHERE s.bucket_key = h.bucket_key AND s.stream_key = h.stream_key), 0) " +
+		"FROM (SELECT bucket_key, stream_key, MAX(commit_sequence) AS seq FROM `{p}commits` WHERE bucket_key = ? AND stream_key > ? " +
+		"GROUP BY bucket_key, stream_key ORDER BY stream_key LIMIT ?) h " +
+		"JOIN `{p}commits` c ON c.bucket_key = h.bucket_key AND c.stream_key = h.stream_key AND c.commit_sequence = h.seq " +
+		"ORDER BY h.stream_key")
+	q.tombstoneStream = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? AND stream_key = ? LIMIT 1000")
+	q.tombstoneBucket = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? LIMIT 1000")
+	q.deleteStreamSnapshots = x("DELETE FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ?")
+	q.deleteBucketSnaps = x("DELETE FROM `{p}snapshots` WHERE bucket_key = ? LIMIT 1000")
+	return q
+}
+
+// expand fills the table prefix into a statement. The prefix was validated
+// against [A-Za-z_][A-Za-z0-9_]*, and names are quoted besides.
+func (q queries) expand(s string) string { return strings.ReplaceAll(s, "{p}", q.prefix) }
