@@ -1,0 +1,146 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// CommitChanges stores the uncommitted events and headers as one commit
+// identified by commitID, and returns it. With nothing to commit it does
+// nothing and returns nil, nil.
+//
+// The rules, as in NEventStore:
+//
+//   - If another writer extended the stream since it was read, the error
+//     wraps ErrConcurrency, and the stream has refreshed itself with what
+//     was committed: CommittedEvents, StreamRevision and CommitSequence are
+//     up to date and the uncommitted events are kept. Look again and retry
+//     (with a new commit ID), or ClearChanges and give up.
+//   - If commitID is already stored on the stream, the error wraps
+//     ErrDuplicateCommit: the work was done before and nothing changed.
+//     This takes precedence over a conflict. The stream is not refreshed.
+//   - If a pre-commit hook vetoes it, the error wraps ErrVetoed.
+//   - A zero commitID, a nil body, or a body the serializer cannot encode
+//     is a *ValidationError.
+//   - A stream opened up to a revision inside a commit first refreshes
+//     itself and fails with ErrConcurrency (NEventStore issue 420).
+//
+// On any error nothing was written. Errors are *StreamError values naming
+// the bucket, stream and revision. Once stored, the commit goes through the
+// post-commit hooks and to the dispatcher; a dispatch failure never makes
+// CommitChanges fail (the commit stays undispatched and is retried).
+func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, error) {
+	s := st.store
+	fail := func(err error) error {
+		return &StreamError{Op: "commit", BucketID: st.bucketID, StreamID: st.streamID,
+			Revision: st.revision + len(st.uncommitted), CommitSequence: st.sequence + 1, CommitID: commitID, Err: err}
+	}
+	if s.closed.Load() {
+		return nil, fail(ErrClosed)
+	}
+	if st.partial {
+		err := fmt.Errorf("%w: the stream was opened up to a revision inside a commit and has been refreshed", ErrConcurrency)
+		if rerr := st.refresh(ctx); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return nil, fail(err)
+	}
+	if len(st.uncommitted) == 0 {
+		return nil, nil
+	}
+	if commitID.IsZero() {
+		return nil, fail(&ValidationError{Field: "CommitID", Reason: "must not be the zero UUID (use NewCommitID)"})
+	}
+	for i := range st.uncommitted {
+		if st.uncommitted[i].Body == nil {
+			return nil, fail(&ValidationError{Field: fmt.Sprintf("Events[%d].Body", i), Reason: "must not be nil"})
+		}
+	}
+	// One allocation holds the commit, the engine's attempt, the in-process
+	// form handed to the engine and (for one event) the events themselves.
+	blk := &commitBlock{}
+	var events []EventMessage
+	if len(st.uncommitted) == 1 {
+		blk.one[0] = st.uncommitted[0]
+		events = blk.one[:]
+	} else {
+		events = slices.Clone(st.uncommitted)
+	}
+	c := &blk.c
+	c.CommitAttempt = CommitAttempt{
+		BucketID:       st.bucketID,
+		StreamID:       st.streamID,
+		StreamRevision: st.revision + len(events),
+		CommitID:       commitID,
+		CommitSequence: st.sequence + 1,
+		CommitStamp:    time.Now().UTC().Truncate(time.Microsecond),
+		Headers:        st.uncommittedHeaders,
+		Events:         events,
+	}
+	a := &c.CommitAttempt
+	if len(s.hooks) > 0 {
+		if err := s.hooks.preCommit(ctx, *a); err != nil {
+			return nil, fail(err)
+		}
+	}
+	payload, err := s.ser.MarshalCommit(a.Headers, a.Events)
+	if err != nil {
+		return nil, fail(&ValidationError{Field: "Events", Reason: "cannot be serialized: " + err.Error()})
+	}
+	pa := &blk.pa
+	*pa = persistence.CommitAttempt{
+		BucketID:       a.BucketID,
+		StreamID:       a.StreamID,
+		StreamRevision: a.StreamRevision,
+		CommitID:       a.CommitID,
+		CommitSequence: a.CommitSequence,
+		CommitStamp:    a.CommitStamp,
+		EventCount:     len(a.Events),
+		Payload:        payload,
+	}
+	if !s.lossy && s.check.lossless(a.Headers, a.Events) {
+		blk.dec = decodedCommit{owner: s, headers: a.Headers, events: a.Events}
+		pa.Decoded = &blk.dec
+	}
+	pc, err := s.engine.Commit(ctx, pa)
+	if err != nil {
+		if errors.Is(err, ErrConcurrency) && !errors.Is(err, ErrDuplicateCommit) {
+			if rerr := st.refresh(ctx); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		var se *StreamError
+		if errors.As(err, &se) {
+			return nil, err
+		}
+		return nil, fail(err)
+	}
+	c.Checkpoint = pc.Checkpoint
+
+	st.committed = append(st.committed, a.Events...)
+	st.mergeHeaders(a.Headers)
+	st.revision = a.StreamRevision
+	st.sequence = a.CommitSequence
+	clear(st.uncommitted) // the stream keeps the array for the next events
+	st.uncommitted = st.uncommitted[:0]
+	st.uncommittedHeaders = nil
+
+	if len(s.hooks) > 0 {
+		s.hooks.postCommit(ctx, *c)
+	}
+	s.schedule(ctx, *c)
+	return c, nil
+}
+
+// commitBlock is what CommitChanges allocates for a commit, in one piece.
+type commitBlock struct {
+	c   Commit
+	pa  persistence.CommitAttempt
+	dec decodedCommit
+	one [1]EventMessage
+}

@@ -1,0 +1,66 @@
+package eventstore
+
+import (
+	"errors"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// Sentinel errors. They are the very values package persistence defines, so
+// an error from an engine matches them with errors.Is as well. Every error the
+// store returns for a stream is a [*StreamError] naming the bucket, the stream
+// and the revision involved, wrapping one of these.
+var (
+	// ErrConcurrency reports that another writer extended the stream first.
+	// CommitChanges has already refreshed the stream with what was
+	// committed; its uncommitted events are kept, so the caller can look at
+	// the stream again and retry with a new commit ID, or give up.
+	ErrConcurrency = persistence.ErrConcurrency
+	// ErrDuplicateCommit reports that the commit ID is already stored on the
+	// stream: the work was done before, and the attempt was ignored.
+	ErrDuplicateCommit = persistence.ErrDuplicateCommit
+	// ErrStreamNotFound reports that a stream holds no commits in the range
+	// asked for (OpenStream with a minimum revision above 0, AddSnapshot for
+	// a revision the stream does not have).
+	ErrStreamNotFound = persistence.ErrStreamNotFound
+	// ErrSnapshotNotFound reports that a stream has no snapshot at or below
+	// the revision asked for.
+	ErrSnapshotNotFound = persistence.ErrSnapshotNotFound
+	// ErrStorageUnavailable reports that the storage could not be reached or
+	// failed; the driver's error is wrapped too. Retry once it is back.
+	ErrStorageUnavailable = persistence.ErrStorageUnavailable
+	// ErrClosed reports use of a store after Close.
+	ErrClosed = persistence.ErrClosed
+	// ErrInvalid is matched by every [*ValidationError]: bad input, nothing
+	// written.
+	ErrInvalid = persistence.ErrInvalid
+)
+
+// ErrVetoed reports that a pre-commit hook refused a commit. The error
+// returned by CommitChanges wraps both ErrVetoed and the hook's own error;
+// nothing was written and the uncommitted events are kept.
+var ErrVetoed = errors.New("commit vetoed by a pre-commit hook")
+
+// ErrDecrypt reports that an encrypted payload could not be decrypted: the
+// key is wrong or the data was altered. It is never returned as garbage.
+var ErrDecrypt = errors.New("cannot decrypt payload: wrong key or altered data")
+
+// StreamError reports a failed operation on one stream: it names the
+// operation, the bucket, the stream and, where they apply, the revision,
+// commit sequence and commit ID, and wraps the cause. Use errors.As to get
+// at the coordinates and errors.Is to test the cause.
+type StreamError = persistence.StreamError
+
+// ValidationError reports bad input: which field, what value and why. It
+// matches [ErrInvalid]. Nothing is written when it is returned.
+type ValidationError = persistence.ValidationError
+
+// streamErr wraps err with the stream's coordinates, unless it already
+// carries them.
+func streamErr(op, bucketID, streamID string, revision int, err error) error {
+	var se *StreamError
+	if errors.As(err, &se) {
+		return err
+	}
+	return &StreamError{Op: op, BucketID: bucketID, StreamID: streamID, Revision: revision, Err: err}
+}

@@ -1,0 +1,100 @@
+package eventstore
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// decodedCommit is the in-process form of a commit's payload, handed to
+// engines that keep it (persistence.CommitAttempt.Decoded). owner is the
+// store that wrote it: only that store's serializer is known to decode the
+// payload into equal values.
+type decodedCommit struct {
+	owner   *Store
+	headers map[string]any
+	events  []EventMessage
+}
+
+// decode turns a stored commit into a Commit: from the engine's in-process
+// form when it has one this store wrote, else by deserializing the payload.
+// private says the caller will not hand the events slice on to code that
+// could change it (no hooks, no caller), so it may be shared.
+func (s *Store) decode(pc *persistence.Commit, private bool) (Commit, error) {
+	c := Commit{
+		CommitAttempt: CommitAttempt{
+			BucketID:       pc.BucketID,
+			StreamID:       pc.StreamID,
+			StreamRevision: pc.StreamRevision,
+			CommitID:       pc.CommitID,
+			CommitSequence: pc.CommitSequence,
+			CommitStamp:    pc.CommitStamp,
+		},
+		Checkpoint: pc.Checkpoint,
+	}
+	if d, ok := pc.Decoded.(*decodedCommit); ok && d.owner == s {
+		c.Headers = d.headers
+		if private {
+			c.Events = d.events
+		} else {
+			c.Events = slices.Clone(d.events)
+		}
+		return c, nil
+	}
+	headers, events, err := s.ser.UnmarshalCommit(pc.Payload)
+	if err == nil && len(events) != pc.EventCount {
+		err = fmt.Errorf("payload holds %d events, the commit says %d", len(events), pc.EventCount)
+	}
+	if err != nil {
+		return Commit{}, &StreamError{Op: "read", BucketID: pc.BucketID, StreamID: pc.StreamID,
+			Revision: pc.StreamRevision, CommitSequence: pc.CommitSequence, CommitID: pc.CommitID,
+			Err: fmt.Errorf("decoding commit payload: %w", err)}
+	}
+	c.Headers, c.Events = headers, events
+	return c, nil
+}
+
+// readCommits decodes the commits of seq and passes them through the
+// select hooks.
+func (s *Store) readCommits(ctx context.Context, op, bucketID string, seq iter.Seq2[persistence.Commit, error]) iter.Seq2[Commit, error] {
+	return func(yield func(Commit, error) bool) {
+		if err := s.usable(op, bucketID); err != nil {
+			yield(Commit{}, err)
+			return
+		}
+		for pc, err := range seq {
+			if err != nil {
+				yield(Commit{}, err)
+				return
+			}
+			c, keep, err := s.selectCommit(ctx, &pc, false)
+			if err != nil {
+				yield(Commit{}, err)
+				return
+			}
+			if keep && !yield(c, nil) {
+				return
+			}
+		}
+	}
+}
+
+// selectCommit decodes pc and passes it through the select hooks.
+func (s *Store) selectCommit(ctx context.Context, pc *persistence.Commit, private bool) (Commit, bool, error) {
+	c, err := s.decode(pc, private && len(s.hooks) == 0)
+	if err != nil {
+		return Commit{}, false, err
+	}
+	if len(s.hooks) == 0 {
+		return c, true, nil
+	}
+	c, keep, err := s.hooks.selectCommit(ctx, c)
+	if err != nil {
+		return Commit{}, false, &StreamError{Op: "select commit hook", BucketID: pc.BucketID, StreamID: pc.StreamID,
+			Revision: pc.StreamRevision, CommitSequence: pc.CommitSequence, CommitID: pc.CommitID, Err: err}
+	}
+	return c, keep, nil
+}

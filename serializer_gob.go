@@ -1,0 +1,156 @@
+package eventstore
+
+import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
+	"sync"
+)
+
+// NewGobSerializer returns a binary serializer built on encoding/gob.
+// Bodies and snapshot states of types registered in types come back as
+// those types. Any other body is encoded as a gob interface value, which
+// gob only accepts for basic types and for types registered with
+// gob.Register; an unregistered one is a validation error at commit time.
+// Header values follow the same gob rules (basic types, map[string]any and
+// []any are accepted), and come back with their Go types (an int stays an
+// int).
+func NewGobSerializer(types *TypeRegistry) Serializer {
+	gobOnce.Do(func() {
+		gob.Register(map[string]any{})
+		gob.Register([]any{})
+	})
+	return &gobSerializer{types: types}
+}
+
+var gobOnce sync.Once
+
+type gobSerializer struct {
+	types *TypeRegistry
+}
+
+type gobCommit struct {
+	Headers map[string]any
+	Events  []gobEvent
+}
+
+type gobEvent struct {
+	Type    string // registered name; empty: Body holds a gob interface value
+	Headers map[string]any
+	Body    []byte
+}
+
+func (g *gobSerializer) encodeBody(v any) (string, []byte, error) {
+	var buf bytes.Buffer
+	enc := gob.NewEncoder(&buf)
+	if n, ok := g.types.nameOf(v); ok {
+		if err := enc.Encode(v); err != nil {
+			return "", nil, err
+		}
+		return n.name, buf.Bytes(), nil
+	}
+	if err := enc.Encode(&v); err != nil {
+		return "", nil, fmt.Errorf("%w (register %T with the TypeRegistry, or with gob.Register)", err, v)
+	}
+	return "", buf.Bytes(), nil
+}
+
+func (g *gobSerializer) decodeBody(name string, data []byte) (any, error) {
+	dec := gob.NewDecoder(bytes.NewReader(data))
+	if t, ok := g.types.typeOf(name); ok {
+		ptr, value := newValue(t)
+		if err := dec.Decode(ptr); err != nil {
+			return nil, fmt.Errorf("as %s (%v): %w", name, t, err)
+		}
+		return value(), nil
+	}
+	if name != "" {
+		return nil, fmt.Errorf("type %q is not registered: gob cannot decode it in a generic form", name)
+	}
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMessage) ([]byte, error) {
+	doc := gobCommit{Headers: headers, Events: make([]gobEvent, len(events))}
+	for i, e := range events {
+		name, body, err := g.encodeBody(e.Body)
+		if err != nil {
+			return nil, fmt.Errorf("body of event %d (%T): %w", i, e.Body, err)
+		}
+		doc.Events[i] = gobEvent{Type: name, Headers: e.Headers, Body: body}
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&doc); err != nil {
+		return nil, fmt.Errorf("headers: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func (g *gobSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMessage, error) {
+	var doc gobCommit
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil, nil, fmt.Errorf("decoding gob commit: %w", err)
+	}
+	events := make([]EventMessage, len(doc.Events))
+	for i, e := range doc.Events {
+		body, err := g.decodeBody(e.Type, e.Body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("decoding body of event %d: %w", i, err)
+		}
+		events[i] = EventMessage{Headers: e.Headers, Body: body}
+	}
+	return doc.Headers, events, nil
+}
+
+func (g *gobSerializer) MarshalSnapshot(state any) ([]byte, error) {
+	name, body, err := g.encodeBody(state)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot state (%T): %w", state, err)
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&gobEvent{Type: name, Body: body}); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (g *gobSerializer) UnmarshalSnapshot(data []byte) (any, error) {
+	var doc gobEvent
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("decoding gob snapshot: %w", err)
+	}
+	v, err := g.decodeBody(doc.Type, doc.Body)
+	if err != nil {
+		return nil, fmt.Errorf("decoding snapshot state: %w", err)
+	}
+	return v, nil
+}
+
+func (g *gobSerializer) lossless(headers map[string]any, events []EventMessage) bool {
+	if !gobPlainMap(headers) {
+		return false
+	}
+	for i := range events {
+		if _, ok := g.types.nameOf(events[i].Body); !ok || !gobPlainMap(events[i].Headers) {
+			return false
+		}
+	}
+	return true
+}
+
+// gobPlainMap reports whether every value of m is of a basic type that gob
+// gives back unchanged.
+func gobPlainMap(m map[string]any) bool {
+	for _, v := range m {
+		switch v.(type) {
+		case string, bool, int, int64, uint64, float64:
+		default:
+			return false
+		}
+	}
+	return true
+}

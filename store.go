@@ -1,0 +1,181 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/goeventstore/eventstore/dispatcher"
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// Store is an event store: streams of commits kept by a storage engine, read
+// and written through a serializer and the pipeline hooks, with every stored
+// commit handed to a dispatcher. Build one with [Wireup] or [New]. A Store
+// is safe for concurrent use; the streams it returns are not.
+//
+// Store's stream methods work on the default bucket ([DefaultBucket]);
+// [Store.Bucket] returns any other bucket, with the same methods.
+type Store struct {
+	engine persistence.Engine
+	ser    Serializer
+	lossy  bool     // ser cannot say whether a commit round-trips: never set Decoded
+	check  lossless // ser's round-trip check, if it has one
+	hooks  hooks
+	sched  dispatcher.Scheduler[Commit] // nil: commits are not dispatched
+	logger *slog.Logger
+	closed atomic.Bool
+	def    Bucket
+}
+
+// Options configure a Store made with [New]. The zero value is usable: the
+// JSON serializer without registered types, no hooks, no dispatch.
+type Options struct {
+	// Serializer encodes commits and snapshots. Nil: NewJSONSerializer(nil).
+	Serializer Serializer
+	// Hooks run in order on every commit read and written (see PipelineHook).
+	Hooks []PipelineHook
+	// Scheduler receives every stored commit, after the post-commit hooks.
+	// Nil: commits are not dispatched. The Store closes it on Close.
+	Scheduler dispatcher.Scheduler[Commit]
+	// Logger receives what the store cannot report to a caller (a commit
+	// that could not be scheduled for dispatch). Nil: discard.
+	Logger *slog.Logger
+}
+
+// New returns a Store over engine, which must already be initialized. Most
+// programs use [Wireup] instead, which opens and initializes the engine,
+// builds the serializer and the dispatcher, and dispatches what an earlier
+// run left undispatched.
+func New(engine persistence.Engine, opts Options) *Store {
+	s := &Store{engine: engine, ser: opts.Serializer, hooks: opts.Hooks, sched: opts.Scheduler, logger: opts.Logger}
+	if s.ser == nil {
+		s.ser = NewJSONSerializer(nil)
+	}
+	s.check, _ = s.ser.(lossless)
+	s.lossy = s.check == nil
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	s.def = Bucket{store: s, id: DefaultBucket}
+	return s
+}
+
+// Engine returns the storage engine, for what the store does not offer
+// (Drop, say). Writing through it bypasses hooks, serialization and
+// dispatch.
+func (s *Store) Engine() persistence.Engine { return s.engine }
+
+// Bucket returns the bucket named name: a separate namespace of streams (a
+// tenant, a partition). An invalid name is reported by the bucket's methods.
+func (s *Store) Bucket(name string) *Bucket {
+	if name == DefaultBucket {
+		return &s.def
+	}
+	return &Bucket{store: s, id: name}
+}
+
+// CreateStream returns a new, empty stream in the default bucket without
+// reading storage. If the stream exists already, its first commit fails with
+// ErrConcurrency (and the stream refreshes itself). See Bucket.CreateStream.
+func (s *Store) CreateStream(streamID string) (*Stream, error) {
+	return s.def.CreateStream(streamID)
+}
+
+// OpenStream reads a stream of the default bucket. See Bucket.OpenStream.
+func (s *Store) OpenStream(ctx context.Context, streamID string, minRevision, maxRevision int) (*Stream, error) {
+	return s.def.OpenStream(ctx, streamID, minRevision, maxRevision)
+}
+
+// OpenStreamFromSnapshot reads the stream of snap (in snap.BucketID, the
+// default bucket if empty) from just after the snapshot's revision. See
+// Bucket.OpenStreamFromSnapshot.
+func (s *Store) OpenStreamFromSnapshot(ctx context.Context, snap Snapshot, maxRevision int) (*Stream, error) {
+	return s.bucketOf(snap.BucketID).OpenStreamFromSnapshot(ctx, snap, maxRevision)
+}
+
+// Commits yields the commits of every bucket whose checkpoint is greater
+// than after, in checkpoint order, through the select hooks. Keep the last
+// checkpoint you processed and read again from it to see only what is new:
+// no commit is missed or seen twice. Use 0 to read from the start.
+func (s *Store) Commits(ctx context.Context, after int64) iter.Seq2[Commit, error] {
+	return s.readCommits(ctx, "read all", "", s.engine.ReadAll(ctx, after))
+}
+
+// AddSnapshot stores snap in snap.BucketID (the default bucket if empty).
+// See Bucket.AddSnapshot.
+func (s *Store) AddSnapshot(ctx context.Context, snap Snapshot) error {
+	return s.bucketOf(snap.BucketID).AddSnapshot(ctx, snap)
+}
+
+// LatestSnapshot returns the latest snapshot of a stream of the default
+// bucket at or below maxRevision. See Bucket.LatestSnapshot.
+func (s *Store) LatestSnapshot(ctx context.Context, streamID string, maxRevision int) (Snapshot, error) {
+	return s.def.LatestSnapshot(ctx, streamID, maxRevision)
+}
+
+// StreamsToSnapshot yields the heads of the default bucket's streams that
+// are at least threshold events past their latest snapshot.
+func (s *Store) StreamsToSnapshot(ctx context.Context, threshold int) iter.Seq2[StreamHead, error] {
+	return s.def.StreamsToSnapshot(ctx, threshold)
+}
+
+// DeleteStream removes a stream of the default bucket, its commits and
+// snapshots, then calls the OnDeleteStream hooks. See Bucket.DeleteStream.
+func (s *Store) DeleteStream(ctx context.Context, streamID string) error {
+	return s.def.DeleteStream(ctx, streamID)
+}
+
+// Purge removes every commit and snapshot of every bucket, then calls the
+// OnPurge hooks with an empty bucket ID. Storage stays usable.
+func (s *Store) Purge(ctx context.Context) error {
+	if err := s.usable("purge", ""); err != nil {
+		return err
+	}
+	if err := s.engine.Purge(ctx); err != nil {
+		return err
+	}
+	s.hooks.onPurge(ctx, "")
+	return nil
+}
+
+// Close stops accepting work, waits for the dispatcher to deliver what is
+// queued (until ctx is done: whatever is left stays undispatched and is
+// dispatched at the next start), then closes the engine. Later calls fail
+// with ErrClosed. Closing twice is not an error.
+func (s *Store) Close(ctx context.Context) error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	var errs []error
+	if s.sched != nil {
+		if err := s.sched.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.engine.Close(ctx); err != nil && !errors.Is(err, ErrClosed) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) bucketOf(id string) *Bucket {
+	if id == "" {
+		return &s.def
+	}
+	return s.Bucket(id)
+}
+
+// usable reports ErrClosed after Close.
+func (s *Store) usable(op, bucketID string) error {
+	if s.closed.Load() {
+		if bucketID == "" {
+			return fmt.Errorf("eventstore: %s: %w", op, ErrClosed)
+		}
+		return &StreamError{Op: op, BucketID: bucketID, Err: ErrClosed}
+	}
+	return nil
+}
