@@ -1,0 +1,118 @@
+package mongo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// The concurrency rule
+//
+// Commit is a single InsertOne. The server's unique indexes decide:
+// stream_commit (key, commitId) rejects a retried commit ID, stream_sequence
+// (key, seq) rejects a second commit at the same sequence, and _id rejects a
+// checkpoint someone else holds. A duplicate-key error is told apart by the
+// index named in the server's message (MongoDB names it; FerretDB does not)
+// and otherwise, or when the message names stream_sequence, by one lookup
+// of the stream's commits with this commit ID or this sequence: a commit ID
+// found means ErrDuplicateCommit (it wins over a conflict), a sequence found
+// means ErrConcurrency, neither means the _id was taken and the insert is
+// retried with a fresh checkpoint. A single-document insert is atomic, so a
+// failed Commit leaves nothing behind.
+
+// maxCheckpointAttempts bounds the retries of one commit after duplicate
+// _id errors; each retry starts above the greatest _id stored, so only a
+// crowd of writers in other processes can exhaust it.
+const maxCheckpointAttempts = 64
+
+// errCheckpointContention is returned when maxCheckpointAttempts ran out.
+var errCheckpointContention = errors.New("mongo: no free checkpoint after repeated attempts")
+
+// Commit stores attempt as one document whose _id is its checkpoint. It
+// costs one round trip unless the insert fails (see above).
+func (e *Engine) Commit(ctx context.Context, attempt *persistence.CommitAttempt) (persistence.Commit, error) {
+	if err := persistence.ValidateAttempt(attempt); err != nil {
+		return persistence.Commit{}, err
+	}
+	if err := e.gate.enter(); err != nil {
+		return persistence.Commit{}, persistence.CommitError(attempt, err)
+	}
+	defer e.gate.leave()
+	e.purgeMu.RLock()
+	defer e.purgeMu.RUnlock()
+
+	fail := func(err error) (persistence.Commit, error) {
+		return persistence.Commit{}, persistence.CommitError(attempt, err)
+	}
+	doc := newCommitDoc(attempt)
+	for range maxCheckpointAttempts {
+		cp, err := e.nextCheckpoint(ctx)
+		if err != nil {
+			return fail(storageError(ctx, "commit", err))
+		}
+		doc.ID = cp
+		_, err = e.commits.InsertOne(ctx, &doc)
+		if err == nil {
+			c := persistence.Commit{CommitAttempt: *attempt, Checkpoint: cp}
+			c.Decoded = nil
+			return c, nil
+		}
+		if !mongo.IsDuplicateKeyError(err) {
+			return fail(storageError(ctx, "commit", err))
+		}
+		rule, err := e.duplicateCause(ctx, &doc, err)
+		if err != nil {
+			return fail(storageError(ctx, "commit", err))
+		}
+		if rule != nil {
+			return fail(rule)
+		}
+		// The checkpoint was taken: move past everything stored.
+		if err := e.refreshCheckpoint(ctx, cp); err != nil {
+			return fail(storageError(ctx, "commit", err))
+		}
+	}
+	return fail(persistence.Unavailable("commit", errCheckpointContention))
+}
+
+// duplicateCause tells which unique index rejected doc: it returns
+// ErrDuplicateCommit or ErrConcurrency, or nil when only the checkpoint (_id)
+// was taken.
+func (e *Engine) duplicateCause(ctx context.Context, doc *commitDoc, dupErr error) (rule, err error) {
+	switch duplicateIndex(dupErr) {
+	case idxCommitID:
+		return persistence.ErrDuplicateCommit, nil
+	case "_id_":
+		return nil, nil
+	}
+	filter := bson.D{
+		{Key: fKey, Value: doc.Key},
+		{Key: "$or", Value: bson.A{
+			bson.D{{Key: fCommitID, Value: doc.CommitID}},
+			bson.D{{Key: fSeq, Value: doc.Seq}},
+		}},
+	}
+	cur, err := e.commits.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: fCommitID, Value: 1}, {Key: fSeq, Value: 1}}))
+	if err != nil {
+		return nil, err
+	}
+	var found []commitDoc
+	if err := cur.All(ctx, &found); err != nil {
+		return nil, err
+	}
+	for _, f := range found {
+		if bytes.Equal(f.CommitID.Data, doc.CommitID.Data) {
+			return persistence.ErrDuplicateCommit, nil
+		}
+	}
+	if len(found) > 0 {
+		return persistence.ErrConcurrency, nil
+	}
+	return nil, nil
+}

@@ -1,0 +1,98 @@
+package mongo
+
+import (
+	"context"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Names of the indexes Initialize creates. Commit recognises a duplicate-key
+// error by the index name in the server's message where the server gives one
+// (MongoDB does, FerretDB does not).
+const (
+	// idxSequence makes the server enforce optimistic concurrency: one
+	// commit per (stream, commit sequence). It also serves stream reads in
+	// commit sequence order.
+	idxSequence = "stream_sequence"
+	// idxCommitID makes the server enforce idempotency: one commit per
+	// (stream, commit ID).
+	idxCommitID = "stream_commit"
+	// idxUndispatched finds undispatched commits in checkpoint order without
+	// scanning the collection.
+	idxUndispatched = "undispatched"
+	// idxBucket serves bucket-wide work: PurgeBucket and StreamsToSnapshot.
+	idxBucket = "bucket"
+	// idxSnapshot serves LatestSnapshot: a stream's snapshots by revision.
+	idxSnapshot = "stream_revision"
+)
+
+// commitIndexes are the indexes of the commits collection, besides _id
+// (the checkpoint). Tombstones carry a unique key of their own, so the
+// unique indexes need no partial filter.
+func commitIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			Keys:    bson.D{{Key: fKey, Value: 1}, {Key: fSeq, Value: 1}},
+			Options: options.Index().SetName(idxSequence).SetUnique(true),
+		},
+		{
+			Keys:    bson.D{{Key: fKey, Value: 1}, {Key: fCommitID, Value: 1}},
+			Options: options.Index().SetName(idxCommitID).SetUnique(true),
+		},
+		{
+			Keys:    bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}},
+			Options: options.Index().SetName(idxUndispatched),
+		},
+		{
+			Keys:    bson.D{{Key: fBucket, Value: 1}, {Key: fKey, Value: 1}},
+			Options: options.Index().SetName(idxBucket),
+		},
+	}
+}
+
+// snapshotIndexes are the indexes of the snapshots collection, besides _id
+// ("<stream key>/<revision>", which makes AddSnapshot an upsert).
+func snapshotIndexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{
+			Keys:    bson.D{{Key: fKey, Value: 1}, {Key: fRev, Value: -1}},
+			Options: options.Index().SetName(idxSnapshot),
+		},
+		{
+			Keys:    bson.D{{Key: fBucket, Value: 1}},
+			Options: options.Index().SetName(idxBucket),
+		},
+	}
+}
+
+// ensureIndexes creates those of models that coll lacks, by name, one at a
+// time. Creating an existing index again would be a no-op on MongoDB, but
+// FerretDB 1.24 panics on a createIndexes command naming two or more
+// existing indexes, so the engine lists them first.
+func ensureIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.IndexModel) error {
+	specs, err := coll.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(specs))
+	for _, s := range specs {
+		have[s.Name] = true
+	}
+	for _, m := range models {
+		var o options.IndexOptions
+		for _, set := range m.Options.List() {
+			if err := set(&o); err != nil {
+				return err
+			}
+		}
+		if o.Name != nil && have[*o.Name] {
+			continue
+		}
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
