@@ -1,0 +1,257 @@
+package eventstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/goeventstore/eventstore"
+)
+
+// AccountOpened and MoneyDeposited are the domain events of the examples.
+type AccountOpened struct {
+	Owner string
+}
+
+type MoneyDeposited struct {
+	Amount int
+}
+
+func ExampleWireup() {
+	ctx := context.Background()
+	store, err := eventstore.Wireup().
+		UsingInMemory().
+		RegisterType("AccountOpened", AccountOpened{}).
+		RegisterType("MoneyDeposited", MoneyDeposited{}).
+		UsingSyncDispatch().
+		DispatchTo(func(ctx context.Context, c eventstore.Commit) error {
+			fmt.Printf("dispatched %s revision %d\n", c.StreamID, c.StreamRevision)
+			return nil
+		}).
+		Build(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close(ctx)
+
+	stream, _ := store.CreateStream("account-1")
+	stream.Add(eventstore.EventMessage{Body: AccountOpened{Owner: "Ann"}})
+	if _, err := stream.CommitChanges(ctx, eventstore.NewCommitID()); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// dispatched account-1 revision 1
+}
+
+func ExampleStream_CommitChanges() {
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().RegisterType("MoneyDeposited", MoneyDeposited{}).Build(ctx)
+	defer store.Close(ctx)
+
+	stream, _ := store.OpenStream(ctx, "account-1", 0, 0) // open or create
+	stream.SetHeader("user", "ann")
+	stream.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: 100}})
+	stream.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: 50}})
+	c, err := stream.CommitChanges(ctx, eventstore.NewCommitID())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("commit sequence", c.CommitSequence, "revision", c.StreamRevision, "events", len(c.Events))
+
+	again, _ := store.OpenStream(ctx, "account-1", 0, 0)
+	for _, e := range again.CommittedEvents() {
+		fmt.Printf("%T %+v\n", e.Body, e.Body)
+	}
+
+	// Committing nothing does nothing.
+	c, err = again.CommitChanges(ctx, eventstore.NewCommitID())
+	fmt.Println(c, err)
+	// Output:
+	// commit sequence 1 revision 2 events 2
+	// eventstore_test.MoneyDeposited {Amount:100}
+	// eventstore_test.MoneyDeposited {Amount:50}
+	// <nil> <nil>
+}
+
+// Two writers read the same stream; the second one to commit gets
+// ErrConcurrency, finds its stream refreshed, decides, and retries.
+func ExampleStream_CommitChanges_conflict() {
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().RegisterType("MoneyDeposited", MoneyDeposited{}).Build(ctx)
+	defer store.Close(ctx)
+
+	alice, _ := store.OpenStream(ctx, "account-1", 0, 0)
+	bob, _ := store.OpenStream(ctx, "account-1", 0, 0)
+
+	alice.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: 10}})
+	alice.CommitChanges(ctx, eventstore.NewCommitID())
+
+	bob.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: 20}})
+	_, err := bob.CommitChanges(ctx, eventstore.NewCommitID())
+	if errors.Is(err, eventstore.ErrConcurrency) {
+		fmt.Println("conflict; bob now sees revision", bob.StreamRevision(),
+			"and still holds", len(bob.UncommittedEvents()), "uncommitted event")
+		c, err := bob.CommitChanges(ctx, eventstore.NewCommitID()) // still valid: retry
+		fmt.Println("retried:", c.StreamRevision, err)
+	}
+	// Output:
+	// conflict; bob now sees revision 1 and still holds 1 uncommitted event
+	// retried: 2 <nil>
+}
+
+// Committing the same commit ID twice stores it once.
+func ExampleStream_CommitChanges_duplicate() {
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().Build(ctx)
+	defer store.Close(ctx)
+
+	id := eventstore.NewCommitID() // e.g. derived from the command being handled
+	for range 2 {
+		stream, _ := store.OpenStream(ctx, "account-1", 0, 0)
+		stream.Add(eventstore.EventMessage{Body: "deposit 10"})
+		_, err := stream.CommitChanges(ctx, id)
+		fmt.Println(errors.Is(err, eventstore.ErrDuplicateCommit))
+	}
+	// Output:
+	// false
+	// true
+}
+
+// A reader (a projection, say) keeps the last checkpoint it processed and
+// reads from there.
+func ExampleStore_Commits() {
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().Build(ctx)
+	defer store.Close(ctx)
+	for _, id := range []string{"a", "b", "c"} {
+		s, _ := store.CreateStream(id)
+		s.Add(eventstore.EventMessage{Body: "created " + id})
+		s.CommitChanges(ctx, eventstore.NewCommitID())
+	}
+
+	var checkpoint int64
+	for c, err := range store.Commits(ctx, checkpoint) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(c.StreamID, c.Events[0].Body)
+		checkpoint = c.Checkpoint
+		if c.StreamID == "b" {
+			break // stop anywhere; resume from checkpoint later
+		}
+	}
+	for c, err := range store.Commits(ctx, checkpoint) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("resumed:", c.StreamID)
+	}
+	// Output:
+	// a created a
+	// b created b
+	// resumed: c
+}
+
+// A snapshot saves a stream's state so that opening it replays only what
+// came after.
+func ExampleStore_AddSnapshot() {
+	type Balance struct{ Total int }
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().
+		RegisterType("MoneyDeposited", MoneyDeposited{}).
+		RegisterType("Balance", Balance{}).
+		Build(ctx)
+	defer store.Close(ctx)
+
+	stream, _ := store.CreateStream("account-1")
+	for _, amount := range []int{10, 20, 30} {
+		stream.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: amount}})
+		stream.CommitChanges(ctx, eventstore.NewCommitID())
+	}
+	store.AddSnapshot(ctx, stream.Snapshot(Balance{Total: 60}))
+	stream.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: 5}})
+	stream.CommitChanges(ctx, eventstore.NewCommitID())
+
+	snap, _ := store.LatestSnapshot(ctx, "account-1", 0)
+	balance := snap.Payload.(Balance)
+	fromSnap, _ := store.OpenStreamFromSnapshot(ctx, snap, 0)
+	for _, e := range fromSnap.CommittedEvents() {
+		balance.Total += e.Body.(MoneyDeposited).Amount
+	}
+	fmt.Println("snapshot at", snap.StreamRevision, "replayed", len(fromSnap.CommittedEvents()),
+		"event, balance", balance.Total, "at revision", fromSnap.StreamRevision())
+	// Output:
+	// snapshot at 3 replayed 1 event, balance 65 at revision 4
+}
+
+// Serialization: JSON by default; bodies of registered types come back as
+// those types, others in encoding/json's generic form. Gob, compression and
+// AES-GCM encryption are options; a wrong key is an error, never garbage.
+func ExampleTypeRegistry() {
+	ctx := context.Background()
+	key := bytes.Repeat([]byte{42}, 32) // keep real keys out of source code
+	store, _ := eventstore.Wireup().
+		UsingJSONSerialization().
+		RegisterType("MoneyDeposited", MoneyDeposited{}).
+		Compress().
+		EncryptWith(key).
+		Build(ctx)
+	defer store.Close(ctx)
+
+	stream, _ := store.CreateStream("account-1")
+	stream.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: 7}})
+	stream.Add(eventstore.EventMessage{Body: AccountOpened{Owner: "Ann"}}) // not registered
+	stream.CommitChanges(ctx, eventstore.NewCommitID())
+
+	again, _ := store.OpenStream(ctx, "account-1", 0, 0)
+	for _, e := range again.CommittedEvents() {
+		fmt.Printf("%T %v\n", e.Body, e.Body)
+	}
+	// Output:
+	// eventstore_test.MoneyDeposited {7}
+	// map[string]interface {} map[Owner:Ann]
+}
+
+// Pipeline hooks see commits on their way in and out: here one vetoes
+// commits without a user header, another upconverts old events on read.
+func ExampleHookFuncs() {
+	ctx := context.Background()
+	requireUser := eventstore.HookFuncs{
+		PreCommitFunc: func(ctx context.Context, a eventstore.CommitAttempt) error {
+			if a.Headers["user"] == nil {
+				return errors.New("no user header")
+			}
+			return nil
+		},
+	}
+	upconvert := eventstore.HookFuncs{
+		SelectCommitFunc: func(ctx context.Context, c eventstore.Commit) (eventstore.Commit, bool, error) {
+			for i, e := range c.Events {
+				if s, ok := e.Body.(string); ok {
+					c.Events[i].Body = "v2(" + s + ")"
+				}
+			}
+			return c, true, nil
+		},
+	}
+	store, _ := eventstore.Wireup().HookIntoPipelineUsing(requireUser, upconvert).Build(ctx)
+	defer store.Close(ctx)
+
+	stream, _ := store.CreateStream("s")
+	stream.Add(eventstore.EventMessage{Body: "opened"})
+	_, err := stream.CommitChanges(ctx, eventstore.NewCommitID())
+	fmt.Println(errors.Is(err, eventstore.ErrVetoed))
+	stream.SetHeader("user", "ann")
+	stream.CommitChanges(ctx, eventstore.NewCommitID())
+
+	again, _ := store.OpenStream(ctx, "s", 0, 0)
+	fmt.Println(again.CommittedEvents()[0].Body)
+	// Output:
+	// true
+	// v2(opened)
+}
