@@ -14,11 +14,13 @@ import (
 func serializers(t *testing.T) map[string]func(*eventstore.Builder) *eventstore.Builder {
 	key := bytes.Repeat([]byte{7}, 32)
 	return map[string]func(*eventstore.Builder) *eventstore.Builder{
-		"json":              func(w *eventstore.Builder) *eventstore.Builder { return w.UsingJSONSerialization() },
-		"gob":               func(w *eventstore.Builder) *eventstore.Builder { return w.UsingGobSerialization() },
-		"json+gzip":         func(w *eventstore.Builder) *eventstore.Builder { return w.Compress() },
-		"json+aes":          func(w *eventstore.Builder) *eventstore.Builder { return w.EncryptWith(key) },
-		"gob+gzip+aes":      func(w *eventstore.Builder) *eventstore.Builder { return w.UsingGobSerialization().Compress().EncryptWith(key) },
+		"json":      func(w *eventstore.Builder) *eventstore.Builder { return w.UsingJSONSerialization() },
+		"gob":       func(w *eventstore.Builder) *eventstore.Builder { return w.UsingGobSerialization() },
+		"json+gzip": func(w *eventstore.Builder) *eventstore.Builder { return w.Compress() },
+		"json+aes":  func(w *eventstore.Builder) *eventstore.Builder { return w.EncryptWith(key) },
+		"gob+gzip+aes": func(w *eventstore.Builder) *eventstore.Builder {
+			return w.UsingGobSerialization().Compress().EncryptWith(key)
+		},
 		"json+gzip+aes-128": func(w *eventstore.Builder) *eventstore.Builder { return w.Compress().EncryptWith(key[:16]) },
 	}
 }
