@@ -149,9 +149,16 @@ func (l checkpointLog) Get(ctx context.Context, cp int64) (int64, bool, error) {
 // ReadBucket yields the bucket's commits after checkpoint after, in
 // checkpoint order, with ReadAll's guarantee. It proceeds in rounds: settle
 // the global log (checkpoints only) up to a high-water mark with
-// gapfill.Read, then fetch the bucket's rows up to that mark through
-// ix_bucket. Every checkpoint at or below the mark is then either a
-// visible row or a tombstone for good, so the bucket query misses nothing.
+// gapfill.Read, then fetch the bucket's rows up to that mark, a primary-key
+// range filtered on bucket_key. Every checkpoint at or below the mark is
+// then either a visible row or a tombstone for good, so the bucket query
+// misses nothing.
+//
+// Both passes walk the whole checkpoint range, every bucket's rows, but only
+// this bucket's rows cross the network. A (bucket_key, checkpoint) index
+// would spare the second pass the other buckets' rows at the price of one
+// more index write per commit; the settling pass has to walk the range
+// anyway, because a hole can belong to any bucket until it is settled.
 func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) iter.Seq2[persistence.Commit, error] {
 	return func(yield func(persistence.Commit, error) bool) {
 		if err := persistence.ValidateID("BucketID", bucketID); err != nil {
@@ -180,7 +187,7 @@ func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) i
 				}
 			}
 			for pos < mark {
-				page, err := e.queryCommits(ctx, "read bucket", e.q.readBucket, bucketKey, pos, mark, e.opts.PageSize)
+				page, err := e.queryCommits(ctx, "read bucket", e.q.readBucket, pos, mark, bucketKey, e.opts.PageSize)
 				if err != nil {
 					yield(persistence.Commit{}, err)
 					return

@@ -51,3 +51,6 @@ func openIsolated(t testing.TB, url string) *Engine {
 	t.Cleanup(func() { e.Close(context.Background()) })
 	return e
 }
+
+// benchURL is isolatedURL for benchmarks.
+func benchURL(b *testing.B) string { return isolatedURL(b) }

@@ -27,11 +27,15 @@ const (
 //
 //   - PRIMARY (checkpoint): AUTO_INCREMENT, the global order.
 //   - ux_sequence, ux_commit_id: concurrency and idempotency, enforced by
-//     InnoDB; ux_sequence also serves stream reads and stream heads.
-//   - ix_bucket (bucket_key, checkpoint): bucket reads and purges.
+//     InnoDB; ux_sequence also serves stream reads, stream heads and bucket
+//     purges (bucket_key is its first column).
 //   - ix_undispatched (undispatched): 1 until dispatched, NULL after, so
 //     Undispatched reads the range undispatched = 1 in checkpoint order
 //     (the primary key is the index's implicit last column).
+//
+// There is deliberately no (bucket_key, checkpoint) index: every index costs
+// each commit, and bucket reads scan the checkpoint range anyway (see
+// ReadBucket).
 //
 // IDs are hashed for the keys (SHA-256, first 20 bytes) and stored whole
 // beside them; the commit stamp is microseconds since the Unix epoch, UTC,
@@ -53,7 +57,6 @@ var schemaV1 = []string{
 		"PRIMARY KEY (checkpoint)," +
 		"UNIQUE KEY ux_sequence (bucket_key, stream_key, commit_sequence)," +
 		"UNIQUE KEY ux_commit_id (bucket_key, stream_key, commit_id)," +
-		"KEY ix_bucket (bucket_key, checkpoint)," +
 		"KEY ix_undispatched (undispatched)" +
 		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
 	"CREATE TABLE IF NOT EXISTS `{p}snapshots` (" +
@@ -166,7 +169,7 @@ func newQueries(prefix string) queries {
 	q.getAt = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint = ?")
 	q.scanCheckpoints = x("SELECT checkpoint FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?")
 	q.getCPAt = x("SELECT checkpoint FROM `{p}commits` WHERE checkpoint = ?")
-	q.readBucket = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE bucket_key = ? AND checkpoint > ? AND checkpoint <= ? ORDER BY checkpoint LIMIT ?")
+	q.readBucket = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? AND checkpoint <= ? AND bucket_key = ? ORDER BY checkpoint LIMIT ?")
 	const streamCols = "checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload"
 	q.readStream = x("SELECT " + streamCols + " FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?")
 	q.readStreamBounded = x("SELECT " + streamCols + " FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?")
