@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/goeventstore/eventstore/acceptance"
 	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
@@ -77,4 +78,15 @@ func TestOpen(t *testing.T) {
 	for range e2.ReadAll(ctx, 0) {
 		t.Fatal("a second engine sees the first one's commit")
 	}
+}
+
+// TestAcceptance runs the shared engine suite with a page size of 3, so that
+// every multi-commit read crosses pages.
+func TestAcceptance(t *testing.T) {
+	acceptance.Run(t, acceptance.Harness{
+		New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
+			return memory.New(memory.WithPageSize(3)), nil
+		},
+		PageSize: 3,
+	})
 }

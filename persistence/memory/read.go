@@ -101,7 +101,7 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 // order.
 func (e *Engine) ReadAll(ctx context.Context, after int64) iter.Seq2[persistence.Commit, error] {
 	return func(yield func(persistence.Commit, error) bool) {
-		after := max(after, 0)
+		after := max(after, 0) // each range reads anew
 		fail := func(err error) error { return opError("read all", err) }
 		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
 			left := st.log.last() - max(after, st.log.base)
@@ -124,6 +124,7 @@ func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) i
 			yield(persistence.Commit{}, err)
 			return
 		}
+		after := after // each range reads anew
 		fail := func(err error) error { return opError("read bucket "+quote(bucketID), err) }
 		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
 			b := st.buckets[bucketID]
