@@ -88,7 +88,14 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 			return nil, fail(err)
 		}
 	}
-	payload, err := s.ser.MarshalCommit(a.Headers, a.Events)
+	var payload []byte
+	var lossless bool
+	var err error
+	if s.cm != nil {
+		payload, lossless, err = s.cm.marshalCommit(a.Headers, a.Events)
+	} else {
+		payload, err = s.ser.MarshalCommit(a.Headers, a.Events)
+	}
 	if err != nil {
 		return nil, fail(&ValidationError{Field: "Events", Reason: "cannot be serialized: " + err.Error()})
 	}
@@ -103,7 +110,7 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 		EventCount:     len(a.Events),
 		Payload:        payload,
 	}
-	if !s.lossy && s.check.lossless(a.Headers, a.Events) {
+	if lossless {
 		blk.dec = decodedCommit{owner: s, headers: a.Headers, events: a.Events}
 		pa.Decoded = &blk.dec
 	}

@@ -28,12 +28,13 @@ type Serializer interface {
 	UnmarshalSnapshot(data []byte) (any, error)
 }
 
-// lossless is implemented by the serializers of this package. It reports
-// whether decoding the encoding of headers and events would give back equal
-// values, so that the in-process form can be handed to the memory engine
+// commitMarshaler is implemented by the serializers of this package.
+// marshalCommit is MarshalCommit that also reports whether decoding the
+// result would give back values equal to headers and events, so that the
+// in-process form can be handed to the memory engine
 // (persistence.CommitAttempt.Decoded) and reads can skip decoding.
-type lossless interface {
-	lossless(headers map[string]any, events []EventMessage) bool
+type commitMarshaler interface {
+	marshalCommit(headers map[string]any, events []EventMessage) (data []byte, lossless bool, err error)
 }
 
 // TypeRegistry maps names to Go types, so that an event body or snapshot

@@ -130,16 +130,18 @@ func (g *gobSerializer) UnmarshalSnapshot(data []byte) (any, error) {
 	return v, nil
 }
 
-func (g *gobSerializer) lossless(headers map[string]any, events []EventMessage) bool {
-	if !gobPlainMap(headers) {
-		return false
+func (g *gobSerializer) marshalCommit(headers map[string]any, events []EventMessage) ([]byte, bool, error) {
+	data, err := g.MarshalCommit(headers, events)
+	if err != nil {
+		return nil, false, err
 	}
+	lossless := gobPlainMap(headers)
 	for i := range events {
 		if _, ok := g.types.nameOf(events[i].Body); !ok || !gobPlainMap(events[i].Headers) {
-			return false
+			lossless = false
 		}
 	}
-	return true
+	return data, lossless, nil
 }
 
 // gobPlainMap reports whether every value of m is of a basic type that gob

@@ -68,13 +68,19 @@ func quoteJSON(s string) []byte {
 }
 
 func (j *jsonSerializer) MarshalCommit(headers map[string]any, events []EventMessage) ([]byte, error) {
+	data, _, err := j.marshalCommit(headers, events)
+	return data, err
+}
+
+func (j *jsonSerializer) marshalCommit(headers map[string]any, events []EventMessage) ([]byte, bool, error) {
+	lossless := jsonNativeMap(headers)
 	b := getJSONBuf()
 	defer putJSONBuf(b)
 	b.buf.WriteByte('{')
 	if len(headers) > 0 {
 		b.buf.WriteString(`"headers":`)
 		if err := b.value(headers); err != nil {
-			return nil, fmt.Errorf("commit headers: %w", err)
+			return nil, false, fmt.Errorf("commit headers: %w", err)
 		}
 		b.buf.WriteByte(',')
 	}
@@ -89,22 +95,25 @@ func (j *jsonSerializer) MarshalCommit(headers map[string]any, events []EventMes
 			b.buf.WriteString(`"type":`)
 			b.buf.Write(n.quoted)
 			b.buf.WriteByte(',')
+		} else if lossless {
+			lossless = jsonNative(e.Body)
 		}
 		if len(e.Headers) > 0 {
+			lossless = lossless && jsonNativeMap(e.Headers)
 			b.buf.WriteString(`"headers":`)
 			if err := b.value(e.Headers); err != nil {
-				return nil, fmt.Errorf("headers of event %d: %w", i, err)
+				return nil, false, fmt.Errorf("headers of event %d: %w", i, err)
 			}
 			b.buf.WriteByte(',')
 		}
 		b.buf.WriteString(`"body":`)
 		if err := b.value(e.Body); err != nil {
-			return nil, fmt.Errorf("body of event %d (%T): %w", i, e.Body, err)
+			return nil, false, fmt.Errorf("body of event %d (%T): %w", i, e.Body, err)
 		}
 		b.buf.WriteByte('}')
 	}
 	b.buf.WriteString("]}")
-	return bytes.Clone(b.buf.Bytes()), nil
+	return bytes.Clone(b.buf.Bytes()), lossless, nil
 }
 
 type jsonCommit struct {
@@ -176,22 +185,6 @@ func (j *jsonSerializer) UnmarshalSnapshot(data []byte) (any, error) {
 		return nil, fmt.Errorf("decoding snapshot state: %w", err)
 	}
 	return v, nil
-}
-
-func (j *jsonSerializer) lossless(headers map[string]any, events []EventMessage) bool {
-	if !jsonNativeMap(headers) {
-		return false
-	}
-	for i := range events {
-		e := &events[i]
-		if !jsonNativeMap(e.Headers) {
-			return false
-		}
-		if _, ok := j.types.nameOf(e.Body); !ok && !jsonNative(e.Body) {
-			return false
-		}
-	}
-	return true
 }
 
 // jsonNative reports whether v is exactly what encoding/json decodes into

@@ -49,9 +49,20 @@ func (w *byteWrapper) UnmarshalSnapshot(data []byte) (any, error) {
 	return w.inner.UnmarshalSnapshot(b)
 }
 
-func (w *byteWrapper) lossless(headers map[string]any, events []EventMessage) bool {
-	l, ok := w.inner.(lossless)
-	return ok && l.lossless(headers, events)
+func (w *byteWrapper) marshalCommit(headers map[string]any, events []EventMessage) ([]byte, bool, error) {
+	var b []byte
+	var lossless bool
+	var err error
+	if m, ok := w.inner.(commitMarshaler); ok {
+		b, lossless, err = m.marshalCommit(headers, events)
+	} else {
+		b, err = w.inner.MarshalCommit(headers, events)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	b, err = w.wrap(b)
+	return b, lossless, err
 }
 
 // Compress wraps s so that what it produces is gzip-compressed, as

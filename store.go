@@ -22,8 +22,7 @@ import (
 type Store struct {
 	engine persistence.Engine
 	ser    Serializer
-	lossy  bool     // ser cannot say whether a commit round-trips: never set Decoded
-	check  lossless // ser's round-trip check, if it has one
+	cm     commitMarshaler // ser's marshalCommit, if it has one (else Decoded is never set)
 	hooks  hooks
 	sched  dispatcher.Scheduler[Commit] // nil: commits are not dispatched
 	logger *slog.Logger
@@ -55,8 +54,7 @@ func New(engine persistence.Engine, opts Options) *Store {
 	if s.ser == nil {
 		s.ser = NewJSONSerializer(nil)
 	}
-	s.check, _ = s.ser.(lossless)
-	s.lossy = s.check == nil
+	s.cm, _ = s.ser.(commitMarshaler)
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
