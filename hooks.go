@@ -37,10 +37,15 @@ type PipelineHook interface {
 // does nothing (SelectCommit keeps the commit unchanged), so the zero value
 // is a hook that does nothing.
 type HookFuncs struct {
-	SelectCommitFunc   func(ctx context.Context, c Commit) (Commit, bool, error)
-	PreCommitFunc      func(ctx context.Context, a CommitAttempt) error
-	PostCommitFunc     func(ctx context.Context, c Commit)
-	OnPurgeFunc        func(ctx context.Context, bucketID string)
+	// SelectCommitFunc implements SelectCommit.
+	SelectCommitFunc func(ctx context.Context, c Commit) (Commit, bool, error)
+	// PreCommitFunc implements PreCommit.
+	PreCommitFunc func(ctx context.Context, a CommitAttempt) error
+	// PostCommitFunc implements PostCommit.
+	PostCommitFunc func(ctx context.Context, c Commit)
+	// OnPurgeFunc implements OnPurge.
+	OnPurgeFunc func(ctx context.Context, bucketID string)
+	// OnDeleteStreamFunc implements OnDeleteStream.
 	OnDeleteStreamFunc func(ctx context.Context, bucketID, streamID string)
 }
 
