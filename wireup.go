@@ -309,7 +309,8 @@ func (b *Builder) LogTo(logger *slog.Logger) *Builder {
 // Build checks the configuration, opens and initializes the engine, builds
 // the serializer, starts dispatch, and dispatches every commit an earlier
 // run left undispatched before it returns. Configuration mistakes are all
-// returned together (errors.Join). On error, nothing is left open.
+// returned together (errors.Join). On error, nothing is left open: the
+// engine is closed, one given with UsingPersistence included.
 func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	errs := append([]error(nil), b.errs...)
 	if b.dispatcher == nil {
