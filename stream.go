@@ -130,11 +130,7 @@ func (st *Stream) populate(c *Commit, minRevision, maxRevision int) {
 		st.revision = rev
 	}
 	if first < last {
-		if st.committed == nil && first == 0 && last == len(c.Events) {
-			st.committed = slices.Clip(c.Events) // an append will copy
-		} else {
-			st.committed = append(st.committed, c.Events[first:last]...)
-		}
+		st.committed = append(st.committed, c.Events[first:last]...)
 	}
 	st.sequence = c.CommitSequence
 	st.mergeHeaders(c.Headers)
