@@ -107,7 +107,10 @@ func ParseDSN(dataSource string) (*mysql.Config, Options, error) {
 		if err != nil {
 			return nil, opts, invalid(err.Error())
 		}
-		query := u.Query()
+		query, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			return nil, opts, invalid(err.Error())
+		}
 		if opts, err = takeOptions(query); err != nil {
 			return nil, opts, err
 		}

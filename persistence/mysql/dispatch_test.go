@@ -1,0 +1,66 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+)
+
+// Undispatched reads ix_undispatched, not the table: with most commits
+// dispatched, the server's plan for its query uses the index.
+func TestUndispatchedUsesIndex(t *testing.T) {
+	ctx := context.Background()
+	e := openIsolated(t, isolatedURL(t))
+	var last []int64
+	for i := range 300 {
+		c, err := e.Commit(ctx, attempt("b", fmt.Sprint("s", i%10), i/10+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 7 {
+			last = append(last, c.Checkpoint)
+			continue
+		}
+		if err := e.MarkDispatched(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.MarkDispatched(ctx, c); err != nil {
+			t.Fatalf("marking twice: %v", err)
+		}
+	}
+	var got []int64
+	for c, err := range e.Undispatched(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c.Checkpoint)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(last) {
+		t.Fatalf("undispatched %v, want %v", got, last)
+	}
+	if _, err := e.db.Exec("ANALYZE TABLE eventstore_commits"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.db.Query("EXPLAIN "+e.q.undispatched, 0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cols {
+			if c == "key" && vals[i].String != "ix_undispatched" {
+				t.Fatalf("Undispatched query plan uses key %q, want ix_undispatched", vals[i].String)
+			}
+		}
+	}
+}
