@@ -21,8 +21,9 @@ func closeCursor(cur *mongo.Cursor) {
 }
 
 // readCommits yields the commits a query finds, a page (a cursor batch) per
-// round trip, skipping tombstones. It holds the gate for the whole range.
-func (e *Engine) readCommits(ctx context.Context, op string, query func() (*mongo.Cursor, error)) iter.Seq2[persistence.Commit, error] {
+// round trip, skipping tombstones, until past (if not nil) reports a commit
+// past the end of the range. It holds the gate for the whole range.
+func (e *Engine) readCommits(ctx context.Context, op string, query func() (*mongo.Cursor, error), past func(*commitDoc) bool) iter.Seq2[persistence.Commit, error] {
 	return func(yield func(persistence.Commit, error) bool) {
 		if err := e.gate.enter(); err != nil {
 			yield(persistence.Commit{}, err)
@@ -43,6 +44,9 @@ func (e *Engine) readCommits(ctx context.Context, op string, query func() (*mong
 			}
 			if d.Tombstone {
 				continue
+			}
+			if past != nil && past(&d) {
+				return
 			}
 			if !yield(d.commit(), nil) {
 				return

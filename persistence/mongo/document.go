@@ -19,7 +19,6 @@ import (
 //	  bucket:       string  bucket ID, as given
 //	  stream:       string  stream ID, as given (up to 1000 characters)
 //	  seq:          int64   commit sequence
-//	  first:        int64   stream revision of the commit's first event
 //	  rev:          int64   stream revision of its last event
 //	  events:       int64   number of events
 //	  commitId:     binary  commit ID (UUID, subtype 4)
@@ -41,7 +40,6 @@ const (
 	fBucket       = "bucket"
 	fStream       = "stream"
 	fSeq          = "seq"
-	fFirst        = "first"
 	fRev          = "rev"
 	fEvents       = "events"
 	fCommitID     = "commitId"
@@ -63,7 +61,6 @@ type commitDoc struct {
 	Bucket       string      `bson:"bucket,omitempty"`
 	Stream       string      `bson:"stream,omitempty"`
 	Seq          int64       `bson:"seq,omitempty"`
-	First        int64       `bson:"first,omitempty"`
 	Rev          int64       `bson:"rev,omitempty"`
 	Events       int64       `bson:"events,omitempty"`
 	CommitID     bson.Binary `bson:"commitId,omitempty"`
@@ -99,7 +96,6 @@ func newCommitDoc(a *persistence.CommitAttempt) commitDoc {
 		Bucket:       a.BucketID,
 		Stream:       a.StreamID,
 		Seq:          int64(a.CommitSequence),
-		First:        int64(a.FirstRevision()),
 		Rev:          int64(a.StreamRevision),
 		Events:       int64(a.EventCount),
 		CommitID:     uuidBinary(a.CommitID),
@@ -108,6 +104,9 @@ func newCommitDoc(a *persistence.CommitAttempt) commitDoc {
 		Undispatched: true,
 	}
 }
+
+// first returns the stream revision of the commit's first event.
+func (d *commitDoc) first() int64 { return d.Rev - d.Events + 1 }
 
 // tombstone returns the tombstone document for cp.
 func tombstone(cp int64) commitDoc {

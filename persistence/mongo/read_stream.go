@@ -14,6 +14,8 @@ import (
 // ReadStream yields the stream's commits holding an event in
 // [minRevision, maxRevision], in commit sequence order, through the
 // stream_sequence index: one query, then a getMore per PageSize commits.
+// Revisions grow with the commit sequence, so the read stops at the first
+// commit that starts past maxRevision.
 func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minRevision, maxRevision int) iter.Seq2[persistence.Commit, error] {
 	if err := validateStream(bucketID, streamID); err != nil {
 		return fail[persistence.Commit](err)
@@ -25,14 +27,15 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 	if minRevision > 0 {
 		filter = append(filter, bson.E{Key: fRev, Value: bson.D{{Key: "$gte", Value: int64(minRevision)}}})
 	}
+	var past func(*commitDoc) bool
 	if maxRevision > 0 {
-		filter = append(filter, bson.E{Key: fFirst, Value: bson.D{{Key: "$lte", Value: int64(maxRevision)}}})
+		past = func(d *commitDoc) bool { return d.first() > int64(maxRevision) }
 	}
 	return e.readCommits(ctx, "read stream", func() (*mongo.Cursor, error) {
 		return e.commits.Find(ctx, filter, options.Find().
 			SetSort(bson.D{{Key: fSeq, Value: 1}}).
 			SetBatchSize(int32(e.opts.PageSize)))
-	})
+	}, past)
 }
 
 // Undispatched yields the commits not yet marked dispatched, in checkpoint
@@ -42,7 +45,7 @@ func (e *Engine) Undispatched(ctx context.Context) iter.Seq2[persistence.Commit,
 		return e.commits.Find(ctx, bson.D{{Key: fUndispatched, Value: true}}, options.Find().
 			SetSort(bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}}).
 			SetBatchSize(int32(e.opts.PageSize)))
-	})
+	}, nil)
 }
 
 // MarkDispatched removes the undispatched flag of c. A commit marked twice,

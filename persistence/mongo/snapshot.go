@@ -65,12 +65,16 @@ func (e *Engine) AddSnapshot(ctx context.Context, s persistence.Snapshot) error 
 	defer e.gate.leave()
 	key := streamKey(s.BucketID, s.StreamID)
 	rev := int64(s.StreamRevision)
+	// The commit holding rev is the stream's first commit ending at or
+	// after it.
+	var c commitDoc
 	err := e.commits.FindOne(ctx, bson.D{
 		{Key: fKey, Value: key},
-		{Key: fFirst, Value: bson.D{{Key: "$lte", Value: rev}}},
 		{Key: fRev, Value: bson.D{{Key: "$gte", Value: rev}}},
-	}, options.FindOne().SetProjection(bson.D{{Key: fID, Value: 1}})).Err()
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	}, options.FindOne().
+		SetSort(bson.D{{Key: fSeq, Value: 1}}).
+		SetProjection(bson.D{{Key: fRev, Value: 1}, {Key: fEvents, Value: 1}})).Decode(&c)
+	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && c.first() > rev) {
 		return &persistence.StreamError{
 			Op: "add snapshot", BucketID: s.BucketID, StreamID: s.StreamID, Revision: s.StreamRevision,
 			Err: persistence.ErrStreamNotFound,

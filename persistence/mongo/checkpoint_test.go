@@ -1,0 +1,218 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+)
+
+// readAll collects ReadAll(after) as checkpoints.
+func readAll(t *testing.T, e *Engine, after int64) []int64 {
+	t.Helper()
+	var cps []int64
+	for c, err := range e.ReadAll(context.Background(), after) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		cps = append(cps, c.Checkpoint)
+	}
+	return cps
+}
+
+// A checkpoint taken by a writer that has not inserted yet is a hole; the
+// reader fills it, and the writer then lands above everything read.
+func TestLateWriterLandsAboveReader(t *testing.T) {
+	ctx := context.Background()
+	e := openEngine(t, isolatedURL(t), nil)
+	if _, err := e.Commit(ctx, attempt("b", "s1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	// A slow writer takes the next number and stalls before its insert.
+	held, err := e.nextCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c3, err := e.Commit(ctx, attempt("b", "s2", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c3.Checkpoint != held+1 {
+		t.Fatalf("second commit got checkpoint %d, want %d", c3.Checkpoint, held+1)
+	}
+	got := readAll(t, e, 0)
+	if fmt.Sprint(got) != fmt.Sprint([]int64{held - 1, held + 1}) {
+		t.Fatalf("ReadAll = %v", got)
+	}
+	// The reader claimed the hole.
+	var d commitDoc
+	if err := e.commits.FindOne(ctx, bson.D{{Key: fID, Value: held}}).Decode(&d); err != nil || !d.Tombstone {
+		t.Fatalf("hole %d not filled with a tombstone: %+v, %v", held, d, err)
+	}
+	// The stalled writer now tries its number: it must be refused and
+	// retried above the reader's position.
+	e.cps.last.Store(held - 1)
+	c, err := e.Commit(ctx, attempt("b", "s3", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Checkpoint <= c3.Checkpoint {
+		t.Fatalf("late commit got checkpoint %d, at or below %d already read", c.Checkpoint, c3.Checkpoint)
+	}
+	if got := readAll(t, e, c3.Checkpoint); fmt.Sprint(got) != fmt.Sprint([]int64{c.Checkpoint}) {
+		t.Fatalf("ReadAll after %d = %v, want [%d]", c3.Checkpoint, got, c.Checkpoint)
+	}
+	// Tombstones are never dispatched.
+	n := 0
+	for c, err := range e.Undispatched(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.StreamID == "" {
+			t.Fatalf("Undispatched yielded a tombstone at %d", c.Checkpoint)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("Undispatched yielded %d commits, want 3", n)
+	}
+}
+
+// Two engines on one database behave like two processes: their hints go
+// stale, collide on _id, and recover; every commit is read once, in order.
+func TestTwoProcessesShareNumbering(t *testing.T) {
+	ctx := context.Background()
+	url := isolatedURL(t)
+	engines := []*Engine{openEngine(t, url, nil), openEngine(t, url, nil)}
+	const perWriter = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Go(func() {
+			e := engines[w%2]
+			for i := 1; i <= perWriter; i++ {
+				if _, err := e.Commit(ctx, attempt("b", fmt.Sprint("w", w), i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	// A reader polls while they write.
+	seen := map[int64]bool{}
+	var last int64
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	poll := func() {
+		for c, err := range engines[0].ReadAll(ctx, last) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Checkpoint <= last || seen[c.Checkpoint] {
+				t.Fatalf("checkpoint %d after %d", c.Checkpoint, last)
+			}
+			seen[c.Checkpoint], last = true, c.Checkpoint
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		poll()
+	}
+	poll()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if len(seen) != 4*perWriter {
+		t.Fatalf("reader saw %d commits, want %d", len(seen), 4*perWriter)
+	}
+	// A fresh reader sees the same.
+	if got := readAll(t, engines[1], 0); len(got) != 4*perWriter {
+		t.Fatalf("second reader saw %d commits", len(got))
+	}
+}
+
+// Purge keeps numbering above the floor, and readers do not fill the purged
+// range.
+func TestPurgeFloor(t *testing.T) {
+	ctx := context.Background()
+	url := isolatedURL(t)
+	e := openEngine(t, url, nil)
+	var top int64
+	for i := 1; i <= 5; i++ {
+		c, err := e.Commit(ctx, attempt("b", "s", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		top = c.Checkpoint
+	}
+	if err := e.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, e, 0); len(got) != 0 {
+		t.Fatalf("ReadAll after Purge = %v", got)
+	}
+	c, err := e.Commit(ctx, attempt("b", "s", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Checkpoint <= top {
+		t.Fatalf("checkpoint %d reused after Purge (top was %d)", c.Checkpoint, top)
+	}
+	if got := readAll(t, e, 0); fmt.Sprint(got) != fmt.Sprint([]int64{c.Checkpoint}) {
+		t.Fatalf("ReadAll = %v", got)
+	}
+	n, err := e.commits.CountDocuments(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 { // the floor tombstone and the new commit: no filled holes
+		t.Fatalf("%d documents after Purge and one commit, want 2", n)
+	}
+	// Another process starts above it too.
+	c2, err := openEngine(t, url, nil).Commit(ctx, attempt("b", "s", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Checkpoint != c.Checkpoint+1 {
+		t.Fatalf("second process got checkpoint %d, want %d", c2.Checkpoint, c.Checkpoint+1)
+	}
+}
+
+// DeleteStream leaves tombstones, so the numbers are not reused and readers
+// find no holes to fill.
+func TestDeleteStreamLeavesTombstones(t *testing.T) {
+	ctx := context.Background()
+	url := isolatedURL(t)
+	e := openEngine(t, url, nil)
+	for i := 1; i <= 4; i++ {
+		if _, err := e.Commit(ctx, attempt("b", "gone", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.DeleteStream(ctx, "b", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := e.commits.CountDocuments(ctx, bson.D{{Key: fTombstone, Value: true}})
+	if err != nil || n != 4 {
+		t.Fatalf("%d tombstones after DeleteStream, want 4 (%v)", n, err)
+	}
+	// A fresh engine (no hint in memory) continues above them.
+	e2 := openEngine(t, url, nil)
+	c, err := e2.Commit(ctx, attempt("b", "gone", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Checkpoint != 5 {
+		t.Fatalf("commit after DeleteStream got checkpoint %d, want 5", c.Checkpoint)
+	}
+	if got := readAll(t, e2, 0); fmt.Sprint(got) != "[5]" {
+		t.Fatalf("ReadAll = %v", got)
+	}
+}

@@ -1,0 +1,79 @@
+package mongo
+
+import (
+	"context"
+	"testing"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+func TestParseURI(t *testing.T) {
+	tests := []struct {
+		in, driver, db string
+		opts           Options
+	}{
+		{"mongodb://127.0.0.1:27017/events", "mongodb://127.0.0.1:27017/events", "events",
+			Options{Commits: DefaultCommits, Snapshots: DefaultSnapshots, PageSize: DefaultPageSize}},
+		{"mongodb://h1:1,h2:2/?replicaSet=rs0&commits=c&snapshots=s&pageSize=7", "mongodb://h1:1,h2:2/?replicaSet=rs0", DefaultDatabase,
+			Options{Commits: "c", Snapshots: "s", PageSize: 7}},
+		{"mongodb+srv://u:p@cluster.example/db?commits=x&w=majority", "mongodb+srv://u:p@cluster.example/db?w=majority", "db",
+			Options{Commits: "x", Snapshots: DefaultSnapshots, PageSize: DefaultPageSize}},
+		{"mongodb://127.0.0.1", "mongodb://127.0.0.1/", DefaultDatabase,
+			Options{Commits: DefaultCommits, Snapshots: DefaultSnapshots, PageSize: DefaultPageSize}},
+	}
+	for _, tt := range tests {
+		driver, db, opts, err := parseURI(tt.in, Options{})
+		if err != nil {
+			t.Errorf("parseURI(%q): %v", tt.in, err)
+			continue
+		}
+		if driver != tt.driver || db != tt.db || opts != tt.opts {
+			t.Errorf("parseURI(%q) = %q, %q, %+v; want %q, %q, %+v", tt.in, driver, db, opts, tt.driver, tt.db, tt.opts)
+		}
+	}
+	// Go options win over the query.
+	_, _, opts, err := parseURI("mongodb://h/db?commits=fromurl&pageSize=9", Options{Commits: "fromgo"})
+	if err != nil || opts.Commits != "fromgo" || opts.PageSize != 9 {
+		t.Errorf("Options did not win over the query: %+v, %v", opts, err)
+	}
+	for _, bad := range []string{"mysql://h/db", "h:27017/db", "mongodb://h/db?pageSize=0", "mongodb://h/db?pageSize=x"} {
+		if _, _, _, err := parseURI(bad, Options{}); err == nil {
+			t.Errorf("parseURI(%q) accepted a bad URL", bad)
+		}
+	}
+}
+
+func TestOpenURLRegistered(t *testing.T) {
+	for _, u := range []string{"mongodb://127.0.0.1:1/db?commits=c", "mongodb+srv://cluster.invalid/db"} {
+		e, err := persistence.OpenURL(context.Background(), u)
+		if u == "mongodb+srv://cluster.invalid/db" {
+			// The driver resolves SRV records when it connects; a failure
+			// here must be an error, not a panic.
+			if err == nil {
+				e.Close(context.Background())
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("OpenURL(%q): %v", u, err)
+		}
+		me, ok := e.(*Engine)
+		if !ok {
+			t.Fatalf("OpenURL(%q) returned %T", u, e)
+		}
+		if me.commits.Name() != "c" || me.commits.Database().Name() != "db" {
+			t.Errorf("OpenURL(%q): collection %s.%s", u, me.commits.Database().Name(), me.commits.Name())
+		}
+		me.Close(context.Background())
+	}
+}
+
+func TestDuplicateIndexName(t *testing.T) {
+	msg := `E11000 duplicate key error collection: db.commits index: stream_commit dup key: { key: "ab", commitId: UUID("x") }`
+	if m := dupIndexRe.FindStringSubmatch(msg); m == nil || m[1] != idxCommitID {
+		t.Errorf("index name not found in %q: %v", msg, m)
+	}
+	if m := dupIndexRe.FindStringSubmatch(`E11000 duplicate key error collection: db.commits`); m != nil {
+		t.Errorf("found an index name in FerretDB's message: %v", m)
+	}
+}
