@@ -176,9 +176,9 @@ func newQueries(prefix string) queries {
 	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
 	q.markDispatched = x("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?")
 	q.addSnapshot = x("INSERT INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
-		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? LIMIT 1 " +
+		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1 " +
 		"ON DUPLICATE KEY UPDATE payload = VALUES(payload)")
-	q.snapshotCommitExists = x("SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ?")
+	q.snapshotCommitExists = x("SELECT COUNT(*) FROM (SELECT 1 FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1) found")
 	q.latestSnapshot = x("SELECT bucket_id, stream_id, stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1")
 	// One page of stream heads: the last commit of each stream (found on
 	// ux_sequence, in stream_key order) and its latest snapshot revision.
