@@ -92,7 +92,9 @@ func (h HookFuncs) OnDeleteStream(ctx context.Context, bucketID, streamID string
 // ErrVetoed and the hook's error.
 type vetoError struct{ err error }
 
+// Error says that the commit was vetoed, and why.
 func (e *vetoError) Error() string   { return fmt.Sprintf("%v: %v", ErrVetoed, e.err) }
+// Unwrap returns ErrVetoed and the hook's error.
 func (e *vetoError) Unwrap() []error { return []error{ErrVetoed, e.err} }
 
 // hooks is the ordered list of a store's hooks.

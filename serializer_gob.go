@@ -74,6 +74,7 @@ func (g *gobSerializer) decodeBody(name string, data []byte) (any, error) {
 	return v, nil
 }
 
+// MarshalCommit implements Serializer.
 func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMessage) ([]byte, error) {
 	doc := gobCommit{Headers: headers, Events: make([]gobEvent, len(events))}
 	for i, e := range events {
@@ -90,6 +91,7 @@ func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMess
 	return buf.Bytes(), nil
 }
 
+// UnmarshalCommit implements Serializer.
 func (g *gobSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMessage, error) {
 	var doc gobCommit
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
@@ -106,6 +108,7 @@ func (g *gobSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMes
 	return doc.Headers, events, nil
 }
 
+// MarshalSnapshot implements Serializer.
 func (g *gobSerializer) MarshalSnapshot(state any) ([]byte, error) {
 	name, body, err := g.encodeBody(state)
 	if err != nil {
@@ -118,6 +121,7 @@ func (g *gobSerializer) MarshalSnapshot(state any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// UnmarshalSnapshot implements Serializer.
 func (g *gobSerializer) UnmarshalSnapshot(data []byte) (any, error) {
 	var doc gobEvent
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {

@@ -67,6 +67,7 @@ func quoteJSON(s string) []byte {
 	return q
 }
 
+// MarshalCommit implements Serializer.
 func (j *jsonSerializer) MarshalCommit(headers map[string]any, events []EventMessage) ([]byte, error) {
 	data, _, err := j.marshalCommit(headers, events)
 	return data, err
@@ -127,6 +128,7 @@ type jsonEvent struct {
 	Body    json.RawMessage `json:"body"`
 }
 
+// UnmarshalCommit implements Serializer.
 func (j *jsonSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMessage, error) {
 	var doc jsonCommit
 	if err := json.Unmarshal(data, &doc); err != nil {
@@ -158,6 +160,7 @@ func (j *jsonSerializer) decodeBody(name string, raw json.RawMessage) (any, erro
 	return v, nil
 }
 
+// MarshalSnapshot implements Serializer.
 func (j *jsonSerializer) MarshalSnapshot(state any) ([]byte, error) {
 	b := getJSONBuf()
 	defer putJSONBuf(b)
@@ -175,6 +178,7 @@ func (j *jsonSerializer) MarshalSnapshot(state any) ([]byte, error) {
 	return bytes.Clone(b.buf.Bytes()), nil
 }
 
+// UnmarshalSnapshot implements Serializer.
 func (j *jsonSerializer) UnmarshalSnapshot(data []byte) (any, error) {
 	var doc jsonEvent
 	if err := json.Unmarshal(data, &doc); err != nil {

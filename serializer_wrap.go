@@ -17,6 +17,7 @@ type byteWrapper struct {
 	open  func([]byte) ([]byte, error)
 }
 
+// MarshalCommit implements Serializer.
 func (w *byteWrapper) MarshalCommit(headers map[string]any, events []EventMessage) ([]byte, error) {
 	b, err := w.inner.MarshalCommit(headers, events)
 	if err != nil {
@@ -25,6 +26,7 @@ func (w *byteWrapper) MarshalCommit(headers map[string]any, events []EventMessag
 	return w.wrap(b)
 }
 
+// UnmarshalCommit implements Serializer.
 func (w *byteWrapper) UnmarshalCommit(data []byte) (map[string]any, []EventMessage, error) {
 	b, err := w.open(data)
 	if err != nil {
@@ -33,6 +35,7 @@ func (w *byteWrapper) UnmarshalCommit(data []byte) (map[string]any, []EventMessa
 	return w.inner.UnmarshalCommit(b)
 }
 
+// MarshalSnapshot implements Serializer.
 func (w *byteWrapper) MarshalSnapshot(state any) ([]byte, error) {
 	b, err := w.inner.MarshalSnapshot(state)
 	if err != nil {
@@ -41,6 +44,7 @@ func (w *byteWrapper) MarshalSnapshot(state any) ([]byte, error) {
 	return w.wrap(b)
 }
 
+// UnmarshalSnapshot implements Serializer.
 func (w *byteWrapper) UnmarshalSnapshot(data []byte) (any, error) {
 	b, err := w.open(data)
 	if err != nil {
