@@ -93,7 +93,8 @@ func (h HookFuncs) OnDeleteStream(ctx context.Context, bucketID, streamID string
 type vetoError struct{ err error }
 
 // Error says that the commit was vetoed, and why.
-func (e *vetoError) Error() string   { return fmt.Sprintf("%v: %v", ErrVetoed, e.err) }
+func (e *vetoError) Error() string { return fmt.Sprintf("%v: %v", ErrVetoed, e.err) }
+
 // Unwrap returns ErrVetoed and the hook's error.
 func (e *vetoError) Unwrap() []error { return []error{ErrVetoed, e.err} }
 

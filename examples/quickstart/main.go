@@ -14,10 +14,20 @@ import (
 	"github.com/goeventstore/eventstore"
 )
 
-// The domain events of a tiny bank account.
-type AccountOpened struct{ Owner string }
-type MoneyDeposited struct{ Amount int }
-type MoneyWithdrawn struct{ Amount int }
+// AccountOpened is the first event of an account.
+type AccountOpened struct {
+	Owner string // who owns the account
+}
+
+// MoneyDeposited records money paid in.
+type MoneyDeposited struct {
+	Amount int // in cents
+}
+
+// MoneyWithdrawn records money taken out.
+type MoneyWithdrawn struct {
+	Amount int // in cents
+}
 
 func main() {
 	ctx := context.Background()
