@@ -21,12 +21,12 @@ type AccountOpened struct {
 
 // MoneyDeposited records money paid in.
 type MoneyDeposited struct {
-	Amount int // in cents
+	Amount int // how much
 }
 
 // MoneyWithdrawn records money taken out.
 type MoneyWithdrawn struct {
-	Amount int // in cents
+	Amount int // how much
 }
 
 func main() {
