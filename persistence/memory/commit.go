@@ -23,7 +23,7 @@ func (e *Engine) Commit(ctx context.Context, attempt *persistence.CommitAttempt)
 		return persistence.Commit{}, persistence.CommitError(attempt, persistence.ErrClosed)
 	}
 	st := &e.st
-	s := st.lookup(attempt.BucketID, attempt.StreamID)
+	s, b := st.find(attempt.BucketID, attempt.StreamID)
 	i := 0
 	if s != nil {
 		if s.hasID(attempt.CommitID) {
@@ -36,7 +36,7 @@ func (e *Engine) Commit(ctx context.Context, attempt *persistence.CommitAttempt)
 			return persistence.Commit{}, persistence.CommitError(attempt, persistence.ErrConcurrency)
 		}
 	} else {
-		s = st.create(attempt.BucketID, attempt.StreamID)
+		s = st.create(b, attempt.BucketID, attempt.StreamID)
 	}
 	cp := st.log.append(&c, s)
 	s.insert(i, ref{seq: attempt.CommitSequence, first: attempt.FirstRevision(), rev: attempt.StreamRevision, cp: cp, id: attempt.CommitID})

@@ -54,6 +54,7 @@ type stream struct {
 	ordered bool                          // revision ranges increase with sequence: binary search works
 	deleted bool
 	snaps   []persistence.Snapshot // by revision
+	first   [1]ref                 // storage for the first commit's ref
 }
 
 // ref locates one commit of a stream.
@@ -71,25 +72,31 @@ const smallStream = 16
 
 // lookup returns the live stream, or nil.
 func (st *state) lookup(bucketID, streamID string) *stream {
+	s, _ := st.find(bucketID, streamID)
+	return s
+}
+
+// find returns the live stream, or nil, and its bucket, or nil.
+func (st *state) find(bucketID, streamID string) (*stream, *bucket) {
 	if s := st.last; s != nil && s.id == streamID && s.b.id == bucketID {
-		return s
+		return s, s.b
 	}
 	b := st.buckets[bucketID]
 	if b == nil {
-		return nil
+		return nil, nil
 	}
-	return b.streams[streamID]
+	return b.streams[streamID], b
 }
 
-// create makes a new, empty stream.
-func (st *state) create(bucketID, streamID string) *stream {
-	b := st.buckets[bucketID]
+// create makes a new, empty stream in bucket b (nil: a new bucket).
+func (st *state) create(b *bucket, bucketID, streamID string) *stream {
 	if b == nil {
 		b = &bucket{id: bucketID, streams: map[string]*stream{}}
 		st.buckets[bucketID] = b
 	}
 	st.serial++
 	s := &stream{b: b, id: streamID, serial: st.serial, ordered: true}
+	s.refs = s.first[:0] // no second allocation for the usual short stream
 	b.streams[streamID] = s
 	b.order = append(b.order, s)
 	return s
