@@ -9,7 +9,10 @@
 //
 //	persistence.OpenURL(ctx, "memory://")
 //
-// opens a new, empty engine ("" opens one too). [New] does the same directly.
+// opens a new, empty engine ("" opens one too; "memory://?page_size=3" sets
+// the page size). [New] does the same directly, with options:
+//
+//	e := memory.New(memory.WithPageSize(3)) // small pages, as the acceptance suite uses
 //
 // # Shared values
 //

@@ -61,7 +61,7 @@ func runModel(t *testing.T, seed uint64) {
 		}
 	}
 	stamp := time.Unix(1700000000, 0).UTC()
-	for step := range 60 {
+	for step := range 40 {
 		for range 500 {
 			switch op := r.IntN(100); {
 			case op < 70:
