@@ -114,6 +114,12 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 		blk.dec = decodedCommit{owner: s, headers: a.Headers, events: a.Events}
 		pa.Decoded = &blk.dec
 	}
+	var stored *Commit // set once the commit is stored; scheduled by the deferred end
+	if s.order != nil {
+		k := streamKey{a.BucketID, a.StreamID}
+		s.order.begin(k, a.CommitSequence)
+		defer func() { s.order.end(ctx, k, a.CommitSequence, stored, s.schedule) }()
+	}
 	pc, err := s.engine.Commit(ctx, pa)
 	if err != nil {
 		if errors.Is(err, ErrConcurrency) && !errors.Is(err, ErrDuplicateCommit) {
@@ -137,10 +143,15 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 	st.uncommitted = st.uncommitted[:0]
 	st.uncommittedHeaders = nil
 
+	if s.order != nil {
+		stored = c // the deferred end schedules it, after the post-commit hooks
+	}
 	if len(s.hooks) > 0 {
 		s.hooks.postCommit(ctx, *c)
 	}
-	s.schedule(ctx, *c)
+	if s.order == nil {
+		s.schedule(ctx, *c)
+	}
 	return c, nil
 }
 

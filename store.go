@@ -25,6 +25,7 @@ type Store struct {
 	cm     commitMarshaler // ser's marshalCommit, if it has one (else Decoded is never set)
 	hooks  hooks
 	sched  dispatcher.Scheduler[Commit] // nil: commits are not dispatched
+	order  *orderer                     // schedules each stream's commits in order; nil without sched
 	logger *slog.Logger
 	closed atomic.Bool
 	def    Bucket
@@ -55,6 +56,9 @@ func New(engine persistence.Engine, opts Options) *Store {
 		s.ser = NewJSONSerializer(nil)
 	}
 	s.cm, _ = s.ser.(commitMarshaler)
+	if s.sched != nil {
+		s.order = newOrderer()
+	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}

@@ -390,5 +390,6 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	} else {
 		s.sched = sync
 	}
+	s.order = newOrderer()
 	return s, nil
 }
