@@ -23,7 +23,8 @@ import (
 //     (with a new commit ID), or ClearChanges and give up.
 //   - If commitID is already stored on the stream, the error wraps
 //     ErrDuplicateCommit: the work was done before and nothing changed.
-//     This takes precedence over a conflict. The stream is not refreshed.
+//     This takes precedence over a conflict. The stream is not refreshed
+//     and keeps its uncommitted events (ClearChanges drops them).
 //   - If a pre-commit hook vetoes it, the error wraps ErrVetoed.
 //   - A zero commitID, a nil body, or a body the serializer cannot encode
 //     is a *ValidationError.

@@ -115,7 +115,9 @@
 // Every stored commit is handed to a [Dispatcher] (a message bus, a
 // projection) after the post-commit hooks, at least once and in order per
 // stream: synchronously before CommitChanges returns, or asynchronously
-// from a queue. A failing dispatcher is retried with backoff and then
+// from a queue. The order holds also when goroutines of one process race
+// on a stream (a commit waits for an earlier attempt still in progress);
+// across processes, readers that need a total order use Store.Commits. A failing dispatcher is retried with backoff and then
 // handed to a dead-letter function; it never makes CommitChanges fail.
 // Whatever was not dispatched (a crash, a dead letter) stays marked
 // undispatched in storage, and Build dispatches it before it returns.
