@@ -37,9 +37,10 @@ import (
 // CommitChanges fail (the commit stays undispatched and is retried).
 func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, error) {
 	s := st.store
+	revision, sequence := st.revision+len(st.uncommitted), st.sequence+1 // as attempted
 	fail := func(err error) error {
 		return &StreamError{Op: "commit", BucketID: st.bucketID, StreamID: st.streamID,
-			Revision: st.revision + len(st.uncommitted), CommitSequence: st.sequence + 1, CommitID: commitID, Err: err}
+			Revision: revision, CommitSequence: sequence, CommitID: commitID, Err: err}
 	}
 	if s.closed.Load() {
 		return nil, fail(ErrClosed)
