@@ -142,3 +142,36 @@ func TestBuildRedispatchesAndCloseDrains(t *testing.T) {
 		t.Fatalf("dispatched %v", got)
 	}
 }
+
+// Commits a select hook filters out are not dispatched at start-up, and are
+// marked dispatched so that they do not come back at every start.
+func TestRedispatchSkipsFilteredCommits(t *testing.T) {
+	ctx := context.Background()
+	engine := memory.New()
+	first, err := eventstore.Wireup().UsingPersistence(engine).Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := first.CreateStream("s")
+	commit(t, st, "keep")
+	commit(t, st, "drop")
+
+	var got []string
+	_, err = eventstore.Wireup().UsingPersistence(engine).
+		HookIntoPipelineUsing(eventstore.HookFuncs{SelectCommitFunc: func(ctx context.Context, c eventstore.Commit) (eventstore.Commit, bool, error) {
+			return c, c.Events[0].Body != "drop", nil
+		}}).
+		DispatchTo(func(ctx context.Context, c eventstore.Commit) error {
+			got = append(got, c.Events[0].Body.(string))
+			return nil
+		}).Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "keep" {
+		t.Fatalf("dispatched %v", got)
+	}
+	for c, err := range engine.Undispatched(ctx) {
+		t.Fatalf("still undispatched: %+v %v", c, err)
+	}
+}
