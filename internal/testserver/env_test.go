@@ -1,0 +1,56 @@
+package testserver
+
+import (
+	"net/url"
+	"testing"
+)
+
+func TestRequired(t *testing.T) {
+	for _, c := range []struct {
+		env, kind string
+		want      bool
+	}{
+		{"", MySQL, false},
+		{"all", MySQL, true},
+		{"ALL", Azure, true},
+		{"mysql,s3", S3, true},
+		{"mysql, s3", Mongo, false},
+	} {
+		t.Setenv(envRequire, c.env)
+		if got := required(c.kind); got != c.want {
+			t.Errorf("%s=%q: required(%s) = %v, want %v", envRequire, c.env, c.kind, got, c.want)
+		}
+	}
+}
+
+func TestURLForms(t *testing.T) {
+	for kind, sp := range specs {
+		a, err := sp.open(sp.base(4242))
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		defer a.close()
+		u, err := url.Parse(a.isolated("es0123"))
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		switch kind {
+		case MySQL, Mongo:
+			if u.Host != "127.0.0.1:4242" || u.Path != "/es0123" {
+				t.Errorf("%s: isolated URL %s, want host 127.0.0.1:4242 and path /es0123", kind, u)
+			}
+		case S3:
+			q := u.Query()
+			if u.Host != "es0123" || q.Get("endpoint") != "http://127.0.0.1:4242" || q.Get("use_path_style") != "true" ||
+				q.Get("access_key_id") == "" || q.Get("secret_access_key") == "" || q.Get("region") == "" {
+				t.Errorf("%s: isolated URL %s", kind, u)
+			}
+		case Azure:
+			q := u.Query()
+			if u.Host != "es0123" || q.Get("endpoint") != "http://127.0.0.1:4242/devstoreaccount1" ||
+				q.Get("account") != "devstoreaccount1" || q.Get("account_key") != azuriteKey {
+				t.Errorf("%s: isolated URL %s", kind, u)
+			}
+		}
+	}
+}

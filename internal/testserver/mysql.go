@@ -1,0 +1,81 @@
+package testserver
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// mysqlAdmin manages the databases of isolated MySQL tests.
+type mysqlAdmin struct {
+	base *url.URL
+	db   *sql.DB
+}
+
+func openMySQL(base string) (admin, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "mysql" {
+		return nil, fmt.Errorf("testserver: MySQL URL %q: want mysql://USER[:PASSWORD]@HOST:PORT/", base)
+	}
+	cfg, err := mysqlConfig(u)
+	if err != nil {
+		return nil, err
+	}
+	cfg.DBName = ""
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(c)
+	db.SetMaxIdleConns(2)
+	return &mysqlAdmin{base: u, db: db}, nil
+}
+
+// mysqlConfig turns mysql://USER[:PASSWORD]@HOST[:PORT]/DB?PARAMS into a driver configuration; the
+// query parameters are the driver's DSN parameters.
+func mysqlConfig(u *url.URL) (*mysql.Config, error) {
+	user, pass := "root", ""
+	if u.User != nil {
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+	}
+	addr := u.Host
+	if u.Port() == "" {
+		addr = net.JoinHostPort(u.Hostname(), "3306")
+	}
+	cfg, err := mysql.ParseDSN("tcp(" + addr + ")/" + strings.TrimPrefix(u.Path, "/") + "?" + u.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("testserver: MySQL URL: %w", err)
+	}
+	cfg.User, cfg.Passwd = user, pass
+	return cfg, nil
+}
+
+func (a *mysqlAdmin) ping(ctx context.Context) error {
+	var one int
+	return a.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+func (a *mysqlAdmin) create(ctx context.Context, name string) error {
+	_, err := a.db.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+	return err
+}
+
+func (a *mysqlAdmin) drop(ctx context.Context, name string) error {
+	_, err := a.db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+name+"`")
+	return err
+}
+
+func (a *mysqlAdmin) isolated(name string) string {
+	u := *a.base
+	u.Path = "/" + name
+	u.RawPath = ""
+	return u.String()
+}
+
+func (a *mysqlAdmin) close() error { return a.db.Close() }

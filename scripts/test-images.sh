@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# test-images.sh makes sure every server image the engine tests need is present in the Docker engine.
+#
+# For each engine (MongoDB, MySQL, S3, Azure Table Storage) it uses, in this order:
+#   1. nothing, if EVENTSTORE_<KIND>_URL names an already-running server;
+#   2. EVENTSTORE_<KIND>_IMAGE if you set it (pulled if absent);
+#   3. the official image (mongo, mysql, MinIO's, Azurite's) if present or if `docker pull` works;
+#   4. otherwise a local substitute, built here once and reused by later runs:
+#        MongoDB -> goeventstore/ferretdb:1.24.0-sqlite  (FerretDB embedded, SQLite; tools/ferretdb)
+#        MySQL   -> goeventstore/mariadb:10.11           (Debian's MariaDB)
+#        S3      -> goeventstore/minio:local              (MinIO built from source)
+#        Azure   -> goeventstore/azurite:3.37.0           (Azurite from npm on Debian's Node)
+# It writes the choices to .cache/test-images.env (EVENTSTORE_<KIND>_IMAGE=...) for scripts/test.sh
+# to source, and prints one line per engine saying what it did.
+#
+# The substitutes need only the Go module proxy, the Debian mirror of this machine's apt sources
+# and the npm registry. Build caches live in .cache/ (gitignored).
+#
+# Environment: EVENTSTORE_TEST_PULL=0 skips pull attempts; EVENTSTORE_DEBIAN_MIRROR overrides the
+# mirror; EVENTSTORE_TEST_REBUILD=1 rebuilds the substitutes.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache="$root/.cache/images"
+envfile="$root/.cache/test-images.env"
+mkdir -p "$cache"
+
+# Keep these in step with internal/testserver (kinds.go).
+official_mongo=mongo:8.0
+official_mysql=mysql:8.4
+official_s3=minio/minio:RELEASE.2025-04-22T22-12-26Z
+official_azure=mcr.microsoft.com/azure-storage/azurite:3.37.0
+
+sub_mongo=goeventstore/ferretdb:1.24.0-sqlite
+sub_mysql=goeventstore/mariadb:10.11
+sub_s3=goeventstore/minio:local
+sub_azure=goeventstore/azurite:3.37.0
+
+minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
+azurite_version=3.37.0
+recipe=1 # bump to rebuild every substitute
+
+say() { echo "test-images: $*" >&2; }
+present() { docker image inspect "$1" >/dev/null 2>&1; }
+pull() {
+	[[ "${EVENTSTORE_TEST_PULL:-1}" != 0 ]] || return 1
+	timeout 120 docker pull -q "$1" >/dev/null 2>&1
+}
+# fresh IMAGE KEY: the image exists and was built from the recipe with this key.
+fresh() {
+	[[ "${EVENTSTORE_TEST_REBUILD:-0}" != 1 ]] || return 1
+	local got
+	got=$(docker image inspect -f '{{index .Config.Labels "org.goeventstore.recipe"}}' "$1" 2>/dev/null) || return 1
+	[[ "$got" == "$2" ]]
+}
+
+# ---- builders ---------------------------------------------------------------------------------
+
+key_ferretdb() { cat "$root"/tools/ferretdb/{go.mod,go.sum,main.go} | sha256sum | cut -c1-16; }
+key_minio() { echo "$recipe-$minio_version"; }
+key_debian() { echo "$recipe-$azurite_version-$(sed -n '/^build_debian()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
+
+# scratch_image TAG KEY DIR BINARY ENTRYPOINT...: a FROM scratch image holding one static binary.
+scratch_image() {
+	local tag=$1 key=$2 dir=$3 bin=$4
+	shift 4
+	local ep
+	ep=$(printf '"%s",' "$@")
+	mkdir -p "$dir/empty"
+	cat >"$dir/Dockerfile" <<DOCKERFILE
+FROM scratch
+COPY $bin /$bin
+COPY empty /data
+COPY empty /tmp
+ENV HOME=/tmp
+LABEL org.goeventstore.recipe="$key"
+ENTRYPOINT [${ep%,}]
+DOCKERFILE
+	DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$dir" >/dev/null 2>"$dir/build.log" || { cat "$dir/build.log" >&2; return 1; }
+}
+
+build_ferretdb() {
+	local dir="$cache/ferretdb"
+	mkdir -p "$dir"
+	(cd "$root/tools/ferretdb" && CGO_ENABLED=0 go build -trimpath -o "$dir/ferretdb" .)
+	scratch_image "$sub_mongo" "$(key_ferretdb)" "$dir" ferretdb /ferretdb -listen 0.0.0.0:27017 -dir /data
+}
+
+build_minio() {
+	local dir="$cache/minio"
+	mkdir -p "$dir"
+	if [[ ! -x "$dir/minio" || "$(cat "$dir/version" 2>/dev/null)" != "$minio_version" ]]; then
+		GOBIN="$dir" CGO_ENABLED=0 GOFLAGS= go install -trimpath "github.com/minio/minio@$minio_version"
+		echo "$minio_version" >"$dir/version"
+	fi
+	scratch_image "$sub_s3" "$(key_minio)" "$dir" minio /minio
+}
+
+debian_mirror() {
+	if [[ -n "${EVENTSTORE_DEBIAN_MIRROR:-}" ]]; then
+		echo "$EVENTSTORE_DEBIAN_MIRROR"
+		return
+	fi
+	local m
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -oE '(https?|file)://[^ ]+/debian/?( |$)' | grep -v -- '-security' | head -1 | tr -d ' ') || true
+	[[ -n "$m" ]] || { say "no Debian mirror in the apt sources; set EVENTSTORE_DEBIAN_MIRROR"; return 1; }
+	echo "$m"
+}
+
+# build_debian: ONE Debian root file system with MariaDB, Node and Azurite, imported ONCE (the vfs
+# storage driver would copy a 700 MB base for every layer built on top), tagged twice.
+build_debian() {
+	local dir="$cache/debian" rootfs="$cache/debian/rootfs" mirror suite
+	mirror=$(debian_mirror)
+	suite=bookworm
+	rm -rf "$rootfs"
+	mkdir -p "$dir"
+	say "debootstrap $suite from $mirror (MariaDB, Node.js; about 2 min)"
+	debootstrap --variant=minbase --include=mariadb-server,nodejs "$suite" "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+		{ tail -20 "$dir/debootstrap.log" >&2; return 1; }
+	say "npm install azurite@$azurite_version into the root file system"
+	npm install --silent --no-audit --no-fund --prefix "$rootfs/opt/azurite" "azurite@$azurite_version" >"$dir/npm.log" 2>&1 ||
+		{ tail -20 "$dir/npm.log" >&2; return 1; }
+	for b in azurite azurite-table azurite-blob azurite-queue; do
+		ln -sf "/opt/azurite/node_modules/.bin/$b" "$rootfs/usr/local/bin/$b"
+	done
+	cat >"$rootfs/usr/local/bin/mariadb-test-server" <<'SH'
+#!/bin/sh
+# Throw-away MariaDB for tests: root over TCP without a password.
+set -e
+mkdir -p /run/mysqld
+chown mysql:mysql /run/mysqld
+exec mariadbd --user=mysql --skip-grant-tables --bind-address=0.0.0.0 --skip-name-resolve "$@"
+SH
+	chmod +x "$rootfs/usr/local/bin/mariadb-test-server"
+	rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+	say "docker import (one layer)"
+	tar -C "$rootfs" -c . | docker import \
+		--change 'CMD ["/usr/local/bin/mariadb-test-server"]' \
+		--change 'EXPOSE 3306 10002' \
+		--change "LABEL org.goeventstore.recipe=$(key_debian)" \
+		- "$sub_mysql" >/dev/null
+	docker tag "$sub_mysql" "$sub_azure"
+	rm -rf "$rootfs"
+}
+
+# ---- choices ----------------------------------------------------------------------------------
+
+declare -A chosen
+needs_debian=0 needs_ferretdb=0 needs_minio=0
+
+# choose KIND OFFICIAL SUBSTITUTE BUILDER
+choose() {
+	local kind=$1 official=$2 sub=$3 builder=$4 upper
+	upper=${kind^^}
+	local urlvar="EVENTSTORE_${upper}_URL" imgvar="EVENTSTORE_${upper}_IMAGE"
+	if [[ -n "${!urlvar:-}" ]]; then
+		say "$kind: $urlvar is set, no image needed"
+		return
+	fi
+	if [[ -n "${!imgvar:-}" ]]; then
+		local img=${!imgvar}
+		if present "$img" || pull "$img"; then
+			say "$kind: $img ($imgvar)"
+		else
+			say "$kind: $img ($imgvar) is absent and cannot be pulled"
+		fi
+		chosen[$kind]=$img
+		return
+	fi
+	if present "$official"; then
+		say "$kind: $official (official, present)"
+		return
+	fi
+	if pull "$official"; then
+		say "$kind: $official (official, pulled)"
+		return
+	fi
+	chosen[$kind]=$sub
+	case $builder in
+	debian) needs_debian=1 ;;
+	ferretdb) needs_ferretdb=1 ;;
+	minio) needs_minio=1 ;;
+	esac
+}
+
+choose mongo "$official_mongo" "$sub_mongo" ferretdb
+choose mysql "$official_mysql" "$sub_mysql" debian
+choose s3 "$official_s3" "$sub_s3" minio
+choose azure "$official_azure" "$sub_azure" debian
+
+# ---- builds: the Debian root file system (network, disk) runs beside the Go builds (CPU) -------
+
+debian_pid=
+if ((needs_debian)); then
+	if fresh "$sub_mysql" "$(key_debian)" && present "$sub_azure"; then
+		say "mysql, azure: $sub_mysql, $sub_azure (substitutes, built earlier)"
+	else
+		t0=$SECONDS
+		(build_debian && say "mysql, azure: built $sub_mysql and $sub_azure in $((SECONDS - t0)) s") &
+		debian_pid=$!
+	fi
+fi
+status=0
+if ((needs_ferretdb)); then
+	if fresh "$sub_mongo" "$(key_ferretdb)"; then
+		say "mongo: $sub_mongo (substitute, built earlier)"
+	else
+		t0=$SECONDS
+		if build_ferretdb; then say "mongo: built $sub_mongo in $((SECONDS - t0)) s"; else status=1; fi
+	fi
+fi
+if ((needs_minio)); then
+	if fresh "$sub_s3" "$(key_minio)"; then
+		say "s3: $sub_s3 (substitute, built earlier)"
+	else
+		t0=$SECONDS
+		say "s3: building MinIO from source (about 4 min)"
+		if build_minio; then say "s3: built $sub_s3 in $((SECONDS - t0)) s"; else status=1; fi
+	fi
+fi
+if [[ -n "$debian_pid" ]]; then
+	wait "$debian_pid" || status=1
+fi
+
+{
+	echo "# written by scripts/test-images.sh; sourced by scripts/test.sh"
+	for kind in "${!chosen[@]}"; do
+		echo "export EVENTSTORE_${kind^^}_IMAGE=${chosen[$kind]}"
+	done
+} >"$envfile"
+exit $status
