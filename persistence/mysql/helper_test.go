@@ -2,43 +2,22 @@ package mysql
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"os"
-	"strings"
 	"testing"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/goeventstore/eventstore/internal/testserver"
 )
 
-// isolatedURL returns a mysql:// URL naming a fresh database, dropped when t
-// ends. TEMPORARY: replaced by testserver once it lands.
+func TestMain(m *testing.M) { os.Exit(testserver.Main(m)) }
+
+// isolatedURL returns a mysql:// URL naming a fresh database on the shared
+// test server, dropped when t ends.
 func isolatedURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("EVENTSTORE_MYSQL_URL")
-	if base == "" {
-		t.Skip("set EVENTSTORE_MYSQL_URL")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	name := "t_" + hex.EncodeToString(b[:])
-	cfg, _, err := ParseDSN(strings.TrimSuffix(base, "/") + "/mysql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, _ := mysql.NewConnector(cfg)
-	db := sql.OpenDB(conn)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Exec("DROP DATABASE " + name)
-		db.Close()
-	})
-	return strings.TrimSuffix(base, "/") + "/" + name
+	return testserver.Get(t, testserver.MySQL).Isolated(t)
 }
 
+// openIsolated opens and initializes an engine on url, closed when t ends.
 func openIsolated(t testing.TB, url string) *Engine {
 	t.Helper()
 	e, err := Open(context.Background(), url)
