@@ -2,35 +2,22 @@ package mongo
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/goeventstore/eventstore/internal/testserver"
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// isolatedURL returns a mongodb:// URL naming a fresh database, dropped
-// when t ends. TEMPORARY: replaced by testserver once it lands.
+func TestMain(m *testing.M) { os.Exit(testserver.Main(m)) }
+
+// isolatedURL returns a mongodb:// URL naming a fresh database on the
+// package's shared server, dropped when t ends.
 func isolatedURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("EVENTSTORE_MONGO_URL")
-	if base == "" {
-		t.Skip("set EVENTSTORE_MONGO_URL")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	u := strings.TrimSuffix(base, "/") + "/t_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		e, err := Open(context.Background(), u, nil)
-		if err == nil {
-			e.commits.Database().Drop(context.Background())
-			e.Close(context.Background())
-		}
-	})
-	return u
+	return testserver.Get(t, testserver.Mongo).Isolated(t)
 }
 
 // openEngine opens and initializes an engine on url (with a short server

@@ -1,0 +1,55 @@
+// Package mongo is the MongoDB engine of the event store, on the official
+// driver (go.mongodb.org/mongo-driver/v2). Importing it registers the engine
+// for mongodb:// and mongodb+srv:// URLs:
+//
+//	import _ "github.com/goeventstore/eventstore/persistence/mongo"
+//
+//	store, err := eventstore.Wireup().UsingMongo("mongodb://127.0.0.1:27017/events").Build(ctx)
+//
+// The URL's path names the database (default "eventstore"). The query
+// options commits, snapshots and pageSize name the two collections and set
+// the read page size; the engine removes them before handing the URL to the
+// driver, which reads every other option. [Open] takes the same settings as
+// [Options]; [New] runs on a *mongo.Database the caller already has.
+//
+// It needs no multi-document transactions, so it works on a standalone
+// server, a replica set and FerretDB alike. (It does not support sharding
+// the commits collection: its unique indexes do not start with one shard
+// key.)
+//
+// # Storage
+//
+// Commits are documents of the commits collection, one per commit, whose _id
+// is the commit's checkpoint (see document.go for the shape). Long stream IDs
+// are keyed by a digest: the key field is 32 hex digits of
+// SHA-256(bucket, NUL, stream), and the IDs are kept as given. Commit stamps
+// are stored as int64 microseconds, since BSON dates hold milliseconds.
+// Snapshots live in the snapshots collection, one document per stream and
+// revision.
+//
+// # Rules the server enforces
+//
+// Unique indexes (indexes.go) make the server itself refuse a second commit
+// at the same (stream, commit sequence), which Commit reports as
+// persistence.ErrConcurrency, and a second commit with the same (stream,
+// commit ID), reported as persistence.ErrDuplicateCommit; the duplicate wins
+// when both apply (commit.go). A commit is one InsertOne: atomic, and one
+// round trip.
+//
+// # Checkpoints
+//
+// Writers take the next checkpoint from an in-process hint before inserting
+// (checkpoint.go), so numbers can be burnt by failed inserts or become
+// visible late. ReadAll and ReadBucket therefore close every hole between
+// two visible checkpoints with package internal/gapfill: a reader claims the
+// hole with a tombstone document, which makes a late writer retry with a
+// higher number, or finds the commit that was there (read_all.go). A reader
+// polling from the last checkpoint it saw never misses a commit.
+//
+// # Deleting
+//
+// DeleteStream and PurgeBucket replace commits with tombstones, so numbers
+// are never reused and readers find no holes; Purge leaves one "floor"
+// tombstone at the greatest checkpoint, below which readers fill nothing
+// (delete.go).
+package mongo
