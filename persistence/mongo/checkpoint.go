@@ -36,11 +36,28 @@ type checkpoints struct {
 // it was never loaded.
 func (e *Engine) nextCheckpoint(ctx context.Context) (int64, error) {
 	if !e.cps.loaded.Load() {
-		if err := e.refreshCheckpoint(ctx, 0); err != nil {
+		if err := e.loadCheckpoint(ctx); err != nil {
 			return 0, err
 		}
 	}
 	return e.cps.last.Add(1), nil
+}
+
+// loadCheckpoint raises the hint to the greatest _id stored unless that was
+// done already (by a concurrent caller, say).
+func (e *Engine) loadCheckpoint(ctx context.Context) error {
+	e.cps.mu.Lock()
+	defer e.cps.mu.Unlock()
+	if e.cps.loaded.Load() {
+		return nil
+	}
+	stored, err := e.maxCheckpoint(ctx)
+	if err != nil {
+		return err
+	}
+	e.cps.raise(stored)
+	e.cps.loaded.Store(true)
+	return nil
 }
 
 // refreshCheckpoint raises the hint to the greatest _id stored, and at
