@@ -22,13 +22,14 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 )
 
-// Labels on every container this package starts. scripts/test.sh removes the containers labelled
-// labelTest on exit; a test binary removes those of dead test binaries (labelPID, labelHost).
+// Labels on every container this package starts. scripts/test.sh removes the containers of its run
+// (labelRun) on exit; a test binary removes those of dead test binaries (labelPID, labelHost).
 const (
 	labelTest = "org.goeventstore.test"
 	labelPID  = "org.goeventstore.test.pid"
 	labelHost = "org.goeventstore.test.host"
 	labelKind = "org.goeventstore.test.kind"
+	labelRun  = "org.goeventstore.test.run" // EVENTSTORE_TEST_RUN, set by scripts/test.sh
 )
 
 var docker struct {
@@ -147,6 +148,7 @@ func run(ctx context.Context, kind, img string) (testcontainers.Container, int, 
 					labelPID:  strconv.Itoa(os.Getpid()),
 					labelHost: host,
 					labelKind: kind,
+					labelRun:  os.Getenv("EVENTSTORE_TEST_RUN"),
 				},
 				HostConfigModifier: func(hc *container.HostConfig) {
 					hc.PortBindings = network.PortMap{cport: {{

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -14,6 +15,7 @@ import (
 // mysqlAdmin manages the databases of isolated MySQL tests.
 type mysqlAdmin struct {
 	base *url.URL
+	addr string // host:port
 	db   *sql.DB
 }
 
@@ -33,7 +35,7 @@ func openMySQL(base string) (admin, error) {
 	}
 	db := sql.OpenDB(c)
 	db.SetMaxIdleConns(2)
-	return &mysqlAdmin{base: u, db: db}, nil
+	return &mysqlAdmin{base: u, addr: cfg.Addr, db: db}, nil
 }
 
 // mysqlConfig turns mysql://USER[:PASSWORD]@HOST[:PORT]/DB?PARAMS into a driver configuration; the
@@ -57,6 +59,19 @@ func mysqlConfig(u *url.URL) (*mysql.Config, error) {
 }
 
 func (a *mysqlAdmin) ping(ctx context.Context) error {
+	// Wait for the server's greeting on a raw connection first: while the server starts, Docker's
+	// port proxy accepts and closes connections, and the driver would log every such EOF.
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", a.addr)
+	if err != nil {
+		return err
+	}
+	conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_, err = conn.Read(make([]byte, 1))
+	conn.Close()
+	if err != nil {
+		return fmt.Errorf("no greeting from %s: %w", a.addr, err)
+	}
 	var one int
 	return a.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }

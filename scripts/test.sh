@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# test.sh is `make test`: every package's tests, with every engine's acceptance suite against a real
+# server, on a fresh machine.
+#
+#   1. scripts/docker-up.sh      a Docker engine (started, and installed with apt, if need be)
+#   2. scripts/test-images.sh    the server images (official ones, or local substitutes built once)
+#   3. go vet ./...              (and in tools/ferretdb, its own module)
+#   4. go test -race ./...       with a generous -timeout
+#
+# Containers of this run carry the label org.goeventstore.test.run=<run id> and are removed on exit,
+# also when a test binary panics or is killed. Without Docker the server-backed tests skip with a
+# line saying how to enable them; EVENTSTORE_TEST_REQUIRE=all (set by .ci/run in CI) makes such a
+# skip a failure. Extra arguments go to `go test` (e.g. scripts/test.sh -run Acceptance).
+# See docs/testing.md.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+say() { echo "test: $*" >&2; }
+
+# REQUIRED here: only loopback is ever dialled, and there is no reaper image to pull.
+export TESTCONTAINERS_HOST_OVERRIDE=${TESTCONTAINERS_HOST_OVERRIDE:-127.0.0.1}
+export TESTCONTAINERS_RYUK_DISABLED=${TESTCONTAINERS_RYUK_DISABLED:-true}
+export EVENTSTORE_TEST_RUN=${EVENTSTORE_TEST_RUN:-$$-$(date +%s)}
+
+have_docker=0
+cleanup() {
+	((have_docker)) || return 0
+	local ids
+	ids=$(docker ps -aq --filter "label=org.goeventstore.test.run=$EVENTSTORE_TEST_RUN" 2>/dev/null) || return 0
+	if [[ -n "$ids" ]]; then
+		say "removing $(wc -w <<<"$ids") container(s) left by this run"
+		docker rm -f -v $ids >/dev/null 2>&1 || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+t0=$SECONDS
+if scripts/docker-up.sh; then
+	have_docker=1
+	# A failed build leaves that engine's image absent: its tests then skip, or fail if required.
+	scripts/test-images.sh || say "some images could not be built (see above)"
+	if [[ -f .cache/test-images.env ]]; then
+		# shellcheck disable=SC1091
+		source .cache/test-images.env
+	fi
+else
+	say "no Docker engine: server-backed tests will skip (EVENTSTORE_TEST_REQUIRE=${EVENTSTORE_TEST_REQUIRE:-} decides)"
+fi
+say "servers ready after $((SECONDS - t0)) s"
+
+say "go vet ./..."
+go vet ./...
+(cd tools/ferretdb && go vet ./...)
+
+say "go test -race ./... ${EVENTSTORE_TEST_REQUIRE:+(EVENTSTORE_TEST_REQUIRE=$EVENTSTORE_TEST_REQUIRE)}"
+go test -race -count=1 -timeout "${EVENTSTORE_TEST_TIMEOUT:-30m}" "$@" ./...
+say "done in $((SECONDS - t0)) s"
