@@ -216,3 +216,45 @@ func TestDeleteStreamLeavesTombstones(t *testing.T) {
 		t.Fatalf("ReadAll = %v", got)
 	}
 }
+
+// ReadBucket settles holes over the whole log and reads only its bucket's
+// commits, across page boundaries.
+func TestReadBucketAcrossPagesAndHoles(t *testing.T) {
+	ctx := context.Background()
+	e := openEngine(t, isolatedURL(t), &Options{PageSize: 2})
+	want := map[string][]int64{}
+	for i := 1; i <= 9; i++ {
+		bucket := []string{"a", "b", "b"}[i%3]
+		if i%4 == 0 {
+			e.cps.last.Add(1) // burn a checkpoint: a hole readers must fill
+		}
+		c, err := e.Commit(ctx, attempt(bucket, "s", len(want[bucket])+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[bucket] = append(want[bucket], c.Checkpoint)
+	}
+	for _, bucket := range []string{"a", "b"} {
+		for _, after := range []int64{0, want[bucket][1]} {
+			var got []int64
+			for c, err := range e.ReadBucket(ctx, bucket, after) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.BucketID != bucket {
+					t.Fatalf("ReadBucket(%q) yielded a commit of bucket %q", bucket, c.BucketID)
+				}
+				got = append(got, c.Checkpoint)
+			}
+			var exp []int64
+			for _, cp := range want[bucket] {
+				if cp > after {
+					exp = append(exp, cp)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(exp) {
+				t.Errorf("ReadBucket(%q, %d) = %v, want %v", bucket, after, got, exp)
+			}
+		}
+	}
+}

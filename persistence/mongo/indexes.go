@@ -22,7 +22,8 @@ const (
 	// idxUndispatched finds undispatched commits in checkpoint order without
 	// scanning the collection.
 	idxUndispatched = "undispatched"
-	// idxBucket serves bucket-wide work: PurgeBucket and StreamsToSnapshot.
+	// idxBucket serves bucket-wide work: ReadBucket (a bucket's commits in
+	// a checkpoint range), PurgeBucket and StreamsToSnapshot.
 	idxBucket = "bucket"
 	// idxSnapshot serves LatestSnapshot: a stream's snapshots by revision.
 	idxSnapshot = "stream_revision"
@@ -46,7 +47,7 @@ func commitIndexes() []mongo.IndexModel {
 			Options: options.Index().SetName(idxUndispatched),
 		},
 		{
-			Keys:    bson.D{{Key: fBucket, Value: 1}, {Key: fKey, Value: 1}},
+			Keys:    bson.D{{Key: fBucket, Value: 1}, {Key: fID, Value: 1}},
 			Options: options.Index().SetName(idxBucket),
 		},
 	}

@@ -29,25 +29,8 @@ import (
 // ReadAll yields every bucket's commits with a checkpoint greater than
 // after, in checkpoint order.
 func (e *Engine) ReadAll(ctx context.Context, after int64) iter.Seq2[persistence.Commit, error] {
-	return e.readLog(ctx, "read all", "", after)
-}
-
-// ReadBucket yields the bucket's commits with a checkpoint greater than
-// after, in checkpoint order. It walks the same log as ReadAll and drops
-// other buckets' commits, since their checkpoints are holes it must not
-// fill.
-func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) iter.Seq2[persistence.Commit, error] {
-	return e.readLog(ctx, "read bucket", bucketID, after)
-}
-
-func (e *Engine) readLog(ctx context.Context, op, bucketID string, after int64) iter.Seq2[persistence.Commit, error] {
 	return func(yield func(persistence.Commit, error) bool) {
-		if bucketID != "" {
-			if err := persistence.ValidateID("BucketID", bucketID); err != nil {
-				yield(persistence.Commit{}, err)
-				return
-			}
-		}
+		const op = "read all"
 		if err := e.gate.enter(); err != nil {
 			yield(persistence.Commit{}, err)
 			return
@@ -65,13 +48,89 @@ func (e *Engine) readLog(ctx context.Context, op, bucketID string, after int64) 
 				yield(persistence.Commit{}, storageError(ctx, op, err))
 				return
 			}
-			if d.Tombstone || (bucketID != "" && d.Bucket != bucketID) {
+			if d.Tombstone {
 				continue
 			}
 			if !yield(d.commit(), nil) {
 				return
 			}
 		}
+	}
+}
+
+// ReadBucket yields the bucket's commits with a checkpoint greater than
+// after, in checkpoint order. Other buckets' commits are holes in the
+// bucket's order that must not be filled, so it settles the whole log as
+// ReadAll does, but reading only the checkpoints (_id, covered by the _id
+// index), and after every page of them reads the bucket's commits in that
+// settled range through the bucket index. Payloads of other buckets never
+// travel.
+func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) iter.Seq2[persistence.Commit, error] {
+	return func(yield func(persistence.Commit, error) bool) {
+		const op = "read bucket"
+		if err := persistence.ValidateID("BucketID", bucketID); err != nil {
+			yield(persistence.Commit{}, err)
+			return
+		}
+		if err := e.gate.enter(); err != nil {
+			yield(persistence.Commit{}, err)
+			return
+		}
+		defer e.gate.leave()
+		floor, err := e.floor(ctx)
+		if err != nil {
+			yield(persistence.Commit{}, storageError(ctx, op, err))
+			return
+		}
+		log := &commitLog{e: e, idsOnly: true}
+		defer log.close()
+		// Every checkpoint in (done, settled] is settled: a commit or a
+		// tombstone, for good.
+		done, settled, n := after, after, 0
+		flush := func() bool {
+			if settled == done {
+				return true
+			}
+			cur, err := e.commits.Find(ctx, bson.D{
+				{Key: fBucket, Value: bucketID},
+				{Key: fID, Value: bson.D{{Key: "$gt", Value: done}, {Key: "$lte", Value: settled}}},
+			}, options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(e.opts.PageSize)))
+			if err != nil {
+				yield(persistence.Commit{}, storageError(ctx, op, err))
+				return false
+			}
+			defer closeCursor(cur)
+			for cur.Next(ctx) {
+				var d commitDoc
+				if err := cur.Decode(&d); err != nil {
+					yield(persistence.Commit{}, storageError(ctx, op, err))
+					return false
+				}
+				if !yield(d.commit(), nil) {
+					return false
+				}
+			}
+			if err := cur.Err(); err != nil {
+				yield(persistence.Commit{}, storageError(ctx, op, err))
+				return false
+			}
+			done = settled
+			return true
+		}
+		for d, err := range gapfill.Read(ctx, log, after, floor, e.opts.PageSize) {
+			if err != nil {
+				yield(persistence.Commit{}, storageError(ctx, op, err))
+				return
+			}
+			settled = d.ID
+			if n++; n == e.opts.PageSize {
+				if !flush() {
+					return
+				}
+				n = 0
+			}
+		}
+		flush()
 	}
 }
 
@@ -91,9 +150,18 @@ func (e *Engine) floor(ctx context.Context) (int64, error) {
 // read. Scan keeps its cursor open between pages, so a long read is one
 // query followed by getMore round trips rather than one query per page.
 type commitLog struct {
-	e   *Engine
-	cur *mongo.Cursor
-	at  int64 // checkpoint of the last entry read from cur
+	e       *Engine
+	idsOnly bool // read only _id (ReadBucket)
+	cur     *mongo.Cursor
+	at      int64 // checkpoint of the last entry read from cur
+}
+
+// projection returns the projection of the log's reads.
+func (l *commitLog) projection() any {
+	if l.idsOnly {
+		return bson.D{{Key: fID, Value: 1}}
+	}
+	return nil
 }
 
 var _ gapfill.Log[commitDoc] = (*commitLog)(nil)
@@ -104,7 +172,7 @@ func (l *commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitD
 		l.close()
 		cur, err := l.e.commits.Find(ctx,
 			bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-			options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)))
+			options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()))
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +219,7 @@ func (l *commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
 // Get implements gapfill.Log.
 func (l *commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) {
 	var d commitDoc
-	err := l.e.commits.FindOne(ctx, bson.D{{Key: fID, Value: cp}}).Decode(&d)
+	err := l.e.commits.FindOne(ctx, bson.D{{Key: fID, Value: cp}}, options.FindOne().SetProjection(l.projection())).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return d, false, nil
 	}

@@ -95,10 +95,10 @@ func (e *Engine) AddSnapshot(ctx context.Context, s persistence.Snapshot) error 
 // threshold revisions past their latest snapshot. Heads are computed from
 // the commits themselves, so that Commit stays a single insert and heads are
 // never stale: one query reads the bucket's snapshot revisions, another the
-// (key, stream, rev) of the bucket's commits in stream key order through the
-// bucket index, grouped as they arrive. (An aggregation with $group/$max
-// would do this on the server, but FerretDB implements only $sum and $count
-// accumulators.)
+// (key, stream, rev) of the bucket's commits through the bucket index, and
+// the engine keeps the greatest revision per stream. (An aggregation with
+// $group and $max would do this on the server, but FerretDB implements only
+// the $sum and $count accumulators.)
 func (e *Engine) StreamsToSnapshot(ctx context.Context, bucketID string, threshold int) iter.Seq2[persistence.StreamHead, error] {
 	return func(yield func(persistence.StreamHead, error) bool) {
 		const op = "streams to snapshot"
@@ -143,46 +143,38 @@ func (e *Engine) StreamsToSnapshot(ctx context.Context, bucketID string, thresho
 			return
 		}
 
-		// Head revision per stream: the commits arrive grouped by key.
-		cur, err = e.commits.Find(ctx, inBucket, options.Find().
-			SetProjection(proj).SetSort(bson.D{{Key: fKey, Value: 1}}).SetBatchSize(batch))
+		// Head revision per stream.
+		cur, err = e.commits.Find(ctx, inBucket, options.Find().SetProjection(proj).SetBatchSize(batch))
 		if err != nil {
 			yield(persistence.StreamHead{}, storageError(ctx, op, err))
 			return
 		}
-		defer closeCursor(cur)
-		var group head
-		emit := func() bool {
-			if group.Key == "" {
-				return true
-			}
-			h := persistence.StreamHead{
-				BucketID: bucketID, StreamID: group.Stream,
-				HeadRevision: int(group.Rev), SnapshotRevision: int(snaps[group.Key]),
-			}
-			if h.HeadRevision-h.SnapshotRevision < threshold {
-				return true
-			}
-			return yield(h, nil)
-		}
+		heads := map[string]head{}
 		for cur.Next(ctx) {
 			var h head
 			if err := cur.Decode(&h); err != nil {
+				closeCursor(cur)
 				yield(persistence.StreamHead{}, storageError(ctx, op, err))
 				return
 			}
-			if h.Key != group.Key {
-				if !emit() {
-					return
-				}
-				group = h
+			if h.Rev > heads[h.Key].Rev {
+				heads[h.Key] = h
 			}
-			group.Rev = max(group.Rev, h.Rev)
 		}
-		if err := cur.Err(); err != nil {
+		err = cur.Err()
+		closeCursor(cur)
+		if err != nil {
 			yield(persistence.StreamHead{}, storageError(ctx, op, err))
 			return
 		}
-		emit()
+		for key, g := range heads {
+			h := persistence.StreamHead{
+				BucketID: bucketID, StreamID: g.Stream,
+				HeadRevision: int(g.Rev), SnapshotRevision: int(snaps[key]),
+			}
+			if h.HeadRevision-h.SnapshotRevision >= threshold && !yield(h, nil) {
+				return
+			}
+		}
 	}
 }
