@@ -258,3 +258,31 @@ func TestReadBucketAcrossPagesAndHoles(t *testing.T) {
 		}
 	}
 }
+
+// A log cursor the server dropped between pages is reopened where it was.
+func TestScanReopensDroppedCursor(t *testing.T) {
+	ctx := context.Background()
+	e := openEngine(t, isolatedURL(t), nil)
+	for i := 1; i <= 6; i++ {
+		if _, err := e.Commit(ctx, attempt("b", "s", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := &commitLog{e: e}
+	defer log.close()
+	page, err := log.Scan(ctx, 0, 2)
+	if err != nil || len(page) != 2 {
+		t.Fatalf("first page: %d entries, %v", len(page), err)
+	}
+	kill := bson.D{{Key: "killCursors", Value: e.commits.Name()}, {Key: "cursors", Value: bson.A{log.cur.ID()}}}
+	if err := e.commits.Database().RunCommand(ctx, kill).Err(); err != nil {
+		t.Fatal(err)
+	}
+	page, err = log.Scan(ctx, page[1].ID, 2)
+	if err != nil {
+		t.Fatalf("Scan after the cursor was killed: %v", err)
+	}
+	if len(page) != 2 || page[0].ID != 3 || page[1].ID != 4 {
+		t.Fatalf("Scan after the cursor was killed returned %+v", page)
+	}
+}

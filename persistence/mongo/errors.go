@@ -55,3 +55,9 @@ func duplicateIndex(err error) string {
 	}
 	return ""
 }
+
+// isCursorNotFound reports whether the server no longer knows a cursor.
+func isCursorNotFound(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(43)
+}

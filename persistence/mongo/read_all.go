@@ -166,37 +166,61 @@ func (l *commitLog) projection() any {
 
 var _ gapfill.Log[commitDoc] = (*commitLog)(nil)
 
-// Scan implements gapfill.Log.
+// Scan implements gapfill.Log. A cursor the server dropped while the
+// caller was busy between pages (MongoDB kills idle cursors after ten
+// minutes) is reopened once, after the last entry read.
 func (l *commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitDoc, error) {
 	if l.cur == nil || after != l.at {
-		l.close()
-		cur, err := l.e.commits.Find(ctx,
-			bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-			options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()))
-		if err != nil {
+		if err := l.open(ctx, after, limit); err != nil {
 			return nil, err
 		}
-		l.cur = cur
 	}
 	page := make([]commitDoc, 0, limit)
-	for len(page) < limit && l.cur.Next(ctx) {
-		var d commitDoc
-		if err := l.cur.Decode(&d); err != nil {
-			l.close()
-			return nil, err
+	last, reopened := after, false
+	for len(page) < limit {
+		if l.cur.Next(ctx) {
+			var d commitDoc
+			if err := l.cur.Decode(&d); err != nil {
+				l.close()
+				return nil, err
+			}
+			page = append(page, d)
+			last = d.ID
+			continue
 		}
-		page = append(page, d)
-	}
-	if err := l.cur.Err(); err != nil {
+		err := l.cur.Err()
+		if err == nil {
+			break // exhausted
+		}
+		if !reopened && isCursorNotFound(err) {
+			reopened = true
+			if err := l.open(ctx, last, limit); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		l.close()
 		return nil, err
 	}
 	if len(page) < limit {
-		l.close() // exhausted
+		l.close()
 	} else {
-		l.at = page[len(page)-1].ID
+		l.at = last
 	}
 	return page, nil
+}
+
+// open starts a cursor over the entries after a checkpoint.
+func (l *commitLog) open(ctx context.Context, after int64, batch int) error {
+	l.close()
+	cur, err := l.e.commits.Find(ctx,
+		bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
+		options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(batch)).SetProjection(l.projection()))
+	if err != nil {
+		return err
+	}
+	l.cur = cur
+	return nil
 }
 
 // Checkpoint implements gapfill.Log.
