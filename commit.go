@@ -116,11 +116,10 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 		blk.dec = decodedCommit{owner: s, headers: a.Headers, events: a.Events}
 		pa.Decoded = &blk.dec
 	}
-	var stored *Commit // set once the commit is stored; scheduled by the deferred end
+	var tk ticket // with dispatch: the attempt's place in its stream's dispatch order
 	if s.order != nil {
-		k := streamKey{a.BucketID, a.StreamID}
-		s.order.begin(k, a.CommitSequence)
-		defer func() { s.order.end(ctx, k, a.CommitSequence, stored, s.schedule) }()
+		tk = s.order.begin(ctx, streamKey{a.BucketID, a.StreamID}, a.CommitSequence, s.schedule)
+		defer tk.end() // also on a panic, so that later commits are not held back
 	}
 	pc, err := s.engine.Commit(ctx, pa)
 	if err != nil {
@@ -146,7 +145,7 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 	st.uncommittedHeaders = nil
 
 	if s.order != nil {
-		stored = c // the deferred end schedules it, after the post-commit hooks
+		tk.stored = c // the deferred end schedules it, after the post-commit hooks
 	}
 	if len(s.hooks) > 0 {
 		s.hooks.postCommit(ctx, *c)

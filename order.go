@@ -3,7 +3,6 @@ package eventstore
 import (
 	"context"
 	"hash/maphash"
-	"slices"
 	"sync"
 )
 
@@ -12,90 +11,127 @@ import (
 // same stream at once: a commit stored while an attempt with a lower
 // sequence is still in progress (which may be the one stored just before
 // it, whose goroutine has not yet come back from the engine) waits for that
-// attempt to finish. No lock is held while the scheduler runs.
+// attempt to finish, and whichever goroutine finishes last schedules both,
+// in order. No lock is held while the scheduler runs.
 //
 // (Commits written by other processes are not seen here: per-stream order
 // holds for the commits of one process. Readers that need a total order
 // read with Store.Commits.)
+//
+// Streams are spread over stripes by hash; each stripe keeps small lists,
+// usually of zero or one entry, so the common case costs two short
+// critical sections and no allocation.
 type orderer struct {
 	seed    maphash.Seed
 	stripes [64]orderStripe
 }
 
 type orderStripe struct {
-	mu      sync.Mutex
-	flights map[streamKey]*flight
+	mu       sync.Mutex
+	inflight []orderEntry // attempts in progress
+	ready    []Commit     // stored, waiting for an earlier attempt of their stream
+	draining []streamKey  // streams whose ready commits a goroutine is scheduling
+	_        [32]byte     // keep stripes on separate cache lines
 }
 
 type streamKey struct{ bucketID, streamID string }
 
-// flight is the state of one stream with attempts in progress.
-type flight struct {
-	claimed  []int    // commit sequences of the attempts in progress
-	ready    []Commit // stored, waiting to be scheduled; ascending sequence
-	draining bool     // a goroutine is scheduling ready commits
+type orderEntry struct {
+	key streamKey
+	seq int
 }
 
-var flights = sync.Pool{New: func() any { return new(flight) }}
+func newOrderer() *orderer { return &orderer{seed: maphash.MakeSeed()} }
 
-func newOrderer() *orderer {
-	o := &orderer{seed: maphash.MakeSeed()}
-	for i := range o.stripes {
-		o.stripes[i].flights = make(map[streamKey]*flight)
-	}
-	return o
+// ticket is one attempt's registration; end must run once the attempt is
+// over (CommitChanges defers it).
+type ticket struct {
+	o      *orderer
+	stripe *orderStripe
+	key    streamKey
+	seq    int
+	ctx    context.Context
+	stored *Commit // set when the attempt stored a commit
+	sched  func(context.Context, Commit)
 }
 
-func (o *orderer) stripe(k streamKey) *orderStripe {
-	h := maphash.String(o.seed, k.streamID) ^ maphash.String(o.seed, k.bucketID)>>1
-	return &o.stripes[h%uint64(len(o.stripes))]
-}
-
-// begin records an attempt at commit sequence seq.
-func (o *orderer) begin(k streamKey, seq int) {
-	s := o.stripe(k)
+// begin records an attempt at commit sequence seq of stream k.
+func (o *orderer) begin(ctx context.Context, k streamKey, seq int, sched func(context.Context, Commit)) ticket {
+	s := &o.stripes[maphash.String(o.seed, k.streamID)%uint64(len(o.stripes))]
 	s.mu.Lock()
-	f := s.flights[k]
-	if f == nil {
-		f = flights.Get().(*flight)
-		s.flights[k] = f
-	}
-	f.claimed = append(f.claimed, seq)
+	s.inflight = append(s.inflight, orderEntry{k, seq})
 	s.mu.Unlock()
+	return ticket{o: o, stripe: s, key: k, seq: seq, ctx: ctx, sched: sched}
 }
 
-// end records that the attempt at seq is over, stored as c (nil: it
-// failed), and schedules every stored commit of the stream that no attempt
-// in progress can precede, in sequence order.
-func (o *orderer) end(ctx context.Context, k streamKey, seq int, c *Commit, schedule func(context.Context, Commit)) {
-	s := o.stripe(k)
+// end records that the attempt is over, and schedules, in sequence order,
+// every stored commit of the stream that no attempt in progress precedes.
+func (t *ticket) end() {
+	s := t.stripe
 	s.mu.Lock()
-	f := s.flights[k]
-	if i := slices.Index(f.claimed, seq); i >= 0 {
-		f.claimed = slices.Delete(f.claimed, i, i+1)
+	for i, e := range s.inflight {
+		if e.seq == t.seq && e.key == t.key {
+			last := len(s.inflight) - 1
+			s.inflight[i] = s.inflight[last]
+			s.inflight[last] = orderEntry{}
+			s.inflight = s.inflight[:last]
+			break
+		}
 	}
-	if c != nil {
-		i, _ := slices.BinarySearchFunc(f.ready, c.CommitSequence, func(r Commit, seq int) int { return r.CommitSequence - seq })
-		f.ready = slices.Insert(f.ready, i, *c)
+	if t.stored != nil {
+		s.ready = append(s.ready, *t.stored)
 	}
-	if f.draining {
+	for _, k := range s.draining {
+		if k == t.key {
+			s.mu.Unlock() // that goroutine will schedule ours too
+			return
+		}
+	}
+	s.draining = append(s.draining, t.key)
+	for {
+		i := s.next(t.key)
+		if i < 0 {
+			break
+		}
+		c := s.ready[i]
+		last := len(s.ready) - 1
+		s.ready[i] = s.ready[last]
+		s.ready[last] = Commit{}
+		s.ready = s.ready[:last]
 		s.mu.Unlock()
-		return
-	}
-	f.draining = true
-	for len(f.ready) > 0 && (len(f.claimed) == 0 || slices.Min(f.claimed) > f.ready[0].CommitSequence) {
-		next := f.ready[0]
-		f.ready[0] = Commit{}
-		f.ready = f.ready[1:]
-		s.mu.Unlock()
-		schedule(ctx, next)
+		t.sched(t.ctx, c)
 		s.mu.Lock()
 	}
-	f.draining = false
-	if len(f.claimed) == 0 && len(f.ready) == 0 {
-		delete(s.flights, k)
-		f.claimed, f.ready = f.claimed[:0], f.ready[:0]
-		flights.Put(f)
+	for i, k := range s.draining {
+		if k == t.key {
+			last := len(s.draining) - 1
+			s.draining[i] = s.draining[last]
+			s.draining[last] = streamKey{}
+			s.draining = s.draining[:last]
+			break
+		}
 	}
 	s.mu.Unlock()
+}
+
+// next returns the index of the ready commit of k to schedule now: the one
+// with the lowest sequence, if no attempt in progress on k has a lower one.
+// It returns -1 if there is none.
+func (s *orderStripe) next(k streamKey) int {
+	best := -1
+	for i := range s.ready {
+		if s.ready[i].StreamID == k.streamID && s.ready[i].BucketID == k.bucketID &&
+			(best < 0 || s.ready[i].CommitSequence < s.ready[best].CommitSequence) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return -1
+	}
+	for _, e := range s.inflight {
+		if e.key == k && e.seq < s.ready[best].CommitSequence {
+			return -1
+		}
+	}
+	return best
 }
