@@ -255,3 +255,21 @@ func ExampleHookFuncs() {
 	// true
 	// v2(opened)
 }
+
+// Serializers can be used on their own too. A payload encrypted under one
+// key does not decrypt under another: the error says so.
+func ExampleEncryptWith() {
+	types := eventstore.NewTypeRegistry()
+	types.Register("MoneyDeposited", MoneyDeposited{})
+	right, _ := eventstore.EncryptWith(eventstore.Compress(eventstore.NewGobSerializer(types)), bytes.Repeat([]byte{1}, 16))
+	wrong, _ := eventstore.EncryptWith(eventstore.Compress(eventstore.NewGobSerializer(types)), bytes.Repeat([]byte{2}, 16))
+
+	data, _ := right.MarshalCommit(nil, []eventstore.EventMessage{{Body: MoneyDeposited{Amount: 3}}})
+	_, events, err := right.UnmarshalCommit(data)
+	fmt.Printf("%+v %v\n", events[0].Body, err)
+	_, _, err = wrong.UnmarshalCommit(data)
+	fmt.Println(errors.Is(err, eventstore.ErrDecrypt), err)
+	// Output:
+	// {Amount:3} <nil>
+	// true eventstore: cannot decrypt payload: wrong key or altered data
+}
