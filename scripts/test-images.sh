@@ -58,7 +58,7 @@ fresh() {
 
 key_ferretdb() { cat "$root"/tools/ferretdb/{go.mod,go.sum,main.go} | sha256sum | cut -c1-16; }
 key_minio() { echo "$recipe-$minio_version"; }
-key_debian() { echo "$recipe-$azurite_version-$(sed -n '/^build_debian()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
+key_debian() { echo "$recipe-$azurite_version-$(sed -n '/^build_debian()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
 
 # scratch_image TAG KEY DIR BINARY ENTRYPOINT...: a FROM scratch image holding one static binary.
 scratch_image() {
@@ -76,7 +76,10 @@ ENV HOME=/tmp
 LABEL org.goeventstore.recipe="$key"
 ENTRYPOINT [${ep%,}]
 DOCKERFILE
+	local old
+	old=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null) || true
 	DOCKER_BUILDKIT=0 docker build -q -t "$tag" "$dir" >/dev/null 2>"$dir/build.log" || { cat "$dir/build.log" >&2; return 1; }
+	drop_old "$tag" "$old"
 }
 
 build_ferretdb() {
@@ -108,19 +111,20 @@ debian_mirror() {
 	echo "$m"
 }
 
-# build_debian: ONE Debian root file system with MariaDB, Node and Azurite, imported ONCE (the vfs
-# storage driver would copy a 700 MB base for every layer built on top), tagged twice.
+# build_debian: ONE Debian root file system with MariaDB, Node.js and Azurite, from which two slim
+# images are imported (no layers: the vfs storage driver copies every layer whole, and every
+# container's file system too, so each image holds only what its server needs).
 build_debian() {
-	local dir="$cache/debian" rootfs="$cache/debian/rootfs" mirror suite
+	local dir="$cache/debian" rootfs="$cache/debian/rootfs" mirror suite=bookworm
 	mirror=$(debian_mirror)
-	suite=bookworm
-	rm -rf "$rootfs"
-	mkdir -p "$dir"
+	remove_rootfs "$rootfs"
+	mkdir -p "$dir/debs"
 	say "debootstrap $suite from $mirror (MariaDB, Node.js; about 2 min)"
-	debootstrap --variant=minbase --include=mariadb-server,nodejs "$suite" "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+	debootstrap --variant=minbase --cache-dir="$dir/debs" --include=mariadb-server,nodejs \
+		"$suite" "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
 		{ tail -20 "$dir/debootstrap.log" >&2; return 1; }
 	say "npm install azurite@$azurite_version into the root file system"
-	npm install --silent --no-audit --no-fund --prefix "$rootfs/opt/azurite" "azurite@$azurite_version" >"$dir/npm.log" 2>&1 ||
+	npm install --silent --no-audit --no-fund --omit=dev --prefix "$rootfs/opt/azurite" "azurite@$azurite_version" >"$dir/npm.log" 2>&1 ||
 		{ tail -20 "$dir/npm.log" >&2; return 1; }
 	for b in azurite azurite-table azurite-blob azurite-queue; do
 		ln -sf "/opt/azurite/node_modules/.bin/$b" "$rootfs/usr/local/bin/$b"
@@ -131,18 +135,64 @@ build_debian() {
 set -e
 mkdir -p /run/mysqld
 chown mysql:mysql /run/mysqld
-exec mariadbd --user=mysql --skip-grant-tables --bind-address=0.0.0.0 --skip-name-resolve "$@"
+chown mysql:mysql /var/lib/mysql
+# The data directory starts empty (the image is smaller: the vfs storage driver copies it for every
+# container): InnoDB creates its files, and no system tables are needed without grant tables.
+exec mariadbd --user=mysql --skip-grant-tables --bind-address=0.0.0.0 --skip-name-resolve \
+	--innodb-log-file-size=16M "$@"
 SH
 	chmod +x "$rootfs/usr/local/bin/mariadb-test-server"
-	rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
-	say "docker import (one layer)"
-	tar -C "$rootfs" -c . | docker import \
-		--change 'CMD ["/usr/local/bin/mariadb-test-server"]' \
-		--change 'EXPOSE 3306 10002' \
-		--change "LABEL org.goeventstore.recipe=$(key_debian)" \
-		- "$sub_mysql" >/dev/null
-	docker tag "$sub_mysql" "$sub_azure"
-	rm -rf "$rootfs"
+	(cd "$rootfs" && rm -rf usr/share/doc usr/share/man usr/share/info usr/share/locale usr/share/lintian \
+		var/cache/apt var/lib/apt/lists var/cache/debconf/*-old var/log/* var/lib/dpkg/info/*.md5sums)
+
+	# What each server does not need (paths relative to the root file system).
+	local node_only=(./opt/azurite ./usr/bin/node ./usr/bin/nodejs ./usr/share/nodejs ./usr/include/node
+		'./usr/lib/x86_64-linux-gnu/libnode*' './usr/lib/x86_64-linux-gnu/libicu*' './usr/share/icu'
+		'./usr/lib/x86_64-linux-gnu/libuv*' './usr/lib/x86_64-linux-gnu/libcares*' './usr/lib/x86_64-linux-gnu/libbrotli*')
+	local mariadb_only=(./usr/sbin/mariadbd ./usr/lib/mysql ./var/lib/mysql ./usr/share/mysql ./usr/share/mariadb
+		'./usr/bin/mariadb*' './usr/bin/mysql*' './usr/bin/myisam*' './usr/bin/aria_*' ./usr/lib/galera ./usr/share/galera
+		'./usr/lib/x86_64-linux-gnu/libmariadb*' ./etc/mysql)
+	local perl=('./usr/bin/perl*' './usr/share/perl*' './usr/lib/x86_64-linux-gnu/perl*')
+	say "docker import (two slim images)"
+	import_rootfs "$sub_mysql" 'CMD ["/usr/local/bin/mariadb-test-server"]' 'EXPOSE 3306' "${node_only[@]}" "${perl[@]}" \
+		'./var/lib/mysql/*' './usr/bin/mariadb*' './usr/bin/mysql*' './usr/bin/myisam*' './usr/bin/aria_*' ./usr/lib/galera
+	import_rootfs "$sub_azure" 'CMD ["azurite-table", "--tableHost", "0.0.0.0", "--location", "/tmp"]' 'EXPOSE 10002' \
+		"${mariadb_only[@]}" "${perl[@]}"
+	remove_rootfs "$rootfs"
+}
+
+# remove_rootfs DIR: unmounts what debootstrap may have left mounted inside DIR (after a failure:
+# proc, sys, a bind of /dev), then removes DIR without ever crossing into another file system.
+remove_rootfs() {
+	local dir=$1 m
+	[[ -d "$dir" ]] || return 0
+	awk -v d="$dir/" 'index($2 "/", d) == 1 {print $2}' /proc/mounts | sort -r | while read -r m; do
+		umount -l "$m" 2>/dev/null || true
+	done
+	rm -rf --one-file-system "$dir"
+}
+
+# import_rootfs TAG CMD EXPOSE EXCLUDE...: the Debian root file system without EXCLUDE, as one image.
+import_rootfs() {
+	local tag=$1 cmd=$2 expose=$3 rootfs="$cache/debian/rootfs"
+	shift 3
+	local ex=() p
+	for p in "$@"; do ex+=("--exclude=$p"); done
+	local old
+	old=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null) || true
+	tar -C "$rootfs" --wildcards "${ex[@]}" -c . | docker import \
+		--change "$cmd" --change "$expose" \
+		--change "LABEL org.goeventstore.recipe=$(key_debian)" - "$tag" >/dev/null
+	drop_old "$tag" "$old"
+}
+
+# drop_old TAG OLD_ID: removes the image TAG pointed to before a rebuild, unless a container uses it.
+drop_old() {
+	local now
+	now=$(docker image inspect -f '{{.Id}}' "$1" 2>/dev/null) || return 0
+	if [[ -n "$2" && "$2" != "$now" ]]; then
+		docker rmi "$2" >/dev/null 2>&1 || true
+	fi
 }
 
 # ---- choices ----------------------------------------------------------------------------------
@@ -194,7 +244,7 @@ choose azure "$official_azure" "$sub_azure" debian
 
 debian_pid=
 if ((needs_debian)); then
-	if fresh "$sub_mysql" "$(key_debian)" && present "$sub_azure"; then
+	if fresh "$sub_mysql" "$(key_debian)" && fresh "$sub_azure" "$(key_debian)"; then
 		say "mysql, azure: $sub_mysql, $sub_azure (substitutes, built earlier)"
 	else
 		t0=$SECONDS
