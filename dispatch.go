@@ -45,9 +45,9 @@ func (s *Store) schedule(ctx context.Context, c Commit) {
 // dispatchKey orders dispatch per stream.
 func dispatchKey(c Commit) string { return c.BucketID + "\x00" + c.StreamID }
 
-// markDispatched records in the engine that c was dispatched.
-func (s *Store) markDispatched(ctx context.Context, c Commit) error {
-	return s.engine.MarkDispatched(ctx, persistence.Commit{
+// markDispatched records in engine that c was dispatched.
+func markDispatched(ctx context.Context, engine persistence.Engine, c Commit) error {
+	return engine.MarkDispatched(ctx, persistence.Commit{
 		CommitAttempt: persistence.CommitAttempt{
 			BucketID:       c.BucketID,
 			StreamID:       c.StreamID,
@@ -61,13 +61,16 @@ func (s *Store) markDispatched(ctx context.Context, c Commit) error {
 	})
 }
 
-// DispatchOptions returns opts completed with what the store supplies: the
-// per-stream ordering key and the MarkDispatched call that records a
-// dispatched commit in the engine. Use it to build a Scheduler of your own
-// for New.
-func (s *Store) DispatchOptions(opts DispatchOptions) DispatchOptions {
+// DispatchOptionsFor returns opts completed with what a store's scheduler
+// needs: the per-stream ordering key, and a MarkDispatched that records a
+// dispatched commit in engine. Use it to build the Scheduler you pass to
+// New:
+//
+//	sched := dispatcher.NewAsync(d, eventstore.DispatchOptionsFor(engine, opts))
+//	store := eventstore.New(engine, eventstore.Options{Scheduler: sched})
+func DispatchOptionsFor(engine persistence.Engine, opts DispatchOptions) DispatchOptions {
 	opts.Key = dispatchKey
-	opts.MarkDispatched = s.markDispatched
+	opts.MarkDispatched = func(ctx context.Context, c Commit) error { return markDispatched(ctx, engine, c) }
 	return opts
 }
 

@@ -39,7 +39,9 @@ type Options struct {
 	// Hooks run in order on every commit read and written (see PipelineHook).
 	Hooks []PipelineHook
 	// Scheduler receives every stored commit, after the post-commit hooks.
-	// Nil: commits are not dispatched. The Store closes it on Close.
+	// Nil: commits are not dispatched. The Store closes it on Close. Build
+	// it with options from DispatchOptionsFor. New does not dispatch what
+	// an earlier run left undispatched; Wireup's Build does.
 	Scheduler dispatcher.Scheduler[Commit]
 	// Logger receives what the store cannot report to a caller (a commit
 	// that could not be scheduled for dispatch). Nil: discard.

@@ -375,7 +375,7 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	if b.dispatcher == nil {
 		return s, nil
 	}
-	opts := s.DispatchOptions(b.opts)
+	opts := DispatchOptionsFor(engine, b.opts)
 	opts.Logger = logger
 	sync := dispatcher.NewSync(b.dispatcher, opts)
 	if err := s.redispatch(ctx, sync); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goeventstore/eventstore"
+	"github.com/goeventstore/eventstore/dispatcher"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
 
@@ -173,5 +174,28 @@ func TestRedispatchSkipsFilteredCommits(t *testing.T) {
 	}
 	for c, err := range engine.Undispatched(ctx) {
 		t.Fatalf("still undispatched: %+v %v", c, err)
+	}
+}
+
+func TestNewWithOwnScheduler(t *testing.T) {
+	ctx := context.Background()
+	engine := memory.New()
+	if err := engine.Initialize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	sched := dispatcher.NewSync[eventstore.Commit](eventstore.DispatcherFunc(func(context.Context, eventstore.Commit) error { n++; return nil }),
+		eventstore.DispatchOptionsFor(engine, eventstore.DispatchOptions{}))
+	s := eventstore.New(engine, eventstore.Options{Scheduler: sched})
+	st, _ := s.CreateStream("s")
+	commit(t, st, "x")
+	if n != 1 {
+		t.Fatalf("dispatched %d", n)
+	}
+	for c, err := range engine.Undispatched(ctx) {
+		t.Fatalf("not marked dispatched: %v %v", c, err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
