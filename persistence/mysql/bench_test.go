@@ -48,6 +48,9 @@ func BenchmarkMySQL(b *testing.B) {
 	b.Run("PlainInsert16", func(b *testing.B) { benchPlainInsert16(b, url) })
 	b.Run("ReadStream10k", func(b *testing.B) { benchReadStream10k(b, url) })
 	b.Run("PlainSelect10k", func(b *testing.B) { benchPlainSelect10k(b, url) })
+	b.Run("Paired1", func(b *testing.B) { benchPaired1(b, url) })
+	b.Run("Paired16", func(b *testing.B) { benchPaired16(b, url) })
+	b.Run("PairedRead10k", func(b *testing.B) { benchPairedRead(b, url) })
 }
 
 func getBench(b *testing.B, url string) *benchEnv {
@@ -202,61 +205,74 @@ func streamOf10k(b *testing.B, env *benchEnv) string {
 func benchReadStream10k(b *testing.B, url string) {
 	env := getBench(b, url)
 	stream := streamOf10k(b, env)
-	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {
-		n := 0
-		for _, err := range env.e.ReadStream(ctx, "bench", stream, 0, 0) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		if n != readEvents {
-			b.Fatalf("read %d commits", n)
-		}
+		readAllOfStream(b, env.e, stream)
 	}
 	rate(b, "events/s", readEvents)
 }
 
-// BenchmarkPlainSelect10k reads the same rows with one SELECT, scanning the
-// same columns into the same fields.
+// readAllOfStream reads the 10,000-commit stream through the engine.
+func readAllOfStream(b *testing.B, e *Engine, stream string) {
+	n := 0
+	for _, err := range e.ReadStream(context.Background(), "bench", stream, 0, 0) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if n != readEvents {
+		b.Fatalf("read %d commits", n)
+	}
+}
+
+// plainSelectSQL selects the stream's rows in one query, the columns
+// ReadStream selects.
+func plainSelectSQL(e *Engine) string {
+	return "SELECT checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload FROM " +
+		e.opts.TablePrefix + "commits WHERE bucket_key = ? AND stream_key = ? ORDER BY commit_sequence"
+}
+
+// plainSelect reads the same rows with one SELECT, scanning the same
+// columns into the same fields.
+func plainSelect(b *testing.B, st *sql.Stmt, stream string) {
+	rows, err := st.QueryContext(context.Background(), idKey("bench"), idKey(stream))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	var commitID []byte
+	var stamp int64
+	for rows.Next() {
+		var c persistence.Commit
+		if err := rows.Scan(&c.Checkpoint, &c.StreamRevision, &c.EventCount, &commitID, &c.CommitSequence, &stamp, &c.Payload); err != nil {
+			b.Fatal(err)
+		}
+		c.CommitStamp = time.UnixMicro(stamp).UTC()
+		copy(c.CommitID[:], commitID)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	if n != readEvents {
+		b.Fatalf("read %d rows", n)
+	}
+}
+
+// benchPlainSelect10k reads the same rows with one SELECT.
 func benchPlainSelect10k(b *testing.B, url string) {
 	env := getBench(b, url)
 	stream := streamOf10k(b, env)
-	ctx := context.Background()
-	st, err := env.e.db.PrepareContext(ctx, "SELECT checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload FROM "+
-		env.e.opts.TablePrefix+"commits WHERE bucket_key = ? AND stream_key = ? ORDER BY commit_sequence")
+	st, err := env.e.db.PrepareContext(context.Background(), plainSelectSQL(env.e))
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	bk, sk := idKey("bench"), idKey(stream)
 	b.ResetTimer()
 	for range b.N {
-		rows, err := st.QueryContext(ctx, bk, sk)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n := 0
-		var commitID []byte
-		var stamp int64
-		for rows.Next() {
-			var c persistence.Commit
-			if err := rows.Scan(&c.Checkpoint, &c.StreamRevision, &c.EventCount, &commitID, &c.CommitSequence, &stamp, &c.Payload); err != nil {
-				b.Fatal(err)
-			}
-			c.CommitStamp = time.UnixMicro(stamp).UTC()
-			copy(c.CommitID[:], commitID)
-			n++
-		}
-		if err := rows.Err(); err != nil {
-			b.Fatal(err)
-		}
-		rows.Close()
-		if n != readEvents {
-			b.Fatalf("read %d rows", n)
-		}
+		plainSelect(b, st, stream)
 	}
 	rate(b, "events/s", readEvents)
 }
