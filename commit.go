@@ -63,8 +63,8 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 			return nil, fail(&ValidationError{Field: fmt.Sprintf("Events[%d].Body", i), Reason: "must not be nil"})
 		}
 	}
-	// One allocation holds the commit, the engine's attempt, the in-process
-	// form handed to the engine and (for one event) the events themselves.
+	// One allocation holds the commit, the in-process form handed to the
+	// engine and (for one event) the events themselves.
 	blk := &commitBlock{}
 	var events []EventMessage
 	if len(st.uncommitted) == 1 {
@@ -101,7 +101,9 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 	if err != nil {
 		return nil, fail(&ValidationError{Field: "Events", Reason: "cannot be serialized: " + err.Error()})
 	}
-	pa := &blk.pa
+	// The engine's attempt lives in the stream, reused commit after commit:
+	// engines copy what they keep and do not hold on to the pointer.
+	pa := &st.attempt
 	*pa = persistence.CommitAttempt{
 		BucketID:       a.BucketID,
 		StreamID:       a.StreamID,
@@ -122,6 +124,7 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 		defer tk.end() // also on a panic, so that later commits are not held back
 	}
 	pc, err := s.engine.Commit(ctx, pa)
+	*pa = persistence.CommitAttempt{}
 	if err != nil {
 		if errors.Is(err, ErrConcurrency) && !errors.Is(err, ErrDuplicateCommit) {
 			if rerr := st.refresh(ctx); rerr != nil {
@@ -159,7 +162,6 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 // commitBlock is what CommitChanges allocates for a commit, in one piece.
 type commitBlock struct {
 	c   Commit
-	pa  persistence.CommitAttempt
 	dec decodedCommit
 	one [1]EventMessage
 }

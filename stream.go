@@ -4,6 +4,8 @@ import (
 	"context"
 	"maps"
 	"slices"
+
+	"github.com/goeventstore/eventstore/persistence"
 )
 
 // Stream is a stream of events as one writer sees it: the events committed
@@ -21,7 +23,8 @@ type Stream struct {
 	committedHeaders   map[string]any
 	uncommitted        []EventMessage
 	uncommittedHeaders map[string]any
-	partial            bool // loaded up to a revision inside a commit (NEventStore #420)
+	partial            bool                      // loaded up to a revision inside a commit (NEventStore #420)
+	attempt            persistence.CommitAttempt // CommitChanges' scratch for the engine
 }
 
 // BucketID returns the name of the stream's bucket.
