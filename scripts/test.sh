@@ -22,9 +22,17 @@ say() { echo "test: $*" >&2; }
 export TESTCONTAINERS_HOST_OVERRIDE=${TESTCONTAINERS_HOST_OVERRIDE:-127.0.0.1}
 export TESTCONTAINERS_RYUK_DISABLED=${TESTCONTAINERS_RYUK_DISABLED:-true}
 export EVENTSTORE_TEST_RUN=${EVENTSTORE_TEST_RUN:-$$-$(date +%s)}
+# internal/testserver appends here every skip for want of a server; printed at the end.
+mkdir -p .cache
+export EVENTSTORE_TEST_SKIPLOG="$root/.cache/skips-$EVENTSTORE_TEST_RUN.log"
 
 have_docker=0
 cleanup() {
+	if [[ -s "$EVENTSTORE_TEST_SKIPLOG" ]]; then
+		say "SKIPPED for want of a server (set EVENTSTORE_TEST_REQUIRE=all to make these failures):"
+		sed "s|^$root/||" "$EVENTSTORE_TEST_SKIPLOG" | sort | uniq -c | sed 's/^ */  /' >&2
+	fi
+	rm -f "$EVENTSTORE_TEST_SKIPLOG"
 	((have_docker)) || return 0
 	local ids
 	ids=$(docker ps -aq --filter "label=org.goeventstore.test.run=$EVENTSTORE_TEST_RUN" 2>/dev/null) || return 0

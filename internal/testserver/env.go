@@ -9,6 +9,7 @@ import (
 // Environment variables read by this package; see the package documentation.
 const (
 	envRequire = "EVENTSTORE_TEST_REQUIRE"
+	envSkipLog = "EVENTSTORE_TEST_SKIPLOG" // set by scripts/test.sh
 	envPrefix  = "EVENTSTORE_"
 )
 

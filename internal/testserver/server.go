@@ -314,7 +314,25 @@ func unavailable(t testing.TB, kind, reason string) {
 	if required(kind) {
 		t.Fatalf("%s [%s=%s makes this a failure]", msg, envRequire, os.Getenv(envRequire))
 	}
+	logSkip(msg)
 	t.Skip(msg)
+}
+
+// logSkip appends msg, with the package directory, to the file named by EVENTSTORE_TEST_SKIPLOG:
+// `go test ./...` shows nothing of a passing package, so scripts/test.sh prints these lines at the
+// end, and a skipped engine suite is never silent.
+func logSkip(msg string) {
+	name := os.Getenv(envSkipLog)
+	if name == "" {
+		return
+	}
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	dir, _ := os.Getwd()
+	fmt.Fprintf(f, "%s: %s\n", dir, msg)
 }
 
 func specFor(t testing.TB, kind string) *spec {
