@@ -25,6 +25,10 @@ cache="$root/.cache/images"
 envfile="$root/.cache/test-images.env"
 mkdir -p "$cache"
 
+# One build at a time on this machine (several clones may run their tests at once).
+exec 9>"${TMPDIR:-/tmp}/goeventstore-test-images.lock"
+flock 9
+
 # Keep these in step with internal/testserver (kinds.go).
 official_mongo=mongo:8.0
 official_mysql=mysql:8.4
