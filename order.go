@@ -29,7 +29,7 @@ type orderer struct {
 type orderStripe struct {
 	mu       sync.Mutex
 	inflight []orderEntry // attempts in progress
-	ready    []Commit     // stored, waiting for an earlier attempt of their stream
+	ready    []*Commit    // stored, waiting for an earlier attempt of their stream
 	draining []streamKey  // streams whose ready commits a goroutine is scheduling
 	_        [32]byte     // keep stripes on separate cache lines
 }
@@ -78,8 +78,12 @@ func (t *ticket) end() {
 			break
 		}
 	}
+	if t.stored == nil && len(s.ready) == 0 {
+		s.mu.Unlock() // a failed attempt, nothing waiting: the common failure
+		return
+	}
 	if t.stored != nil {
-		s.ready = append(s.ready, *t.stored)
+		s.ready = append(s.ready, t.stored)
 	}
 	for _, k := range s.draining {
 		if k == t.key {
@@ -96,10 +100,10 @@ func (t *ticket) end() {
 		c := s.ready[i]
 		last := len(s.ready) - 1
 		s.ready[i] = s.ready[last]
-		s.ready[last] = Commit{}
+		s.ready[last] = nil
 		s.ready = s.ready[:last]
 		s.mu.Unlock()
-		t.sched(t.ctx, c)
+		t.sched(t.ctx, *c)
 		s.mu.Lock()
 	}
 	for i, k := range s.draining {
