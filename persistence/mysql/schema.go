@@ -171,8 +171,12 @@ func newQueries(prefix string) queries {
 	q.getCPAt = x("SELECT checkpoint FROM `{p}commits` WHERE checkpoint = ?")
 	q.readBucket = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? AND checkpoint <= ? AND bucket_key = ? ORDER BY checkpoint LIMIT ?")
 	const streamCols = "checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload"
-	q.readStream = x("SELECT " + streamCols + " FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?")
-	q.readStreamBounded = x("SELECT " + streamCols + " FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?")
+	// FORCE INDEX: left alone, MariaDB reads ux_sequence by ref on (bucket_key,
+	// stream_key) and filters commit_sequence > ? row by row, so each page
+	// would scan the stream from its start; forced, it seeks (a range on all
+	// three key parts). The same holds for stream_key > ? in streamHeads.
+	q.readStream = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?")
+	q.readStreamBounded = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?")
 	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
 	q.markDispatched = x("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?")
 	q.addSnapshot = x("INSERT INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
@@ -184,7 +188,7 @@ func newQueries(prefix string) queries {
 	// ux_sequence, in stream_key order) and its latest snapshot revision.
 	q.streamHeads = x("SELECT h.stream_key, c.bucket_id, c.stream_id, c.stream_revision, " +
 		"COALESCE((SELECT MAX(s.stream_revision) FROM `{p}snapshots` s WHERE s.bucket_key = h.bucket_key AND s.stream_key = h.stream_key), 0) " +
-		"FROM (SELECT bucket_key, stream_key, MAX(commit_sequence) AS seq FROM `{p}commits` WHERE bucket_key = ? AND stream_key > ? " +
+		"FROM (SELECT bucket_key, stream_key, MAX(commit_sequence) AS seq FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key > ? " +
 		"GROUP BY bucket_key, stream_key ORDER BY stream_key LIMIT ?) h " +
 		"JOIN `{p}commits` c ON c.bucket_key = h.bucket_key AND c.stream_key = h.stream_key AND c.commit_sequence = h.seq " +
 		"ORDER BY h.stream_key")
