@@ -7,6 +7,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/goeventstore/eventstore/persistence"
 )
@@ -47,7 +49,12 @@ func Open(ctx context.Context, uri string, opts *Options) (*Engine, error) {
 	if err != nil {
 		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
 	}
-	client, err := mongo.Connect(options.Client().ApplyURI(driverURI))
+	co := options.Client().ApplyURI(driverURI)
+	if wc := co.WriteConcern; wc != nil && !wc.Acknowledged() {
+		return nil, &persistence.ValidationError{Field: "URL", Value: "w=0",
+			Reason: "unacknowledged writes cannot enforce concurrency or idempotency"}
+	}
+	client, err := mongo.Connect(co)
 	if err != nil {
 		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
 	}
@@ -57,7 +64,8 @@ func Open(ctx context.Context, uri string, opts *Options) (*Engine, error) {
 }
 
 // New returns an engine over db, using a client the caller owns: Close
-// leaves it connected. opts may be nil.
+// leaves it connected. The client's writes must be acknowledged (not w=0).
+// opts may be nil.
 func New(db *mongo.Database, opts *Options) *Engine {
 	var o Options
 	if opts != nil {
@@ -66,11 +74,17 @@ func New(db *mongo.Database, opts *Options) *Engine {
 	return newEngine(db, o.withDefaults())
 }
 
+// newEngine returns an engine on db. The commits are read from the primary
+// with read concern "local", whatever the client's defaults: a reader that
+// fails to claim a checkpoint with a tombstone must then see the commit
+// that is there (see read_all.go), which a lagging secondary or a majority
+// read could hide.
 func newEngine(db *mongo.Database, o Options) *Engine {
+	primary := options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local())
 	return &Engine{
 		client:    db.Client(),
-		commits:   db.Collection(o.Commits),
-		snapshots: db.Collection(o.Snapshots),
+		commits:   db.Collection(o.Commits, primary),
+		snapshots: db.Collection(o.Snapshots, primary),
 		opts:      o,
 	}
 }

@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -63,6 +64,13 @@ func TestOpenURLRegistered(t *testing.T) {
 	defer me.Close(context.Background())
 	if me.commits.Database().Name() != "db" || me.commits.Name() != "c" || me.snapshots.Name() != "s" {
 		t.Errorf("OpenURL(%q): collections %s.%s and %s", u, me.commits.Database().Name(), me.commits.Name(), me.snapshots.Name())
+	}
+}
+
+func TestOpenRefusesUnacknowledgedWrites(t *testing.T) {
+	_, err := Open(context.Background(), "mongodb://127.0.0.1:1/db?w=0", nil)
+	if !errors.Is(err, persistence.ErrInvalid) {
+		t.Fatalf("Open with w=0: %v, want ErrInvalid", err)
 	}
 }
 
