@@ -44,7 +44,9 @@
 // two visible checkpoints with package internal/gapfill: a reader claims the
 // hole with a tombstone document, which makes a late writer retry with a
 // higher number, or finds the commit that was there (read_all.go). A reader
-// polling from the last checkpoint it saw never misses a commit.
+// polling from the last checkpoint it saw never misses a commit. For that
+// the engine reads from the primary with read concern "local", whatever the
+// URL says, and refuses unacknowledged writes (w=0).
 //
 // # Deleting
 //
