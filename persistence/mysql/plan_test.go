@@ -1,0 +1,74 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+)
+
+// plan returns the access type and key of the server's plan for query.
+func plan(t *testing.T, e *Engine, query string, args ...any) (typ, key string) {
+	t.Helper()
+	rows, err := e.db.Query("EXPLAIN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cols {
+			switch c {
+			case "type":
+				typ = vals[i].String
+			case "key":
+				key = vals[i].String
+			}
+		}
+	}
+	return typ, key
+}
+
+// A stream read page seeks to its first commit sequence (a range on all of
+// ux_sequence) instead of scanning the stream from its start.
+func TestReadStreamSeeks(t *testing.T) {
+	ctx := context.Background()
+	e := openIsolated(t, isolatedURL(t))
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2000; i++ {
+		a := attempt("b", "s", i)
+		if _, err := tx.ExecContext(ctx, e.q.insertCommit, idKey("b"), idKey("s"), i, a.CommitID[:], i, 1, a.CommitStamp.UnixMicro(), "b", "s", a.Payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.Exec("ANALYZE TABLE eventstore_commits"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		query string
+		args  []any
+	}{
+		{e.q.readStream, []any{idKey("b"), idKey("s"), 1000, 0, 100}},
+		{e.q.readStreamBounded, []any{idKey("b"), idKey("s"), 1000, 0, 1500, 100}},
+	} {
+		if typ, key := plan(t, e, q.query, q.args...); typ != "range" || key != keySequence {
+			t.Errorf("stream read plan: %s on %q, want range on %s", typ, key, keySequence)
+		}
+	}
+	if got := readStream(t, e, "b", "s"); len(got) != 2000 || got[1999].CommitSequence != 2000 {
+		t.Fatalf("read %d commits", len(got))
+	}
+}
