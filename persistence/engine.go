@@ -34,7 +34,15 @@ type Engine interface {
 	//   - otherwise, if the stream already holds a commit with
 	//     attempt.CommitSequence, it returns an error wrapping ErrConcurrency.
 	// Errors name the stream with a *StreamError (see CommitError). On any
-	// error nothing of the attempt is visible, now or later.
+	// error other than ErrStorageUnavailable nothing of the attempt is
+	// visible, now or later. ErrStorageUnavailable can mean that the
+	// storage applied the write but the answer was lost: the attempt is then
+	// either wholly stored or not at all, and a retry with the same commit ID
+	// tells which (ErrDuplicateCommit means it was stored).
+	//
+	// The engine must not keep the attempt pointer after Commit returns:
+	// the store reuses the struct. Payload and Decoded are the engine's to
+	// keep.
 	Commit(ctx context.Context, attempt *CommitAttempt) (Commit, error)
 
 	// ReadStream yields the commits of one stream that hold at least one
