@@ -130,6 +130,12 @@ build_debian() {
 	say "npm install azurite@$azurite_version into the root file system"
 	npm install --silent --no-audit --no-fund --omit=dev --prefix "$rootfs/opt/azurite" "azurite@$azurite_version" >"$dir/npm.log" 2>&1 ||
 		{ tail -20 "$dir/npm.log" >&2; return 1; }
+	# Node loads only the CommonJS builds: drop source maps, type declarations and the ESM and
+	# browser builds (365 MB -> about 110 MB, copied for every container by the vfs driver).
+	(cd "$rootfs/opt/azurite/node_modules" &&
+		find . -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.md' \) -delete &&
+		find . -type d \( -path '*/build/esm' -o -path '*/build/esnext' -o -path '*/dist/esm' -o -path '*/dist/browser' \
+			-o -path '*/dist/react-native' \) -prune -exec rm -rf {} +)
 	for b in azurite azurite-table azurite-blob azurite-queue; do
 		ln -sf "/opt/azurite/node_modules/.bin/$b" "$rootfs/usr/local/bin/$b"
 	done
