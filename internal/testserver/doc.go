@@ -44,6 +44,10 @@
 //	                               minio/minio:RELEASE.2025-04-22T22-12-26Z,
 //	                               mcr.microsoft.com/azure-storage/azurite:3.37.0.
 //
+// When the default image is absent and cannot be pulled, the local substitute that
+// scripts/test-images.sh builds (goeventstore/ferretdb:1.24.0-sqlite, goeventstore/mariadb:10.11,
+// goeventstore/minio:local, goeventstore/azurite:3.37.0) is run instead if it is present.
+//
 // Without a Docker engine and without EVENTSTORE_<KIND>_URL, or when the image is absent and cannot be
 // pulled, a test asking for the server skips with one line saying how to enable it (or fails, see
 // EVENTSTORE_TEST_REQUIRE). `make test` starts a Docker engine if it can and builds local substitute

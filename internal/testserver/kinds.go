@@ -20,6 +20,7 @@ const (
 // on Debian) that take the same environment and command, so this table needs no second flavour.
 type spec struct {
 	image   string            // default image; keep in step with scripts/test-images.sh
+	sub     string            // the local substitute scripts/test-images.sh builds
 	port    string            // container port, e.g. "3306/tcp"
 	env     map[string]string // container environment
 	cmd     []string          // container command; nil keeps the image's default
@@ -50,6 +51,7 @@ type admin interface {
 var specs = map[string]*spec{
 	MySQL: {
 		image:   "mysql:8.4",
+		sub:     "goeventstore/mariadb:10.11",
 		port:    "3306/tcp",
 		env:     map[string]string{"MYSQL_ALLOW_EMPTY_PASSWORD": "yes", "MYSQL_ROOT_HOST": "%"},
 		example: "mysql://root@127.0.0.1:3306/",
@@ -59,6 +61,7 @@ var specs = map[string]*spec{
 	},
 	Mongo: {
 		image:   "mongo:8.0",
+		sub:     "goeventstore/ferretdb:1.24.0-sqlite",
 		port:    "27017/tcp",
 		example: "mongodb://127.0.0.1:27017/",
 		ready:   2 * time.Minute,
@@ -67,6 +70,7 @@ var specs = map[string]*spec{
 	},
 	S3: {
 		image: "minio/minio:RELEASE.2025-04-22T22-12-26Z",
+		sub:   "goeventstore/minio:local",
 		port:  "9000/tcp",
 		env: map[string]string{
 			"MINIO_ROOT_USER":     s3AccessKey,
@@ -84,6 +88,7 @@ var specs = map[string]*spec{
 	},
 	Azure: {
 		image: "mcr.microsoft.com/azure-storage/azurite:3.37.0",
+		sub:   "goeventstore/azurite:3.37.0",
 		port:  "10002/tcp",
 		cmd: []string{"azurite-table", "--tableHost", "0.0.0.0", "--tablePort", "10002",
 			"--location", "/tmp", "--skipApiVersionCheck", "--disableTelemetry"},
@@ -106,10 +111,11 @@ func defaultImage(kind string) string {
 	return sp.image
 }
 
-// image returns the image to run for kind.
-func image(kind string) string {
+// image returns the image to run for kind, and the substitute to fall back on when it is the default
+// image and that cannot be had (empty if EVENTSTORE_<KIND>_IMAGE chose the image).
+func image(kind string) (img, sub string) {
 	if v := os.Getenv(imageVar(kind)); v != "" {
-		return v
+		return v, ""
 	}
-	return defaultImage(kind)
+	return specs[kind].image, specs[kind].sub
 }
