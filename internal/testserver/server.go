@@ -213,6 +213,10 @@ func start(ctx context.Context, kind string, sp *spec, external bool) (s *Server
 	}
 
 	dc, err := dockerClient(ctx)
+	if err != nil && !external {
+		return nil, fmt.Sprintf("a dedicated server needs a container, and no Docker engine answers (%s): run `make test` or start Docker (docs/testing.md)",
+			firstLine(err.Error())), nil
+	}
 	if err != nil {
 		return nil, fmt.Sprintf("no Docker engine answers (%s) and %s is unset: run `make test`, start Docker, or set %s=%s (docs/testing.md)",
 			firstLine(err.Error()), uv, uv, sp.example), nil
