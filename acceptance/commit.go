@@ -198,17 +198,32 @@ func invalidAttempts(f *fixture) {
 }
 
 // outOfOrderSequences (NEventStore v3: when_persisting_commits_out_of_
-// order): the engine enforces uniqueness of sequences, not their order.
-// Sequences 1, 3, 2 all commit; ReadStream yields them in sequence order,
-// ReadAll and Undispatched in checkpoint order.
+// order): the store never skips a sequence, so the contract leaves an
+// attempt whose predecessor is missing to the engine. It may store it (SQL
+// and document engines enforce uniqueness only) or refuse it with
+// ErrConcurrency (object-store engines whose sequence N can only be created
+// after N-1). Either way nothing is lost: ReadStream yields sequence order,
+// ReadAll and Undispatched checkpoint order.
 func outOfOrderSequences(f *fixture) {
 	const stream = "out-of-order"
 	c1 := f.commit(f.attempt(bucketA, stream, 1, 2, 2))
-	c3 := f.commit(f.attempt(bucketA, stream, 3, 6, 2))
-	c2 := f.commit(f.attempt(bucketA, stream, 2, 4, 2))
-	f.checkCommits("ReadStream", f.readStream(bucketA, stream, 0, 0), []persistence.Commit{c1, c2, c3})
-	f.checkCommits("ReadStream(3, 4)", f.readStream(bucketA, stream, 3, 4), []persistence.Commit{c2})
-	want := byCheckpoint([]persistence.Commit{c1, c2, c3})
-	f.checkCommits("ReadAll", f.readAll(0), want)
-	f.checkCommits("Undispatched", f.undispatched(), want)
+	a3 := f.attempt(bucketA, stream, 3, 6, 2)
+	c3, err := f.e.Commit(f.ctx, a3)
+	switch {
+	case err == nil:
+		c2 := f.commit(f.attempt(bucketA, stream, 2, 4, 2))
+		f.checkCommits("ReadStream", f.readStream(bucketA, stream, 0, 0), []persistence.Commit{c1, c2, c3})
+		f.checkCommits("ReadStream(3, 4)", f.readStream(bucketA, stream, 3, 4), []persistence.Commit{c2})
+		want := byCheckpoint([]persistence.Commit{c1, c2, c3})
+		f.checkCommits("ReadAll", f.readAll(0), want)
+		f.checkCommits("Undispatched", f.undispatched(), want)
+	case errors.Is(err, persistence.ErrConcurrency):
+		f.checkCommits("ReadAll after the refused attempt", f.readAll(0), []persistence.Commit{c1})
+		c2 := f.commit(f.attempt(bucketA, stream, 2, 4, 2))
+		c3 = f.commit(a3)
+		f.checkCommits("ReadStream", f.readStream(bucketA, stream, 0, 0), []persistence.Commit{c1, c2, c3})
+		f.checkCommits("ReadAll", f.readAll(0), []persistence.Commit{c1, c2, c3})
+	default:
+		f.t.Fatalf("Commit of sequence 3 before 2: %v, want success or ErrConcurrency", err)
+	}
 }

@@ -33,6 +33,9 @@ type Engine interface {
 	//     sequence of the attempt);
 	//   - otherwise, if the stream already holds a commit with
 	//     attempt.CommitSequence, it returns an error wrapping ErrConcurrency.
+	// The store only ever attempts the sequence after the stream's last one.
+	// An attempt whose predecessor is missing may be stored or refused with
+	// ErrConcurrency, as suits the storage.
 	// Errors name the stream with a *StreamError (see CommitError). On any
 	// error other than ErrStorageUnavailable nothing of the attempt is
 	// visible, now or later. ErrStorageUnavailable can mean that the
