@@ -120,7 +120,7 @@ func main() {
 
 	step("5. Close the store (with async dispatch, Close first delivers what is queued)")
 	check(store.Close(ctx))
-	fmt.Println("  done. Next: pick an engine with UsingMySQL / UsingMongo / UsingS3 / UsingAzureTables.")
+	fmt.Println("  done. Next: keep the events in MySQL or MongoDB with UsingMySQL(dsn) or UsingMongo(uri), and a blank import of the engine package.")
 }
 
 func balance(s *eventstore.Stream) int {
