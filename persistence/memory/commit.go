@@ -8,6 +8,11 @@ import (
 
 // Commit stores attempt and returns it with its checkpoint. The attempt's
 // Payload and Decoded are kept, not copied: see the package documentation.
+//
+// The stream's checks and index are done under its shard's lock; only
+// taking the next checkpoint and publishing the commit in the log and the
+// bucket's and undispatched indexes are done under Engine.mu, in one short
+// section, so that commits become visible in checkpoint order.
 func (e *Engine) Commit(ctx context.Context, attempt *persistence.CommitAttempt) (persistence.Commit, error) {
 	if err := persistence.ValidateAttempt(attempt); err != nil {
 		return persistence.Commit{}, err
@@ -17,32 +22,38 @@ func (e *Engine) Commit(ctx context.Context, attempt *persistence.CommitAttempt)
 	}
 	c := persistence.Commit{CommitAttempt: *attempt}
 
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
+	sh := e.shard(attempt.BucketID, attempt.StreamID)
+	sh.mu.Lock()
+	if e.closed.Load() {
+		sh.mu.Unlock()
 		return persistence.Commit{}, persistence.CommitError(attempt, persistence.ErrClosed)
 	}
-	st := &e.st
-	s, b := st.find(attempt.BucketID, attempt.StreamID)
+	s := sh.find(attempt.BucketID, attempt.StreamID)
 	i := 0
 	if s != nil {
 		if s.hasID(attempt.CommitID) {
-			e.mu.Unlock()
+			sh.mu.Unlock()
 			return persistence.Commit{}, persistence.CommitError(attempt, persistence.ErrDuplicateCommit)
 		}
 		var taken bool
 		if i, taken = s.findSeq(attempt.CommitSequence); taken {
-			e.mu.Unlock()
+			sh.mu.Unlock()
 			return persistence.Commit{}, persistence.CommitError(attempt, persistence.ErrConcurrency)
 		}
-	} else {
-		s = st.create(b, attempt.BucketID, attempt.StreamID)
+	}
+
+	e.mu.Lock()
+	st := &e.st
+	if s == nil {
+		s = st.create(sh, attempt.BucketID, attempt.StreamID)
 	}
 	cp := st.log.append(&c, s)
-	s.insert(i, ref{seq: attempt.CommitSequence, first: attempt.FirstRevision(), rev: attempt.StreamRevision, cp: cp, id: attempt.CommitID})
 	s.b.cps = append(s.b.cps, cp)
-	st.und = append(st.und, cp)
-	st.last = s
+	st.addUnd(cp)
 	e.mu.Unlock()
+
+	s.insert(i, ref{seq: attempt.CommitSequence, first: attempt.FirstRevision(), rev: attempt.StreamRevision, cp: cp, id: attempt.CommitID})
+	sh.last = s
+	sh.mu.Unlock()
 	return c, nil
 }

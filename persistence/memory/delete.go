@@ -15,13 +15,16 @@ func (e *Engine) DeleteStream(ctx context.Context, bucketID, streamID string) er
 	if err := ctx.Err(); err != nil {
 		return streamError("delete stream", bucketID, streamID, 0, err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	sh := e.shard(bucketID, streamID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e.closed.Load() {
 		return streamError("delete stream", bucketID, streamID, 0, persistence.ErrClosed)
 	}
-	if s := e.st.lookup(bucketID, streamID); s != nil {
+	if s := sh.find(bucketID, streamID); s != nil {
+		e.mu.Lock()
 		e.st.removeStream(s)
+		e.mu.Unlock()
 	}
 	return nil
 }
@@ -36,9 +39,9 @@ func (e *Engine) PurgeBucket(ctx context.Context, bucketID string) error {
 	if err := ctx.Err(); err != nil {
 		return opError(op, err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	e.lockAll() // its streams may be in any shard
+	defer e.unlockAll()
+	if e.closed.Load() {
 		return opError(op, persistence.ErrClosed)
 	}
 	st := &e.st
@@ -50,13 +53,14 @@ func (e *Engine) PurgeBucket(ctx context.Context, bucketID string) error {
 		st.removeCommit(cp)
 	}
 	for _, s := range b.order {
+		if s.deleted {
+			continue
+		}
 		s.deleted = true
 		s.refs, s.ids, s.snaps = nil, nil, nil
+		s.unlink()
 	}
 	delete(st.buckets, bucketID)
-	if st.last != nil && st.last.b == b {
-		st.last = nil
-	}
 	st.compactUnd()
 	return nil
 }

@@ -13,46 +13,65 @@ func (e *Engine) Undispatched(ctx context.Context) iter.Seq2[persistence.Commit,
 	return func(yield func(persistence.Commit, error) bool) {
 		var after int64
 		fail := func(err error) error { return opError("undispatched", err) }
-		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
+		pages(e, ctx, yield, fail, func(buf []persistence.Commit) ([]persistence.Commit, bool, bool) {
+			e.mu.RLock()
+			defer e.mu.RUnlock()
+			if e.closed.Load() {
+				return buf, true, false
+			}
+			st := &e.st
 			i := searchAfter(st.und, after)
 			buf = grow(buf, min(e.pageSize, len(st.und)-i))
 			for ; i < len(st.und); i++ {
 				cp := st.und[i]
 				en := st.log.at(cp)
-				if en == nil || en.dispatched {
+				if en == nil || en.dispatched.Load() {
 					after = cp
 					continue
 				}
 				if len(buf) == e.pageSize {
-					return buf, false
+					return buf, false, true
 				}
 				buf = append(buf, en.c)
 				after = cp
 			}
-			return buf, true
+			return buf, true, true
 		})
 	}
 }
 
 // MarkDispatched records that c was dispatched, in O(1). Marking a commit
 // twice, or one since deleted, does nothing.
+//
+// It does not take Engine.mu, which committers hold, but only the lock of
+// the log chunk holding c, which only removals take; it takes Engine.mu
+// once in a while to compact the undispatched list.
 func (e *Engine) MarkDispatched(ctx context.Context, c persistence.Commit) error {
 	if err := ctx.Err(); err != nil {
 		return e.markError(c, err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	l := e.log.Load()
+	if l == nil || e.closed.Load() {
 		return e.markError(c, persistence.ErrClosed)
 	}
-	st := &e.st
-	en := st.log.at(c.Checkpoint)
-	if en == nil || en.dispatched || en.c.CommitID != c.CommitID || en.c.StreamID != c.StreamID || en.c.BucketID != c.BucketID {
+	ch, en := l.slot(c.Checkpoint)
+	if en == nil {
 		return nil
 	}
-	en.dispatched = true
-	st.undDead++
-	st.compactUnd()
+	ch.mu.RLock()
+	marked := en.s != nil && en.c.CommitID == c.CommitID && en.c.StreamID == c.StreamID && en.c.BucketID == c.BucketID &&
+		en.dispatched.CompareAndSwap(false, true)
+	ch.mu.RUnlock()
+	if !marked {
+		return nil
+	}
+	if dead := l.undDead.Add(1); dead >= compactMin && 2*dead >= l.undOff.Load()+l.n.Load() {
+		e.mu.Lock()
+		if e.st.log == l { // not purged or dropped meanwhile
+			e.st.compactUnd()
+		}
+		e.mu.Unlock()
+	}
 	return nil
 }
 

@@ -26,14 +26,27 @@
 //
 // # How it is built
 //
-// One mutex guards all state. Commits live in one global log indexed by
-// checkpoint, so that a checkpoint is a position and ReadAll starts in O(1);
-// each stream keeps its commits ordered by commit sequence, with their
-// revision ranges beside them for binary search; commit IDs are checked per
-// stream. Undispatched commits are kept in a checkpoint-ordered list of their
-// own, compacted as commits are marked dispatched. Reads copy one page of
-// commits under the lock and yield it outside the lock, so a loop body may
-// call the engine (MarkDispatched inside a range over Undispatched, say).
+// Streams are spread over 64 shards by stream ID, each with its own lock
+// over its streams' indexes: each stream keeps its commits ordered by commit
+// sequence, with their revision ranges beside them for binary search, and
+// checks commit IDs itself. Commits live in one global log indexed by
+// checkpoint, so that a checkpoint is a position and ReadAll starts in O(1).
+// Commit checks the stream under its shard's lock and then, in one short
+// section under the engine's lock, takes the next checkpoint and publishes
+// the commit in the log, the bucket's checkpoint list and the undispatched
+// list: commits become visible in checkpoint order, so a reader polling from
+// its last checkpoint misses none. Writers to distinct streams contend only
+// for that section. Locks are taken shard first, then the engine's, then a
+// log chunk's; DeleteStream takes its stream's shard and the engine lock,
+// and Purge, PurgeBucket, Drop and Close take every lock.
+//
+// Undispatched commits are kept in a checkpoint-ordered list of their own,
+// compacted as commits are marked dispatched. MarkDispatched does not take
+// the committers' lock: it finds the commit through the log's atomically
+// published length and chunk directory, and flags it atomically under the
+// lock of its log chunk, which only removals take. Reads copy one page of
+// commits under the locks and yield it outside them, so a loop body may call
+// the engine (MarkDispatched inside a range over Undispatched, say).
 //
 // Checkpoints start at 1 and are dense until streams are deleted; they are
 // never reused after DeleteStream, PurgeBucket or Purge. Drop starts the

@@ -3,8 +3,10 @@ package memory
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/goeventstore/eventstore/persistence"
 )
@@ -15,12 +17,20 @@ const DefaultPageSize = 512
 
 // Engine is the in-memory storage engine. It is safe for concurrent use. The
 // zero value is not usable: call New.
+//
+// Locks are taken in this order: a shard's (one, or all in index order),
+// then mu, then a log chunk's. See the package documentation.
 type Engine struct {
 	pageSize int
+	seed     maphash.Seed
+	closed   atomic.Bool               // set under every lock
+	log      atomic.Pointer[commitLog] // st.log, for MarkDispatched
+	_        [64]byte                  // keeps the above, read-mostly, off mu's line
 
-	mu     sync.RWMutex
-	closed bool
-	st     state
+	shards [nShards]shard
+
+	mu sync.RWMutex // guards st
+	st state
 }
 
 var _ persistence.Engine = (*Engine)(nil)
@@ -43,12 +53,45 @@ func WithPageSize(n int) Option {
 // New returns a new, empty engine. It is ready for use; Initialize is
 // accepted and does nothing.
 func New(opts ...Option) *Engine {
-	e := &Engine{pageSize: DefaultPageSize}
+	e := &Engine{pageSize: DefaultPageSize, seed: maphash.MakeSeed()}
 	for _, o := range opts {
 		o(e)
 	}
-	e.st.reset(0)
+	e.reset(0)
 	return e
+}
+
+// shard returns the shard of a stream: by its ID alone, as streams of
+// different buckets rarely share one.
+func (e *Engine) shard(bucketID, streamID string) *shard {
+	return &e.shards[maphash.String(e.seed, streamID)%nShards]
+}
+
+// lockAll takes every lock but the chunks', for an operation on the whole
+// engine.
+func (e *Engine) lockAll() {
+	for i := range e.shards {
+		e.shards[i].mu.Lock()
+	}
+	e.mu.Lock()
+}
+
+func (e *Engine) unlockAll() {
+	e.mu.Unlock()
+	for i := range e.shards {
+		e.shards[i].mu.Unlock()
+	}
+}
+
+// reset empties the engine; checkpoints continue after lastCheckpoint. Every
+// lock must be held.
+func (e *Engine) reset(lastCheckpoint int64) {
+	e.st = state{log: newLog(lastCheckpoint), buckets: map[string]*bucket{}}
+	e.log.Store(e.st.log)
+	for i := range e.shards {
+		e.shards[i].streams = map[string]*stream{}
+		e.shards[i].last = nil
+	}
 }
 
 // Initialize does nothing but check that the engine is open: memory needs no
@@ -57,9 +100,7 @@ func (e *Engine) Initialize(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return opError("initialize", err)
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.closed {
+	if e.closed.Load() {
 		return opError("initialize", persistence.ErrClosed)
 	}
 	return nil
@@ -72,12 +113,12 @@ func (e *Engine) Purge(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return opError("purge", err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	e.lockAll()
+	defer e.unlockAll()
+	if e.closed.Load() {
 		return opError("purge", persistence.ErrClosed)
 	}
-	e.st.reset(e.st.log.last())
+	e.reset(e.st.log.last())
 	return nil
 }
 
@@ -87,12 +128,12 @@ func (e *Engine) Drop(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return opError("drop", err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	e.lockAll()
+	defer e.unlockAll()
+	if e.closed.Load() {
 		return opError("drop", persistence.ErrClosed)
 	}
-	e.st.reset(0)
+	e.reset(0)
 	return nil
 }
 
@@ -100,13 +141,17 @@ func (e *Engine) Drop(ctx context.Context) error {
 // fail with ErrClosed. Calls in progress hold the lock only briefly, so
 // Close never waits long and ignores ctx.
 func (e *Engine) Close(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	e.lockAll()
+	defer e.unlockAll()
+	if e.closed.Load() {
 		return opError("close", persistence.ErrClosed)
 	}
-	e.closed = true
+	e.closed.Store(true)
 	e.st = state{}
+	e.log.Store(nil)
+	for i := range e.shards {
+		e.shards[i].streams, e.shards[i].last = nil, nil
+	}
 	return nil
 }
 

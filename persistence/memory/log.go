@@ -1,11 +1,23 @@
 package memory
 
-import "github.com/goeventstore/eventstore/persistence"
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
 
 // The global log holds every commit at the position its checkpoint names:
 // checkpoint = base + position + 1. It grows in fixed chunks, so appending
 // never copies earlier commits, and a chunk whose commits have all been
 // deleted is freed.
+//
+// Appends and removals happen under Engine.mu. MarkDispatched finds an
+// entry without Engine.mu: the number of positions used (n) and the chunk
+// directory (dir) are published atomically, a published directory is never
+// modified where its length reaches (freeing a chunk copies it), and the
+// entries of a chunk are removed only under the chunk's own lock, which
+// MarkDispatched holds while it checks and flags an entry.
 
 const (
 	chunkBits = 10
@@ -16,98 +28,132 @@ const (
 type entry struct {
 	c          persistence.Commit
 	s          *stream
-	dispatched bool
+	dispatched atomic.Bool
 }
 
 type chunk struct {
+	mu   sync.RWMutex // held to remove an entry, read-held by MarkDispatched
+	_    [64]byte     // keeps mu off the lines committers write
+	live int          // entries not deleted; guarded by Engine.mu
 	e    [chunkLen]entry
-	live int // entries not deleted
 }
 
 type commitLog struct {
-	base   int64 // checkpoint of position 0, minus 1
-	n      int64 // positions used
-	chunks []*chunk
+	base   int64                    // checkpoint of position 0, minus 1
+	n      atomic.Int64             // positions used (written under Engine.mu)
+	undOff atomic.Int64             // len(state.und) - n, for MarkDispatched (each append adds to both)
+	dir    atomic.Pointer[[]*chunk] // chunk directory (written under Engine.mu)
+	_      [64]byte                 // keeps undDead off the lines committers write
+
+	// undDead counts the checkpoints in state.und since dispatched or
+	// deleted. MarkDispatched adds to it without Engine.mu.
+	undDead atomic.Int64
+}
+
+// newLog returns an empty log whose first checkpoint is base+1.
+func newLog(base int64) *commitLog {
+	l := &commitLog{base: base}
+	l.dir.Store(new([]*chunk))
+	return l
 }
 
 // last returns the greatest checkpoint handed out.
-func (l *commitLog) last() int64 { return l.base + l.n }
+func (l *commitLog) last() int64 { return l.base + l.n.Load() }
 
 // append stores c at the next position, sets its checkpoint and returns it.
+// It publishes the entry last, so that it is never seen half written.
 func (l *commitLog) append(c *persistence.Commit, s *stream) int64 {
-	p := l.n
+	p := l.n.Load()
 	ci := int(p >> chunkBits)
-	if ci == len(l.chunks) {
-		l.chunks = append(l.chunks, new(chunk))
+	dir := *l.dir.Load()
+	if ci == len(dir) {
+		dir = append(dir, new(chunk)) // readers of the old directory never look past its length
+		l.dir.Store(&dir)
 	}
-	ch := l.chunks[ci]
-	l.n++
-	c.Checkpoint = l.base + l.n
+	ch := dir[ci]
+	c.Checkpoint = l.base + p + 1
 	en := &ch.e[p&(chunkLen-1)]
 	en.c = *c
 	en.s = s
 	ch.live++
+	l.n.Store(p + 1)
 	return c.Checkpoint
 }
 
-// at returns the live entry at checkpoint cp, or nil.
-func (l *commitLog) at(cp int64) *entry {
+// slot returns the slot of checkpoint cp, live or not, and its chunk, or
+// nils if cp was never handed out or its chunk was freed.
+func (l *commitLog) slot(cp int64) (*chunk, *entry) {
 	p := cp - l.base - 1
-	if p < 0 || p >= l.n {
-		return nil
+	if p < 0 || p >= l.n.Load() {
+		return nil, nil
 	}
-	ch := l.chunks[p>>chunkBits]
+	ch := (*l.dir.Load())[p>>chunkBits]
 	if ch == nil {
-		return nil
+		return nil, nil
 	}
-	en := &ch.e[p&(chunkLen-1)]
-	if en.s == nil {
+	return ch, &ch.e[p&(chunkLen-1)]
+}
+
+// at returns the live entry at checkpoint cp, or nil. Engine.mu must be
+// held.
+func (l *commitLog) at(cp int64) *entry {
+	_, en := l.slot(cp)
+	if en == nil || en.s == nil {
 		return nil
 	}
 	return en
 }
 
 // remove deletes the commit at checkpoint cp and reports whether it was
-// still undispatched. The slot stays empty for good.
+// still undispatched. The slot stays empty for good. Engine.mu must be
+// held.
 func (l *commitLog) remove(cp int64) (wasUndispatched bool) {
-	p := cp - l.base - 1
-	if p < 0 || p >= l.n {
+	ch, en := l.slot(cp)
+	if en == nil {
 		return false
 	}
-	ci := p >> chunkBits
-	ch := l.chunks[ci]
-	if ch == nil {
-		return false
-	}
-	en := &ch.e[p&(chunkLen-1)]
+	ch.mu.Lock()
 	if en.s == nil {
+		ch.mu.Unlock()
 		return false
 	}
-	wasUndispatched = !en.dispatched
-	*en = entry{}
+	wasUndispatched = !en.dispatched.Load()
+	en.c, en.s = persistence.Commit{}, nil
+	en.dispatched.Store(false)
+	ch.mu.Unlock()
 	ch.live--
-	if ch.live == 0 && (ci+1)<<chunkBits <= l.n {
-		l.chunks[ci] = nil // full and empty: nothing will ever be stored here again
+	p := cp - l.base - 1
+	if ci := p >> chunkBits; ch.live == 0 && (ci+1)<<chunkBits <= l.n.Load() {
+		// Full and empty: nothing will ever be stored here again. The
+		// directory is copied, not written, as MarkDispatched may be
+		// reading it.
+		dir := append([]*chunk(nil), *l.dir.Load()...)
+		dir[ci] = nil
+		l.dir.Store(&dir)
 	}
 	return wasUndispatched
 }
 
+// chunks returns the chunk directory (nil where freed).
+func (l *commitLog) chunks() []*chunk { return *l.dir.Load() }
+
 // scan appends to buf the live commits after checkpoint after that keep
 // reports true for, until buf holds max commits or the log ends. It returns
 // buf and the checkpoint of the last position examined, and whether it
-// reached the end of the log.
+// reached the end of the log. Engine.mu must be held.
 func (l *commitLog) scan(buf []persistence.Commit, after int64, max int, keep func(*entry) bool) ([]persistence.Commit, int64, bool) {
 	p := after - l.base
 	if p < 0 {
 		p = 0
 	}
-	for p < l.n {
-		ch := l.chunks[p>>chunkBits]
+	n, chunks := l.n.Load(), l.chunks()
+	for p < n {
+		ch := chunks[p>>chunkBits]
 		if ch == nil || ch.live == 0 {
 			p = (p>>chunkBits + 1) << chunkBits // skip the whole chunk
 			continue
 		}
-		end := min((p>>chunkBits+1)<<chunkBits, l.n)
+		end := min((p>>chunkBits+1)<<chunkBits, n)
 		for ; p < end; p++ {
 			en := &ch.e[p&(chunkLen-1)]
 			if en.s == nil || (keep != nil && !keep(en)) {
@@ -116,9 +162,9 @@ func (l *commitLog) scan(buf []persistence.Commit, after int64, max int, keep fu
 			buf = append(buf, en.c)
 			if len(buf) == max {
 				p++
-				return buf, l.base + p, p >= l.n
+				return buf, l.base + p, p >= n
 			}
 		}
 	}
-	return buf, l.base + l.n, true
+	return buf, l.base + n, true
 }

@@ -176,12 +176,12 @@ func runModel(t *testing.T, seed uint64) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	freed := 0
-	for _, ch := range e.st.log.chunks {
+	for _, ch := range e.st.log.chunks() {
 		if ch == nil {
 			freed++
 		}
 	}
-	t.Logf("%d commits, %d of %d log chunks freed, %d undispatched listed (%d dead)", len(log), freed, len(e.st.log.chunks), len(e.st.und), e.st.undDead)
+	t.Logf("%d commits, %d of %d log chunks freed, %d undispatched listed (%d dead)", len(log), freed, len(e.st.log.chunks()), len(e.st.und), e.st.log.undDead.Load())
 	if freed == 0 {
 		t.Errorf("no log chunk was freed")
 	}

@@ -7,11 +7,12 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// pages runs a paged read: fetch copies one page into buf under the read
-// lock and reports whether it was the last; pages yields it outside the
-// lock. fail wraps the error of a done ctx or a closed engine.
+// pages runs a paged read: fetch copies one page into buf under the locks it
+// needs and reports whether it was the last, and false for ok if the engine
+// is closed; pages yields the page outside the locks. fail wraps the error
+// of a done ctx or a closed engine.
 func pages[T any](e *Engine, ctx context.Context, yield func(T, error) bool, fail func(error) error,
-	fetch func(st *state, buf []T) ([]T, bool)) {
+	fetch func(buf []T) (page []T, done, ok bool)) {
 	var buf []T
 	var zero T
 	for {
@@ -19,15 +20,11 @@ func pages[T any](e *Engine, ctx context.Context, yield func(T, error) bool, fai
 			yield(zero, fail(err))
 			return
 		}
-		e.mu.RLock()
-		if e.closed {
-			e.mu.RUnlock()
+		var done, ok bool
+		if buf, done, ok = fetch(buf[:0]); !ok {
 			yield(zero, fail(persistence.ErrClosed))
 			return
 		}
-		var done bool
-		buf, done = fetch(&e.st, buf[:0])
-		e.mu.RUnlock()
 		for i := range buf {
 			if !yield(buf[i], nil) {
 				return
@@ -61,11 +58,20 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 		}
 		fail := func(err error) error { return streamError("read stream", bucketID, streamID, minRevision, err) }
 		first, lastSeq := true, 0
-		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
-			s := st.lookup(bucketID, streamID)
-			if s == nil {
-				return buf, true
+		sh := e.shard(bucketID, streamID)
+		pages(e, ctx, yield, fail, func(buf []persistence.Commit) ([]persistence.Commit, bool, bool) {
+			sh.mu.Lock()
+			defer sh.mu.Unlock()
+			if e.closed.Load() {
+				return buf, true, false
 			}
+			s := sh.find(bucketID, streamID)
+			if s == nil {
+				return buf, true, true
+			}
+			e.mu.RLock() // for the log
+			defer e.mu.RUnlock()
+			st := &e.st
 			i := 0
 			switch {
 			case !first:
@@ -87,12 +93,12 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 					continue
 				}
 				if len(buf) == e.pageSize {
-					return buf, false
+					return buf, false, true
 				}
 				buf = append(buf, st.log.at(r.cp).c)
 				lastSeq = r.seq
 			}
-			return buf, true
+			return buf, true, true
 		})
 	}
 }
@@ -103,15 +109,21 @@ func (e *Engine) ReadAll(ctx context.Context, after int64) iter.Seq2[persistence
 	return func(yield func(persistence.Commit, error) bool) {
 		after := max(after, 0) // each range reads anew
 		fail := func(err error) error { return opError("read all", err) }
-		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
+		pages(e, ctx, yield, fail, func(buf []persistence.Commit) ([]persistence.Commit, bool, bool) {
+			e.mu.RLock()
+			defer e.mu.RUnlock()
+			if e.closed.Load() {
+				return buf, true, false
+			}
+			st := &e.st
 			left := st.log.last() - max(after, st.log.base)
 			if left <= 0 {
-				return buf, true
+				return buf, true, true
 			}
 			buf = grow(buf, int(min(int64(e.pageSize), left)))
 			var end bool
 			buf, after, end = st.log.scan(buf, after, e.pageSize, nil)
-			return buf, end
+			return buf, end, true
 		})
 	}
 }
@@ -126,10 +138,16 @@ func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) i
 		}
 		after := after // each range reads anew
 		fail := func(err error) error { return opError("read bucket "+quote(bucketID), err) }
-		pages(e, ctx, yield, fail, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
+		pages(e, ctx, yield, fail, func(buf []persistence.Commit) ([]persistence.Commit, bool, bool) {
+			e.mu.RLock()
+			defer e.mu.RUnlock()
+			if e.closed.Load() {
+				return buf, true, false
+			}
+			st := &e.st
 			b := st.buckets[bucketID]
 			if b == nil {
-				return buf, true
+				return buf, true, true
 			}
 			i := searchAfter(b.cps, after)
 			buf = grow(buf, min(e.pageSize, len(b.cps)-i))
@@ -140,12 +158,12 @@ func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) i
 					continue
 				}
 				if len(buf) == e.pageSize {
-					return buf, false
+					return buf, false, true
 				}
 				buf = append(buf, en.c)
 				after = b.cps[i]
 			}
-			return buf, true
+			return buf, true, true
 		})
 	}
 }

@@ -19,12 +19,13 @@ func (e *Engine) AddSnapshot(ctx context.Context, s persistence.Snapshot) error 
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
+	sh := e.shard(s.BucketID, s.StreamID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e.closed.Load() {
 		return fail(persistence.ErrClosed)
 	}
-	str := e.st.lookup(s.BucketID, s.StreamID)
+	str := sh.find(s.BucketID, s.StreamID)
 	if str == nil || !str.holds(s.StreamRevision) {
 		return fail(persistence.ErrStreamNotFound)
 	}
@@ -63,12 +64,13 @@ func (e *Engine) LatestSnapshot(ctx context.Context, bucketID, streamID string, 
 	if err := ctx.Err(); err != nil {
 		return persistence.Snapshot{}, fail(err)
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.closed {
+	sh := e.shard(bucketID, streamID)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e.closed.Load() {
 		return persistence.Snapshot{}, fail(persistence.ErrClosed)
 	}
-	s := e.st.lookup(bucketID, streamID)
+	s := sh.find(bucketID, streamID)
 	if s == nil || len(s.snaps) == 0 {
 		return persistence.Snapshot{}, fail(persistence.ErrSnapshotNotFound)
 	}
@@ -92,10 +94,19 @@ func (e *Engine) StreamsToSnapshot(ctx context.Context, bucketID string, thresho
 		}
 		fail := func(err error) error { return opError("streams to snapshot in bucket "+quote(bucketID), err) }
 		var after uint64 // serial of the last stream examined
-		pages(e, ctx, yield, fail, func(st *state, buf []persistence.StreamHead) ([]persistence.StreamHead, bool) {
-			b := st.buckets[bucketID]
+		var streams []*stream
+		pages(e, ctx, yield, fail, func(buf []persistence.StreamHead) ([]persistence.StreamHead, bool, bool) {
+			// Take a page of streams from the bucket's index under
+			// Engine.mu, then read each under its shard's lock.
+			e.mu.RLock()
+			if e.closed.Load() {
+				e.mu.RUnlock()
+				return buf, true, false
+			}
+			b := e.st.buckets[bucketID]
 			if b == nil {
-				return buf, true
+				e.mu.RUnlock()
+				return buf, true, true
 			}
 			lo, hi := 0, len(b.order)
 			for lo < hi {
@@ -106,25 +117,28 @@ func (e *Engine) StreamsToSnapshot(ctx context.Context, bucketID string, thresho
 					hi = m
 				}
 			}
-			buf = grow(buf, min(e.pageSize, len(b.order)-lo))
-			for _, s := range b.order[lo:] {
-				if s.deleted {
-					after = s.serial
-					continue
-				}
-				snap := 0
-				if n := len(s.snaps); n > 0 {
-					snap = s.snaps[n-1].StreamRevision
-				}
-				if s.head-snap >= threshold {
-					if len(buf) == e.pageSize {
-						return buf, false
-					}
-					buf = append(buf, persistence.StreamHead{BucketID: b.id, StreamID: s.id, HeadRevision: s.head, SnapshotRevision: snap})
-				}
+			hi = min(len(b.order), lo+e.pageSize)
+			streams = append(streams[:0], b.order[lo:hi]...)
+			done := hi == len(b.order)
+			e.mu.RUnlock()
+
+			buf = grow(buf, len(streams))
+			for _, s := range streams {
 				after = s.serial
+				s.sh.mu.Lock()
+				if !s.deleted {
+					snap := 0
+					if n := len(s.snaps); n > 0 {
+						snap = s.snaps[n-1].StreamRevision
+					}
+					if s.head-snap >= threshold {
+						buf = append(buf, persistence.StreamHead{BucketID: bucketID, StreamID: s.id, HeadRevision: s.head, SnapshotRevision: snap})
+					}
+				}
+				s.sh.mu.Unlock()
 			}
-			return buf, true
+			clear(streams)
+			return buf, done, true
 		})
 	}
 }

@@ -1,36 +1,47 @@
 package memory
 
-import "github.com/goeventstore/eventstore/persistence"
+import (
+	"sync"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
 
 // compactMin is how many dead entries an index must hold before it is
 // compacted; it is compacted once they are also half of it, so compaction
 // costs O(1) amortized per removal.
 const compactMin = 32
 
-// state is everything an engine holds, guarded by Engine.mu.
+// state is what the engine holds besides its streams' contents, guarded by
+// Engine.mu (the log's entries are also read by MarkDispatched: see log.go).
 type state struct {
-	log     commitLog
+	log     *commitLog
 	buckets map[string]*bucket
 	serial  uint64 // last stream serial handed out
 
 	// und lists the checkpoints of undispatched commits in increasing
 	// order. It may also hold checkpoints since dispatched or deleted;
-	// undDead counts them.
-	und     []int64
-	undDead int
-
-	last *stream // the stream committed to last: a cache for Commit
+	// log.undDead counts them.
+	und []int64
 }
 
-// reset empties the state; checkpoints continue after lastCheckpoint.
-func (st *state) reset(lastCheckpoint int64) {
-	*st = state{log: commitLog{base: lastCheckpoint}, buckets: map[string]*bucket{}}
+// nShards is the number of stream shards: commits to streams of distinct
+// shards take distinct locks but for the short moment they take Engine.mu.
+const nShards = 64
+
+// shard holds the streams whose names hash to it. Its lock guards the map
+// and the contents of its streams (refs, ids, head, ordered, snaps);
+// stream.deleted is written under both the shard lock and Engine.mu.
+type shard struct {
+	mu      sync.Mutex
+	streams map[string]*stream // by stream ID; streams of other buckets with the same ID are chained through alias
+	last    *stream            // the stream committed to last: a cache for Commit
+	_       [40]byte           // one shard per 64-byte line
 }
 
-// bucket holds one bucket's streams and its commits in checkpoint order.
+// bucket holds one bucket's indexes, guarded by Engine.mu.
 type bucket struct {
-	id      string
-	streams map[string]*stream
+	id   string
+	live int // streams not deleted
 
 	// order lists the streams by serial (creation order), for
 	// StreamsToSnapshot; it may hold deleted streams, orderDead counts them.
@@ -43,9 +54,12 @@ type bucket struct {
 	cpsDead int
 }
 
-// stream holds one stream's commits in commit sequence order.
+// stream holds one stream's commits in commit sequence order, guarded by
+// its shard's lock.
 type stream struct {
 	b       *bucket
+	sh      *shard
+	alias   *stream // next stream of the shard with the same ID, in another bucket
 	id      string
 	serial  uint64
 	refs    []ref
@@ -70,35 +84,56 @@ type ref struct {
 // a linear scan of refs rather than a map.
 const smallStream = 16
 
-// lookup returns the live stream, or nil.
-func (st *state) lookup(bucketID, streamID string) *stream {
-	s, _ := st.find(bucketID, streamID)
+// find returns the live stream, or nil. sh.mu must be held.
+func (sh *shard) find(bucketID, streamID string) *stream {
+	if s := sh.last; s != nil && s.id == streamID && s.b.id == bucketID {
+		return s
+	}
+	s := sh.streams[streamID]
+	for s != nil && s.b.id != bucketID {
+		s = s.alias
+	}
 	return s
 }
 
-// find returns the live stream, or nil, and its bucket, or nil.
-func (st *state) find(bucketID, streamID string) (*stream, *bucket) {
-	if s := st.last; s != nil && s.id == streamID && s.b.id == bucketID {
-		return s, s.b
+// unlink takes s out of its shard's map. s.sh.mu must be held.
+func (s *stream) unlink() {
+	sh := s.sh
+	if sh.last == s {
+		sh.last = nil
 	}
-	b := st.buckets[bucketID]
-	if b == nil {
-		return nil, nil
+	p := sh.streams[s.id]
+	if p == s {
+		if s.alias == nil {
+			delete(sh.streams, s.id)
+		} else {
+			sh.streams[s.id] = s.alias
+		}
+		return
 	}
-	return b.streams[streamID], b
+	for p != nil && p.alias != s {
+		p = p.alias
+	}
+	if p != nil {
+		p.alias = s.alias
+	}
 }
 
-// create makes a new, empty stream in bucket b (nil: a new bucket).
-func (st *state) create(b *bucket, bucketID, streamID string) *stream {
+// create makes a new, empty stream in shard sh. Both sh.mu and Engine.mu
+// must be held.
+func (st *state) create(sh *shard, bucketID, streamID string) *stream {
+	b := st.buckets[bucketID]
 	if b == nil {
-		b = &bucket{id: bucketID, streams: map[string]*stream{}}
+		b = &bucket{id: bucketID}
 		st.buckets[bucketID] = b
 	}
 	st.serial++
-	s := &stream{b: b, id: streamID, serial: st.serial, ordered: true}
+	s := &stream{b: b, sh: sh, id: streamID, serial: st.serial, ordered: true}
 	s.refs = s.first[:0] // no second allocation for the usual short stream
-	b.streams[streamID] = s
+	s.alias = sh.streams[streamID]
+	sh.streams[streamID] = s
 	b.order = append(b.order, s)
+	b.live++
 	return s
 }
 
@@ -204,11 +239,12 @@ func (s *stream) holds(rev int) bool {
 // undispatched list; the bucket's cps is the caller's business.
 func (st *state) removeCommit(cp int64) {
 	if st.log.remove(cp) {
-		st.undDead++
+		st.log.undDead.Add(1)
 	}
 }
 
-// removeStream deletes a stream with its commits and snapshots.
+// removeStream deletes a stream with its commits and snapshots. Its shard's
+// lock and Engine.mu must be held.
 func (st *state) removeStream(s *stream) {
 	b := s.b
 	for i := range s.refs {
@@ -217,15 +253,13 @@ func (st *state) removeStream(s *stream) {
 	b.cpsDead += len(s.refs)
 	s.deleted = true
 	s.refs, s.ids, s.snaps = nil, nil, nil
-	delete(b.streams, s.id)
+	s.unlink()
+	b.live--
 	b.orderDead++
-	if st.last == s {
-		st.last = nil
-	}
-	if len(b.streams) == 0 {
+	if b.live == 0 {
 		delete(st.buckets, b.id)
 	} else {
-		b.compact(&st.log)
+		b.compact(st.log)
 	}
 	st.compactUnd()
 }
@@ -254,19 +288,35 @@ func (b *bucket) compact(l *commitLog) {
 	}
 }
 
+// addUnd lists a new undispatched checkpoint, just appended to the log (so
+// that log.undOff stays right).
+func (st *state) addUnd(cp int64) {
+	compacted := len(st.und) == cap(st.und) && st.compactUnd() // rather than grow, if half is dead
+	st.und = append(st.und, cp)
+	if compacted {
+		st.log.undOff.Store(int64(len(st.und)) - st.log.n.Load())
+	}
+}
+
 // compactUnd drops dispatched and deleted commits from the undispatched
-// list once they are many.
-func (st *state) compactUnd() {
-	if st.undDead < compactMin || 2*st.undDead < len(st.und) {
-		return
+// list once they are many. MarkDispatched may flag commits meanwhile: it
+// counts each in undDead once, and compactUnd takes off only what it drops.
+// It reports whether it compacted.
+func (st *state) compactUnd() bool {
+	dead := st.log.undDead.Load()
+	if dead < compactMin || 2*dead < int64(len(st.und)) {
+		return false
 	}
 	live := st.und[:0]
 	for _, cp := range st.und {
-		if en := st.log.at(cp); en != nil && !en.dispatched {
+		if en := st.log.at(cp); en != nil && !en.dispatched.Load() {
 			live = append(live, cp)
 		}
 	}
-	st.und, st.undDead = live, 0
+	st.log.undDead.Add(-int64(len(st.und) - len(live)))
+	st.und = live
+	st.log.undOff.Store(int64(len(st.und)) - st.log.n.Load())
+	return true
 }
 
 // searchAfter returns the index of the first element of cps above after.
