@@ -65,12 +65,13 @@ func (l *commitLog) last() int64 { return l.base + l.n.Load() }
 func (l *commitLog) append(c *persistence.Commit, s *stream) int64 {
 	p := l.n.Load()
 	ci := int(p >> chunkBits)
-	dir := *l.dir.Load()
-	if ci == len(dir) {
-		dir = append(dir, new(chunk)) // readers of the old directory never look past its length
-		l.dir.Store(&dir)
+	dir := l.dir.Load()
+	if ci == len(*dir) {
+		grown := append(*dir, new(chunk)) // readers of the old directory never look past its length
+		l.dir.Store(&grown)
+		dir = &grown
 	}
-	ch := dir[ci]
+	ch := (*dir)[ci]
 	c.Checkpoint = l.base + p + 1
 	en := &ch.e[p&(chunkLen-1)]
 	en.c = *c
