@@ -60,7 +60,9 @@ func (e *StreamError) Error() string {
 		fmt.Fprintf(&b, " commit %s", e.CommitID)
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
+	// A wrapped error of this package (a *ValidationError, say) carries the
+	// same prefix: say it once.
+	b.WriteString(strings.TrimPrefix(e.Err.Error(), "eventstore: "))
 	return b.String()
 }
 

@@ -153,6 +153,10 @@ func TestStreamErrorNamesTheStream(t *testing.T) {
 			t.Errorf("%q lacks %q", err, want)
 		}
 	}
+	nested := CommitError(a, &ValidationError{Field: "Payload", Reason: "must not be empty"})
+	if got := nested.Error(); strings.Count(got, "eventstore:") != 1 || !strings.Contains(got, "invalid Payload: must not be empty") {
+		t.Errorf("nested validation error reads %q", got)
+	}
 	long := &StreamError{Op: "read stream", BucketID: "b", StreamID: strings.Repeat("x", 500), Err: ErrStreamNotFound}
 	if n := len(long.Error()); n > 200 {
 		t.Errorf("a 500-character stream ID makes a %d-byte message", n)
