@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goeventstore/eventstore"
+	"github.com/goeventstore/eventstore/internal/cputime"
 	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
@@ -65,12 +66,12 @@ type rates struct {
 func startRates(b *testing.B) rates {
 	b.ReportAllocs()
 	b.ResetTimer()
-	return rates{cpuTime()}
+	return rates{cputime.Process()}
 }
 
 func (r rates) report(b *testing.B, unit string, perOp float64) {
 	b.ReportMetric(float64(b.N)*perOp/b.Elapsed().Seconds(), unit+"/s")
-	if used := cpuTime() - r.cpu0; used > 0 {
+	if used := cputime.Process() - r.cpu0; used > 0 {
 		b.ReportMetric(float64(b.N)*perOp/used.Seconds(), unit+"/cpu-s")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goeventstore/eventstore/internal/cputime"
 	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
@@ -19,12 +20,12 @@ type rates struct{ cpu0 time.Duration }
 func startRates(b *testing.B) rates {
 	b.ReportAllocs()
 	b.ResetTimer()
-	return rates{cpuTime()}
+	return rates{cputime.Process()}
 }
 
 func (r rates) report(b *testing.B, unit string, perOp float64) {
 	b.ReportMetric(float64(b.N)*perOp/b.Elapsed().Seconds(), unit+"/s")
-	if used := cpuTime() - r.cpu0; used > 0 {
+	if used := cputime.Process() - r.cpu0; used > 0 {
 		b.ReportMetric(float64(b.N)*perOp/used.Seconds(), unit+"/cpu-s")
 	}
 }

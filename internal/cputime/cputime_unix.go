@@ -1,14 +1,14 @@
 //go:build unix
 
-package eventstore_test
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime returns the CPU time the process has used, all threads.
-func cpuTime() time.Duration {
+// Process returns the CPU time the process has used, all threads.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
