@@ -58,24 +58,6 @@ func TestBenchEventSize(t *testing.T) {
 // stream of millions of commits would measure slice growth instead.)
 const streamLength = 1000
 
-// rates reports ops/s of wall time and of process CPU time.
-type rates struct {
-	cpu0 time.Duration
-}
-
-func startRates(b *testing.B) rates {
-	b.ReportAllocs()
-	b.ResetTimer()
-	return rates{cputime.Process()}
-}
-
-func (r rates) report(b *testing.B, unit string, perOp float64) {
-	b.ReportMetric(float64(b.N)*perOp/b.Elapsed().Seconds(), unit+"/s")
-	if used := cputime.Process() - r.cpu0; used > 0 {
-		b.ReportMetric(float64(b.N)*perOp/used.Seconds(), unit+"/cpu-s")
-	}
-}
-
 func benchStore(b *testing.B, build func(*eventstore.Builder) *eventstore.Builder) *eventstore.Store {
 	w := eventstore.Wireup().RegisterType("BenchEvent", benchEvent{})
 	if build != nil {
@@ -96,7 +78,7 @@ func commitLoop(b *testing.B, s *eventstore.Store, end func()) {
 	var st *eventstore.Stream
 	ev := newBenchEvent(1)
 	n := 0
-	r := startRates(b)
+	r := cputime.Start(b)
 	for b.Loop() {
 		if n%streamLength == 0 {
 			var err error
@@ -114,7 +96,7 @@ func commitLoop(b *testing.B, s *eventstore.Store, end func()) {
 		end()
 	}
 	b.StopTimer()
-	r.report(b, "commits", 1)
+	r.Report(b, "commits", 1)
 }
 
 // BenchmarkCommit: one goroutine, one ~200-byte JSON event per commit,
@@ -156,7 +138,7 @@ func BenchmarkCommitParallel(b *testing.B) {
 	ctx := context.Background()
 	var id atomic.Int64
 	ev := newBenchEvent(1)
-	r := startRates(b)
+	r := cputime.Start(b)
 	b.RunParallel(func(pb *testing.PB) {
 		var st *eventstore.Stream
 		for n := 0; pb.Next(); n++ {
@@ -175,7 +157,7 @@ func BenchmarkCommitParallel(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	r.report(b, "commits", 1)
+	r.Report(b, "commits", 1)
 }
 
 // BenchmarkEngineCommit is the same work straight on the memory engine,
@@ -188,7 +170,7 @@ func BenchmarkEngineCommit(b *testing.B) {
 	}
 	payload, _ := json.Marshal(newBenchEvent(1))
 	n, seq, stream := 0, 0, ""
-	r := startRates(b)
+	r := cputime.Start(b)
 	for b.Loop() {
 		if n%streamLength == 0 {
 			stream, seq = "bench-"+strconv.Itoa(n/streamLength), 0
@@ -204,7 +186,7 @@ func BenchmarkEngineCommit(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	r.report(b, "commits", 1)
+	r.Report(b, "commits", 1)
 }
 
 // BenchmarkPlainCommit is the least a program could do for the same
@@ -219,7 +201,7 @@ func BenchmarkPlainCommit(b *testing.B) {
 	}
 	ev := newBenchEvent(1)
 	n, seq, stream := 0, 0, ""
-	r := startRates(b)
+	r := cputime.Start(b)
 	for b.Loop() {
 		if n%streamLength == 0 {
 			stream, seq = "bench-"+strconv.Itoa(n/streamLength), 0
@@ -239,7 +221,7 @@ func BenchmarkPlainCommit(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	r.report(b, "commits", 1)
+	r.Report(b, "commits", 1)
 }
 
 // BenchmarkReadStream opens a 10,000-event stream (one event per commit)
@@ -255,7 +237,7 @@ func BenchmarkReadStream(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	r := startRates(b)
+	r := cputime.Start(b)
 	for b.Loop() {
 		st, err := s.OpenStream(ctx, "read-stream", 0, 0)
 		if err != nil {
@@ -266,7 +248,7 @@ func BenchmarkReadStream(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	r.report(b, "events", events)
+	r.Report(b, "events", events)
 }
 
 // BenchmarkAsyncDispatchRatio measures what asynchronous dispatch costs in

@@ -13,23 +13,6 @@ import (
 
 var payload512 = make([]byte, 512)
 
-// rates reports a rate per second of wall time and per CPU-second of the
-// whole process (GC included), which a busy machine disturbs less.
-type rates struct{ cpu0 time.Duration }
-
-func startRates(b *testing.B) rates {
-	b.ReportAllocs()
-	b.ResetTimer()
-	return rates{cputime.Process()}
-}
-
-func (r rates) report(b *testing.B, unit string, perOp float64) {
-	b.ReportMetric(float64(b.N)*perOp/b.Elapsed().Seconds(), unit+"/s")
-	if used := cputime.Process() - r.cpu0; used > 0 {
-		b.ReportMetric(float64(b.N)*perOp/used.Seconds(), unit+"/cpu-s")
-	}
-}
-
 func attempt(bucket, stream string, seq, events int) *persistence.CommitAttempt {
 	return &persistence.CommitAttempt{
 		BucketID: bucket, StreamID: stream,
@@ -53,7 +36,7 @@ func BenchmarkCommit(b *testing.B) {
 			for i := range names {
 				names[i] = "stream-" + strconv.Itoa(i)
 			}
-			r := startRates(b)
+			r := cputime.Start(b)
 			for i := range b.N {
 				a.StreamID = names[i/per]
 				a.CommitSequence = i%per + 1
@@ -63,7 +46,7 @@ func BenchmarkCommit(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			r.report(b, "commits", 1)
+			r.Report(b, "commits", 1)
 		})
 	}
 }
@@ -75,7 +58,7 @@ func BenchmarkCommitParallel(b *testing.B) {
 	e := memory.New()
 	var next int64
 	var mu = make(chan struct{}, 1)
-	r := startRates(b)
+	r := cputime.Start(b)
 	b.RunParallel(func(pb *testing.PB) {
 		mu <- struct{}{}
 		next++
@@ -95,7 +78,7 @@ func BenchmarkCommitParallel(b *testing.B) {
 			}
 		}
 	})
-	r.report(b, "commits", 1)
+	r.Report(b, "commits", 1)
 }
 
 // BenchmarkReadStream reads a 10,000-event stream: 10,000 commits of one
@@ -110,7 +93,7 @@ func BenchmarkReadStream(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			r := startRates(b)
+			r := cputime.Start(b)
 			for b.Loop() {
 				n := 0
 				for c, err := range e.ReadStream(ctx, "b", "s", 0, 0) {
@@ -123,7 +106,7 @@ func BenchmarkReadStream(b *testing.B) {
 					b.Fatalf("read %d events, want 10000", n)
 				}
 			}
-			r.report(b, "events", 10000)
+			r.Report(b, "events", 10000)
 		})
 	}
 }
@@ -137,7 +120,7 @@ func BenchmarkReadAll(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	r := startRates(b)
+	r := cputime.Start(b)
 	for b.Loop() {
 		n := 0
 		for _, err := range e.ReadAll(ctx, 0) {
@@ -150,5 +133,5 @@ func BenchmarkReadAll(b *testing.B) {
 			b.Fatalf("read %d commits", n)
 		}
 	}
-	r.report(b, "commits", 10000)
+	r.Report(b, "commits", 10000)
 }
