@@ -246,32 +246,27 @@ func (b *Builder) dispatchOpt(method string) {
 // DispatchWorkers sets how many goroutines dispatch asynchronously
 // (default 1); each stream always goes to the same one, keeping its order.
 func (b *Builder) DispatchWorkers(n int) *Builder {
-	b.dispatchOpt("DispatchWorkers")
-	if n <= 0 {
-		return b.fail("DispatchWorkers", "%d workers: must be positive", n)
-	}
-	b.opts.Workers = n
-	return b
+	return b.dispatchCount("DispatchWorkers", "workers", n, &b.opts.Workers)
 }
 
 // DispatchQueueSize bounds the asynchronous dispatch queue (default 1024).
 func (b *Builder) DispatchQueueSize(n int) *Builder {
-	b.dispatchOpt("DispatchQueueSize")
-	if n <= 0 {
-		return b.fail("DispatchQueueSize", "queue size %d: must be positive", n)
-	}
-	b.opts.QueueSize = n
-	return b
+	return b.dispatchCount("DispatchQueueSize", "queue size", n, &b.opts.QueueSize)
 }
 
 // DispatchMaxAttempts sets how many times a commit is tried before it goes
 // to the dead-letter handler (default 5).
 func (b *Builder) DispatchMaxAttempts(n int) *Builder {
-	b.dispatchOpt("DispatchMaxAttempts")
+	return b.dispatchCount("DispatchMaxAttempts", "attempts", n, &b.opts.MaxAttempts)
+}
+
+// dispatchCount records a dispatch option that must be a positive count.
+func (b *Builder) dispatchCount(method, what string, n int, dst *int) *Builder {
+	b.dispatchOpt(method)
 	if n <= 0 {
-		return b.fail("DispatchMaxAttempts", "%d attempts: must be positive", n)
+		return b.fail(method, "%s %d: must be positive", what, n)
 	}
-	b.opts.MaxAttempts = n
+	*dst = n
 	return b
 }
 
