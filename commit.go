@@ -120,7 +120,7 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 	}
 	var tk ticket // with dispatch: the attempt's place in its stream's dispatch order
 	if s.order != nil {
-		tk = s.order.begin(ctx, streamKey{a.BucketID, a.StreamID}, a.CommitSequence, s.schedule)
+		tk = s.order.begin(ctx, streamKey{a.BucketID, a.StreamID}, a.CommitSequence)
 		defer tk.end() // also on a panic, so that later commits are not held back
 	}
 	pc, err := s.engine.Commit(ctx, pa)
@@ -154,7 +154,7 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 		s.hooks.postCommit(ctx, *c)
 	}
 	if s.order == nil {
-		s.schedule(ctx, *c)
+		s.schedule(ctx, c)
 	}
 	return c, nil
 }

@@ -12,7 +12,10 @@ import (
 // sequence is still in progress (which may be the one stored just before
 // it, whose goroutine has not yet come back from the engine) waits for that
 // attempt to finish, and whichever goroutine finishes last schedules both,
-// in order. No lock is held while the scheduler runs.
+// in order. No lock is held while the scheduler runs, except for a
+// scheduler that can queue without blocking (dispatcher.TryScheduler):
+// a commit that nothing precedes is queued under the stripe's lock, which
+// is the cheapest way to keep a later commit from overtaking it.
 //
 // (Commits written by other processes are not seen here: per-stream order
 // holds for the commits of one process. Readers that need a total order
@@ -23,6 +26,8 @@ import (
 // critical sections and no allocation.
 type orderer struct {
 	seed    maphash.Seed
+	sched   func(context.Context, *Commit) // hands a commit to the scheduler, blocking if need be
+	try     func(*Commit) bool             // hands it over without blocking, or reports false; may be nil
 	stripes [64]orderStripe
 }
 
@@ -41,7 +46,13 @@ type orderEntry struct {
 	seq int
 }
 
-func newOrderer() *orderer { return &orderer{seed: maphash.MakeSeed()} }
+// newOrderer returns an orderer handing commits to sched. If try is not
+// nil, a commit that nothing precedes is handed to try while the stripe's
+// lock is held, which saves the bookkeeping that lets sched run unlocked;
+// try must not block, and returns false to fall back to sched.
+func newOrderer(sched func(context.Context, *Commit), try func(*Commit) bool) *orderer {
+	return &orderer{seed: maphash.MakeSeed(), sched: sched, try: try}
+}
 
 // ticket is one attempt's registration; end must run once the attempt is
 // over (CommitChanges defers it).
@@ -52,16 +63,15 @@ type ticket struct {
 	seq    int
 	ctx    context.Context
 	stored *Commit // set when the attempt stored a commit
-	sched  func(context.Context, Commit)
 }
 
 // begin records an attempt at commit sequence seq of stream k.
-func (o *orderer) begin(ctx context.Context, k streamKey, seq int, sched func(context.Context, Commit)) ticket {
+func (o *orderer) begin(ctx context.Context, k streamKey, seq int) ticket {
 	s := &o.stripes[maphash.String(o.seed, k.streamID)%uint64(len(o.stripes))]
 	s.mu.Lock()
 	s.inflight = append(s.inflight, orderEntry{k, seq})
 	s.mu.Unlock()
-	return ticket{o: o, stripe: s, key: k, seq: seq, ctx: ctx, sched: sched}
+	return ticket{o: o, stripe: s, key: k, seq: seq, ctx: ctx}
 }
 
 // end records that the attempt is over, and schedules, in sequence order,
@@ -80,6 +90,10 @@ func (t *ticket) end() {
 	}
 	if t.stored == nil && len(s.ready) == 0 {
 		s.mu.Unlock() // a failed attempt, nothing waiting: the common failure
+		return
+	}
+	if t.stored != nil && t.o.try != nil && s.first(t.key, t.seq) && t.o.try(t.stored) {
+		s.mu.Unlock() // the common success: handed over in order, under the lock
 		return
 	}
 	if t.stored != nil {
@@ -103,7 +117,7 @@ func (t *ticket) end() {
 		s.ready[last] = nil
 		s.ready = s.ready[:last]
 		s.mu.Unlock()
-		t.sched(t.ctx, *c)
+		t.o.sched(t.ctx, c)
 		s.mu.Lock()
 	}
 	for i, k := range s.draining {
@@ -116,6 +130,28 @@ func (t *ticket) end() {
 		}
 	}
 	s.mu.Unlock()
+}
+
+// first reports whether a commit of k at sequence seq may be scheduled
+// right away: no earlier attempt on k is in progress, and no commit of k is
+// waiting or being scheduled.
+func (s *orderStripe) first(k streamKey, seq int) bool {
+	for i := range s.ready {
+		if s.ready[i].StreamID == k.streamID && s.ready[i].BucketID == k.bucketID {
+			return false
+		}
+	}
+	for _, d := range s.draining {
+		if d == k {
+			return false
+		}
+	}
+	for _, e := range s.inflight {
+		if e.key == k && e.seq < seq {
+			return false
+		}
+	}
+	return true
 }
 
 // next returns the index of the ready commit of k to schedule now: the one

@@ -24,8 +24,8 @@ type Store struct {
 	ser    Serializer
 	cm     commitMarshaler // ser's marshalCommit, if it has one (else Decoded is never set)
 	hooks  hooks
-	sched  dispatcher.Scheduler[Commit] // nil: commits are not dispatched
-	order  *orderer                     // schedules each stream's commits in order; nil without sched
+	sched  commitScheduler // nil: commits are not dispatched
+	order  *orderer        // schedules each stream's commits in order; nil without sched
 	logger *slog.Logger
 	closed atomic.Bool
 	def    Bucket
@@ -53,13 +53,13 @@ type Options struct {
 // builds the serializer and the dispatcher, and dispatches what an earlier
 // run left undispatched.
 func New(engine persistence.Engine, opts Options) *Store {
-	s := &Store{engine: engine, ser: opts.Serializer, hooks: opts.Hooks, sched: opts.Scheduler, logger: opts.Logger}
+	s := &Store{engine: engine, ser: opts.Serializer, hooks: opts.Hooks, logger: opts.Logger}
 	if s.ser == nil {
 		s.ser = NewJSONSerializer(nil)
 	}
 	s.cm, _ = s.ser.(commitMarshaler)
-	if s.sched != nil {
-		s.order = newOrderer()
+	if opts.Scheduler != nil {
+		s.setScheduler(byPointer(opts.Scheduler))
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -372,9 +372,10 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	if b.dispatcher == nil {
 		return s, nil
 	}
-	opts := DispatchOptionsFor(engine, b.opts)
+	opts := commitOptions(engine, b.opts)
 	opts.Logger = logger
-	sync := dispatcher.NewSync(b.dispatcher, opts)
+	d := commitDispatcher(b.dispatcher)
+	sync := dispatcher.NewSync(d, opts)
 	if err := s.redispatch(ctx, sync); err != nil {
 		_ = sync.Close(ctx)
 		return closeEngine(fmt.Errorf("eventstore: Wireup: dispatching undispatched commits: %w", err))
@@ -383,10 +384,9 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 		if err := sync.Close(ctx); err != nil {
 			return closeEngine(err)
 		}
-		s.sched = dispatcher.NewAsync(b.dispatcher, opts)
+		s.setScheduler(dispatcher.NewAsync(d, opts))
 	} else {
-		s.sched = sync
+		s.setScheduler(sync)
 	}
-	s.order = newOrderer()
 	return s, nil
 }

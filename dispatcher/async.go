@@ -7,16 +7,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
-	"time"
 )
-
-// idleNap is how long a worker whose queue ran empty naps before it blocks
-// on the queue. Under a steady flow of commits, a worker that blocked as soon
-// as its queue was empty would make every Schedule wake its thread (a futex
-// call, which costs more than dispatching the item); napping instead picks up
-// what arrived meanwhile in one go. It adds at most idleNap to the latency of
-// a dispatch, and one nap to each idle period.
-const idleNap = 200 * time.Microsecond
 
 // errNotDrained is what Close returns once an earlier Close gave up.
 var errNotDrained = errors.New("dispatcher: an earlier Close gave up before the queue was drained")
@@ -31,7 +22,7 @@ type Async[T any] struct {
 	c      deliverer[T]
 	gate   gate
 	seed   maphash.Seed
-	queues []chan T
+	queues []*queue[T]
 
 	ctx    context.Context // passed to Dispatch; cancelled when Close gives up
 	cancel context.CancelFunc
@@ -52,7 +43,7 @@ func NewAsync[T any](d Dispatcher[T], opts Options[T]) *Async[T] {
 		c:       newDeliverer(d, opts),
 		gate:    newGate(),
 		seed:    maphash.MakeSeed(),
-		queues:  make([]chan T, opts.Workers),
+		queues:  make([]*queue[T], opts.Workers),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -60,7 +51,7 @@ func NewAsync[T any](d Dispatcher[T], opts Options[T]) *Async[T] {
 	size := (opts.QueueSize + opts.Workers - 1) / opts.Workers
 	a.wg.Add(opts.Workers)
 	for i := range a.queues {
-		a.queues[i] = make(chan T, size)
+		a.queues[i] = newQueue[T](size)
 		go a.work(a.queues[i])
 	}
 	return a
@@ -73,26 +64,28 @@ func (a *Async[T]) Schedule(ctx context.Context, item T) error {
 	if !a.gate.enter() {
 		return errScheduleClosed
 	}
-	q := a.queues[0]
-	if len(a.queues) > 1 {
-		q = a.queues[shardOf(a.seed, a.c.o.Key(item), len(a.queues))]
-	}
-	select {
-	case q <- item:
-		a.gate.leave()
-		return nil
-	default:
-	}
-	var err error
-	select {
-	case q <- item:
-	case <-ctx.Done():
-		err = fmt.Errorf("dispatcher: queue full: %w", ctx.Err())
-	case <-a.closing:
-		err = errScheduleClosed
-	}
+	err := a.queueOf(item).put(ctx, item, a.closing)
 	a.gate.leave()
 	return err
+}
+
+// TrySchedule queues item if its queue has room, without blocking, and
+// reports whether it did. It reports false once Close was called.
+func (a *Async[T]) TrySchedule(item T) bool {
+	if !a.gate.enter() {
+		return false
+	}
+	ok := a.queueOf(item).tryPut(item)
+	a.gate.leave()
+	return ok
+}
+
+// queueOf returns the queue of the worker that dispatches item.
+func (a *Async[T]) queueOf(item T) *queue[T] {
+	if len(a.queues) == 1 {
+		return a.queues[0]
+	}
+	return a.queues[shardOf(a.seed, a.c.o.Key(item), len(a.queues))]
 }
 
 // Close refuses further items and waits until the workers have dispatched
@@ -129,7 +122,7 @@ func (a *Async[T]) Close(ctx context.Context) error {
 func (a *Async[T]) seal() {
 	<-a.gate.drained // prompt: blocked calls are released by a.closing
 	for _, q := range a.queues {
-		close(q)
+		q.close()
 	}
 	a.wg.Wait()
 	a.cancel()
@@ -138,28 +131,21 @@ func (a *Async[T]) seal() {
 
 // work dispatches the items of one queue until it is closed and empty, or
 // Close gives up.
-func (a *Async[T]) work(q <-chan T) {
+func (a *Async[T]) work(q *queue[T]) {
 	defer a.wg.Done()
+	var batch []T
 	for {
-		item, ok := next(q)
-		if !ok || a.ctx.Err() != nil {
+		var ok bool
+		if batch, ok = q.take(batch); !ok {
 			return
 		}
-		_ = a.c.deliver(a.ctx, nil, item) // an error means Close gave up; logged
+		for _, item := range batch {
+			if a.ctx.Err() != nil {
+				return
+			}
+			_ = a.c.deliver(a.ctx, nil, item) // an error means Close gave up; logged
+		}
 	}
-}
-
-// next receives the next item of q, napping once (idleNap) before it
-// blocks on an empty queue. ok is false once q is closed and empty.
-func next[T any](q <-chan T) (item T, ok bool) {
-	select {
-	case item, ok = <-q:
-		return item, ok
-	default:
-	}
-	time.Sleep(idleNap)
-	item, ok = <-q
-	return item, ok
 }
 
 // shardOf returns the index of the worker queue for key.

@@ -113,7 +113,21 @@ type Scheduler[T any] interface {
 	Close(ctx context.Context) error
 }
 
+// A TryScheduler is a Scheduler that can also queue an item without
+// blocking. The event store uses TrySchedule, when its scheduler has it, to
+// hand over a commit while it holds the lock that keeps each stream's
+// commits in order, which is cheaper than the bookkeeping that lets a
+// blocking Schedule run without that lock.
+type TryScheduler[T any] interface {
+	Scheduler[T]
+	// TrySchedule queues item if that can be done at once, and reports
+	// whether it did. It never blocks and never dispatches item itself;
+	// false (the queue is full, or the scheduler closed) leaves the caller
+	// to call Schedule.
+	TrySchedule(item T) bool
+}
+
 var (
-	_ Scheduler[int] = (*Sync[int])(nil)
-	_ Scheduler[int] = (*Async[int])(nil)
+	_ Scheduler[int]    = (*Sync[int])(nil)
+	_ TryScheduler[int] = (*Async[int])(nil)
 )

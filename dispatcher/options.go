@@ -51,7 +51,9 @@ type Options[T any] struct {
 	DeadLetter func(ctx context.Context, item T, err error)
 
 	// QueueSize bounds the Async queue (split evenly among the workers,
-	// rounded up). Default 1024. Sync ignores it.
+	// rounded up): the items scheduled and not yet taken by a worker. A
+	// worker takes what is waiting in one batch, so up to twice QueueSize
+	// items may be held at once. Default 1024. Sync ignores it.
 	QueueSize int
 
 	// Workers is the number of Async goroutines dispatching in parallel;

@@ -44,8 +44,9 @@ func (e *Engine) Undispatched(ctx context.Context) iter.Seq2[persistence.Commit,
 // twice, or one since deleted, does nothing.
 //
 // It does not take Engine.mu, which committers hold, but only the lock of
-// the log chunk holding c, which only removals take; it takes Engine.mu
-// once in a while to compact the undispatched list.
+// the log chunk holding c, which only removals take. (Committers compact
+// the undispatched list; MarkDispatched does it only if Engine.mu is free
+// and many dead entries were left, as they are once commits stop.)
 func (e *Engine) MarkDispatched(ctx context.Context, c persistence.Commit) error {
 	if err := ctx.Err(); err != nil {
 		return e.markError(c, err)
@@ -65,8 +66,7 @@ func (e *Engine) MarkDispatched(ctx context.Context, c persistence.Commit) error
 	if !marked {
 		return nil
 	}
-	if dead := l.undDead.Add(1); dead >= compactMin && 2*dead >= l.undOff.Load()+l.n.Load() {
-		e.mu.Lock()
+	if dead := l.undDead.Add(1); dead >= markCompactMin && 2*dead >= l.undOff.Load()+l.n.Load() && e.mu.TryLock() {
 		if e.st.log == l { // not purged or dropped meanwhile
 			e.st.compactUnd()
 		}

@@ -28,6 +28,7 @@ const (
 type entry struct {
 	c          persistence.Commit
 	s          *stream
+	cp         atomic.Int64 // c's checkpoint, stored once c and s are written
 	dispatched atomic.Bool
 }
 
@@ -39,11 +40,13 @@ type chunk struct {
 }
 
 type commitLog struct {
-	base   int64                    // checkpoint of position 0, minus 1
-	n      atomic.Int64             // positions used (written under Engine.mu)
-	undOff atomic.Int64             // len(state.und) - n, for MarkDispatched (each append adds to both)
-	dir    atomic.Pointer[[]*chunk] // chunk directory (written under Engine.mu)
-	_      [64]byte                 // keeps undDead off the lines committers write
+	base int64                    // checkpoint of position 0, minus 1
+	dir  atomic.Pointer[[]*chunk] // chunk directory (written under Engine.mu, once per chunk)
+	_    [64]byte                 // keeps the read-mostly fields above off the line committers write
+
+	n      atomic.Int64 // positions used (written under Engine.mu)
+	undOff atomic.Int64 // len(state.und) - n, for MarkDispatched (each append adds to both)
+	_      [64]byte     // keeps undDead off the line committers write
 
 	// undDead counts the checkpoints in state.und since dispatched or
 	// deleted. MarkDispatched adds to it without Engine.mu.
@@ -76,6 +79,7 @@ func (l *commitLog) append(c *persistence.Commit, s *stream) int64 {
 	en := &ch.e[p&(chunkLen-1)]
 	en.c = *c
 	en.s = s
+	en.cp.Store(c.Checkpoint) // publishes the entry to slot
 	ch.live++
 	l.n.Store(p + 1)
 	return c.Checkpoint
@@ -83,16 +87,29 @@ func (l *commitLog) append(c *persistence.Commit, s *stream) int64 {
 
 // slot returns the slot of checkpoint cp, live or not, and its chunk, or
 // nils if cp was never handed out or its chunk was freed.
+//
+// It does not read n, which every append writes: MarkDispatched, running
+// on another core than the committers, would make each append wait for
+// that cache line to come back. The entry's own cp says whether it was
+// handed out.
 func (l *commitLog) slot(cp int64) (*chunk, *entry) {
 	p := cp - l.base - 1
-	if p < 0 || p >= l.n.Load() {
+	if p < 0 {
 		return nil, nil
 	}
-	ch := (*l.dir.Load())[p>>chunkBits]
+	dir := *l.dir.Load()
+	if p>>chunkBits >= int64(len(dir)) {
+		return nil, nil
+	}
+	ch := dir[p>>chunkBits]
 	if ch == nil {
 		return nil, nil
 	}
-	return ch, &ch.e[p&(chunkLen-1)]
+	en := &ch.e[p&(chunkLen-1)]
+	if en.cp.Load() != cp {
+		return nil, nil
+	}
+	return ch, en
 }
 
 // at returns the live entry at checkpoint cp, or nil. Engine.mu must be

@@ -185,7 +185,7 @@ func runModel(t *testing.T, seed uint64) {
 	if freed == 0 {
 		t.Errorf("no log chunk was freed")
 	}
-	if len(e.st.und) > 2*len(live(func(m *modelCommit) bool { return !m.dispatched }))+compactMin {
+	if len(e.st.und) > 2*len(live(func(m *modelCommit) bool { return !m.dispatched }))+markCompactMin {
 		t.Errorf("the undispatched list holds %d checkpoints for %d undispatched commits: not compacted", len(e.st.und), len(live(func(m *modelCommit) bool { return !m.dispatched })))
 	}
 }

@@ -11,6 +11,18 @@ import (
 // costs O(1) amortized per removal.
 const compactMin = 32
 
+// undCheckEvery is how often (in appends) a committer looks whether the
+// undispatched list, which MarkDispatched thins out without Engine.mu, is
+// worth compacting. Committers compact it, as they hold Engine.mu anyway:
+// a dispatcher marking each commit right after it is stored must not take
+// Engine.mu, or committers would queue behind it. Only once the list holds
+// markCompactMin dead entries, which committers leave only when they stop
+// committing, does MarkDispatched compact it, if Engine.mu is free.
+const (
+	undCheckEvery  = 1024
+	markCompactMin = 4 * undCheckEvery
+)
+
 // state is what the engine holds besides its streams' contents, guarded by
 // Engine.mu (the log's entries are also read by MarkDispatched: see log.go).
 type state struct {
@@ -291,7 +303,8 @@ func (b *bucket) compact(l *commitLog) {
 // addUnd lists a new undispatched checkpoint, just appended to the log (so
 // that log.undOff stays right).
 func (st *state) addUnd(cp int64) {
-	compacted := len(st.und) == cap(st.und) && st.compactUnd() // rather than grow, if half is dead
+	// Rather than grow, and every undCheckEvery appends: if half is dead.
+	compacted := (len(st.und) == cap(st.und) || len(st.und)%undCheckEvery == 0) && st.compactUnd()
 	st.und = append(st.und, cp)
 	if compacted {
 		st.log.undOff.Store(int64(len(st.und)) - st.log.n.Load())
