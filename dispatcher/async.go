@@ -70,14 +70,11 @@ func (a *Async[T]) Schedule(ctx context.Context, item T) error {
 }
 
 // TrySchedule queues item if its queue has room, without blocking, and
-// reports whether it did. It reports false once Close was called.
+// reports whether it did. It reports false once Close has returned (and
+// may already while Close runs).
 func (a *Async[T]) TrySchedule(item T) bool {
-	if !a.gate.enter() {
-		return false
-	}
-	ok := a.queueOf(item).tryPut(item)
-	a.gate.leave()
-	return ok
+	// No gate: tryPut never waits, and a closed queue refuses the item.
+	return a.queueOf(item).tryPut(item)
 }
 
 // queueOf returns the queue of the worker that dispatches item.

@@ -93,9 +93,10 @@ func TestAsyncOrderPerKey(t *testing.T) {
 
 func hashShard(a *Async[item], key string) uint64 { return shardOf(a.seed, key, len(a.queues)) }
 
-// TestAsyncScheduleNeverLosesAcceptedItems races Schedule calls against
-// Close: every Schedule that returned nil must be dispatched by the time
-// Close returns nil, and every other one must have failed with ErrClosed.
+// TestAsyncScheduleNeverLosesAcceptedItems races Schedule and TrySchedule
+// calls against Close: every item they accepted must be dispatched by the
+// time Close returns nil, every other Schedule must have failed with
+// ErrClosed, and TrySchedule accepts nothing once Close has returned.
 func TestAsyncScheduleNeverLosesAcceptedItems(t *testing.T) {
 	for round := range 20 {
 		r := newRecorder(t)
@@ -109,7 +110,12 @@ func TestAsyncScheduleNeverLosesAcceptedItems(t *testing.T) {
 		for p := range 6 {
 			wg.Go(func() {
 				for seq := 0; ; seq++ {
-					err := a.Schedule(context.Background(), item{fmt.Sprint("p", p), seq})
+					it := item{fmt.Sprint("p", p), seq}
+					if p%2 == 1 && a.TrySchedule(it) { // as the store does: try, then wait
+						accepted.Add(1)
+						continue
+					}
+					err := a.Schedule(context.Background(), it)
 					if errors.Is(err, ErrClosed) {
 						return
 					}
@@ -124,6 +130,9 @@ func TestAsyncScheduleNeverLosesAcceptedItems(t *testing.T) {
 		time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
 		closeOK(t, a)
 		wg.Wait()
+		if a.TrySchedule(item{"late", 0}) {
+			t.Fatalf("round %d: TrySchedule accepted an item after Close", round)
+		}
 		if got, want := int64(r.markedCount()), accepted.Load(); got != want {
 			t.Fatalf("round %d: %d items accepted by Schedule, %d dispatched and marked", round, want, got)
 		}
