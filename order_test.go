@@ -13,7 +13,9 @@ import (
 // calls come back in, each stream's commits reach the dispatcher in commit
 // sequence order, each once.
 func TestDispatchOrderPerStreamUnderRaces(t *testing.T) {
-	for _, mode := range []string{"sync", "async"} {
+	// "async-full" keeps the queue full, so that commits handed over
+	// without blocking (TrySchedule) and those that wait mix.
+	for _, mode := range []string{"sync", "async", "async-full"} {
 		t.Run(mode, func(t *testing.T) {
 			ctx := context.Background()
 			var mu sync.Mutex
@@ -28,9 +30,12 @@ func TestDispatchOrderPerStreamUnderRaces(t *testing.T) {
 				last[c.StreamID] = c.CommitSequence
 				return nil
 			})
-			if mode == "async" {
+			switch mode {
+			case "async":
 				w = w.UsingAsyncDispatch().DispatchWorkers(3)
-			} else {
+			case "async-full":
+				w = w.UsingAsyncDispatch().DispatchWorkers(2).DispatchQueueSize(2)
+			default:
 				w = w.UsingSyncDispatch()
 			}
 			s, err := w.Build(ctx)
