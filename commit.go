@@ -35,6 +35,9 @@ import (
 // the bucket, stream and revision. Once stored, the commit goes through the
 // post-commit hooks and to the dispatcher; a dispatch failure never makes
 // CommitChanges fail (the commit stays undispatched and is retried).
+//
+// The returned commit is the one handed to the dispatcher, which may still
+// be reading it: treat it, its headers and its events as read-only.
 func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, error) {
 	s := st.store
 	revision, sequence := st.revision+len(st.uncommitted), st.sequence+1 // as attempted
