@@ -249,7 +249,7 @@ func (b *Builder) DispatchWorkers(n int) *Builder {
 	return b.dispatchCount("DispatchWorkers", "workers", n, &b.opts.Workers)
 }
 
-// DispatchQueueSize bounds the asynchronous dispatch queue (default 1024).
+// DispatchQueueSize bounds the asynchronous dispatch queue (default 4096).
 func (b *Builder) DispatchQueueSize(n int) *Builder {
 	return b.dispatchCount("DispatchQueueSize", "queue size", n, &b.opts.QueueSize)
 }

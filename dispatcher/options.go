@@ -12,7 +12,7 @@ const (
 	DefaultMaxAttempts    = 5
 	DefaultInitialBackoff = 10 * time.Millisecond
 	DefaultMaxBackoff     = 5 * time.Second
-	DefaultQueueSize      = 1024
+	DefaultQueueSize      = 4096
 	DefaultWorkers        = 1
 )
 
@@ -53,7 +53,10 @@ type Options[T any] struct {
 	// QueueSize bounds the Async queue (split evenly among the workers,
 	// rounded up): the items scheduled and not yet taken by a worker. A
 	// worker takes what is waiting in one batch, so up to twice QueueSize
-	// items may be held at once. Default 1024. Sync ignores it.
+	// items may be held at once. Default 4096: the queue must absorb the
+	// commits made while a worker waits for a CPU (during a garbage
+	// collection, a readied worker can wait milliseconds), or committers
+	// stall on it. Sync ignores it.
 	QueueSize int
 
 	// Workers is the number of Async goroutines dispatching in parallel;
