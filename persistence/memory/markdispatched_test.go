@@ -1,0 +1,70 @@
+package memory
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// MarkDispatched must not wait for Engine.mu, which every commit takes: a
+// dispatcher marking commits as fast as they are stored would otherwise
+// queue committers behind it. With Engine.mu held throughout, marking
+// thousands of commits (past every compaction threshold) must still finish;
+// committers compact the list afterwards.
+func TestMarkDispatchedNeverWaitsForTheEngineLock(t *testing.T) {
+	ctx := context.Background()
+	e := New()
+	const n = 3 * markCompactMin
+	stored := make([]persistence.Commit, 0, n)
+	for i := range n {
+		a := &persistence.CommitAttempt{BucketID: "b", StreamID: "s", StreamRevision: i + 1, CommitSequence: i + 1,
+			CommitID: persistence.NewUUID(), CommitStamp: time.Now().UTC().Truncate(time.Microsecond), EventCount: 1, Payload: []byte("{}")}
+		c, err := e.Commit(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, c)
+	}
+
+	e.mu.Lock()
+	done := make(chan error, 1)
+	go func() {
+		for _, c := range stored {
+			if err := e.MarkDispatched(ctx, c); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		e.mu.Unlock()
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		e.mu.Unlock()
+		t.Fatal("MarkDispatched waited for Engine.mu")
+	}
+
+	for c, err := range e.Undispatched(ctx) {
+		t.Fatalf("commit %d still undispatched (err %v)", c.Checkpoint, err)
+	}
+	// The next commits compact the list of undispatched checkpoints.
+	for i := n; i < n+undCheckEvery; i++ {
+		a := &persistence.CommitAttempt{BucketID: "b", StreamID: "s", StreamRevision: i + 1, CommitSequence: i + 1,
+			CommitID: persistence.NewUUID(), CommitStamp: time.Now().UTC().Truncate(time.Microsecond), EventCount: 1, Payload: []byte("{}")}
+		if _, err := e.Commit(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.mu.RLock()
+	listed := len(e.st.und)
+	e.mu.RUnlock()
+	if listed > 2*undCheckEvery {
+		t.Errorf("%d checkpoints listed as undispatched for %d undispatched commits: not compacted", listed, undCheckEvery)
+	}
+}
