@@ -13,30 +13,9 @@ func (e *Engine) Undispatched(ctx context.Context) iter.Seq2[persistence.Commit,
 	return func(yield func(persistence.Commit, error) bool) {
 		var after int64
 		fail := func(err error) error { return opError("undispatched", err) }
-		pages(e, ctx, yield, fail, func(buf []persistence.Commit) ([]persistence.Commit, bool, bool) {
-			e.mu.RLock()
-			defer e.mu.RUnlock()
-			if e.closed.Load() {
-				return buf, true, false
-			}
-			st := &e.st
-			i := searchAfter(st.und, after)
-			buf = grow(buf, min(e.pageSize, len(st.und)-i))
-			for ; i < len(st.und); i++ {
-				cp := st.und[i]
-				en := st.log.at(cp)
-				if en == nil || en.dispatched.Load() {
-					after = cp
-					continue
-				}
-				if len(buf) == e.pageSize {
-					return buf, false, true
-				}
-				buf = append(buf, en.c)
-				after = cp
-			}
-			return buf, true, true
-		})
+		pages(e, ctx, yield, fail, underRLock(e, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
+			return e.listed(st, buf, st.und, &after, func(en *entry) bool { return !en.dispatched.Load() })
+		}))
 	}
 }
 

@@ -18,14 +18,16 @@ func TestMarkDispatchedNeverWaitsForTheEngineLock(t *testing.T) {
 	e := New()
 	const n = 3 * markCompactMin
 	stored := make([]persistence.Commit, 0, n)
-	for i := range n {
-		a := &persistence.CommitAttempt{BucketID: "b", StreamID: "s", StreamRevision: i + 1, CommitSequence: i + 1,
-			CommitID: persistence.NewUUID(), CommitStamp: time.Now().UTC().Truncate(time.Microsecond), EventCount: 1, Payload: []byte("{}")}
-		c, err := e.Commit(ctx, a)
+	commit := func(seq int) persistence.Commit {
+		c, err := e.Commit(ctx, &persistence.CommitAttempt{BucketID: "b", StreamID: "s", StreamRevision: seq, CommitSequence: seq,
+			CommitID: persistence.NewUUID(), CommitStamp: time.Now().UTC().Truncate(time.Microsecond), EventCount: 1, Payload: []byte("{}")})
 		if err != nil {
 			t.Fatal(err)
 		}
-		stored = append(stored, c)
+		return c
+	}
+	for i := range n {
+		stored = append(stored, commit(i+1))
 	}
 
 	e.mu.Lock()
@@ -55,11 +57,7 @@ func TestMarkDispatchedNeverWaitsForTheEngineLock(t *testing.T) {
 	}
 	// The next commits compact the list of undispatched checkpoints.
 	for i := n; i < n+undCheckEvery; i++ {
-		a := &persistence.CommitAttempt{BucketID: "b", StreamID: "s", StreamRevision: i + 1, CommitSequence: i + 1,
-			CommitID: persistence.NewUUID(), CommitStamp: time.Now().UTC().Truncate(time.Microsecond), EventCount: 1, Payload: []byte("{}")}
-		if _, err := e.Commit(ctx, a); err != nil {
-			t.Fatal(err)
-		}
+		commit(i + 1)
 	}
 	e.mu.RLock()
 	listed := len(e.st.und)

@@ -36,6 +36,41 @@ func pages[T any](e *Engine, ctx context.Context, yield func(T, error) bool, fai
 	}
 }
 
+// underRLock adapts fetch, a page read that needs only Engine.mu, to
+// pages: it runs fetch with Engine.mu read-held, unless the engine is
+// closed.
+func underRLock[T any](e *Engine, fetch func(st *state, buf []T) (page []T, done bool)) func([]T) ([]T, bool, bool) {
+	return func(buf []T) ([]T, bool, bool) {
+		e.mu.RLock()
+		defer e.mu.RUnlock()
+		if e.closed.Load() {
+			return buf, true, false
+		}
+		page, done := fetch(&e.st, buf)
+		return page, done, true
+	}
+}
+
+// listed copies into buf a page of the live commits whose checkpoints cps
+// lists (ascending) above *after and that keep accepts, moving *after past
+// every checkpoint examined, and reports whether it reached the end of cps.
+// Engine.mu must be held.
+func (e *Engine) listed(st *state, buf []persistence.Commit, cps []int64, after *int64, keep func(*entry) bool) ([]persistence.Commit, bool) {
+	i := searchAfter(cps, *after)
+	buf = grow(buf, min(e.pageSize, len(cps)-i))
+	for ; i < len(cps); i++ {
+		en := st.log.at(cps[i])
+		if en != nil && keep(en) {
+			if len(buf) == e.pageSize {
+				return buf, false
+			}
+			buf = append(buf, en.c)
+		}
+		*after = cps[i]
+	}
+	return buf, true
+}
+
 // grow returns buf, empty, with room for n elements.
 func grow[T any](buf []T, n int) []T {
 	if cap(buf) < n {
@@ -109,22 +144,16 @@ func (e *Engine) ReadAll(ctx context.Context, after int64) iter.Seq2[persistence
 	return func(yield func(persistence.Commit, error) bool) {
 		after := max(after, 0) // each range reads anew
 		fail := func(err error) error { return opError("read all", err) }
-		pages(e, ctx, yield, fail, func(buf []persistence.Commit) ([]persistence.Commit, bool, bool) {
-			e.mu.RLock()
-			defer e.mu.RUnlock()
-			if e.closed.Load() {
-				return buf, true, false
-			}
-			st := &e.st
+		pages(e, ctx, yield, fail, underRLock(e, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
 			left := st.log.last() - max(after, st.log.base)
 			if left <= 0 {
-				return buf, true, true
+				return buf, true
 			}
 			buf = grow(buf, int(min(int64(e.pageSize), left)))
 			var end bool
 			buf, after, end = st.log.scan(buf, after, e.pageSize, nil)
-			return buf, end, true
-		})
+			return buf, end
+		}))
 	}
 }
 
@@ -138,33 +167,13 @@ func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) i
 		}
 		after := after // each range reads anew
 		fail := func(err error) error { return opError("read bucket "+quote(bucketID), err) }
-		pages(e, ctx, yield, fail, func(buf []persistence.Commit) ([]persistence.Commit, bool, bool) {
-			e.mu.RLock()
-			defer e.mu.RUnlock()
-			if e.closed.Load() {
-				return buf, true, false
-			}
-			st := &e.st
+		pages(e, ctx, yield, fail, underRLock(e, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
 			b := st.buckets[bucketID]
 			if b == nil {
-				return buf, true, true
+				return buf, true
 			}
-			i := searchAfter(b.cps, after)
-			buf = grow(buf, min(e.pageSize, len(b.cps)-i))
-			for ; i < len(b.cps); i++ {
-				en := st.log.at(b.cps[i])
-				if en == nil {
-					after = b.cps[i]
-					continue
-				}
-				if len(buf) == e.pageSize {
-					return buf, false, true
-				}
-				buf = append(buf, en.c)
-				after = b.cps[i]
-			}
-			return buf, true, true
-		})
+			return e.listed(st, buf, b.cps, &after, func(*entry) bool { return true })
+		}))
 	}
 }
 
