@@ -28,18 +28,9 @@ if [[ $(id -u) != 0 ]]; then
 	exit 1
 fi
 
-if ! command -v dockerd >/dev/null 2>&1; then
-	if ! command -v apt-get >/dev/null 2>&1; then
-		say "no Docker engine and no apt-get to install one: install Docker yourself"
-		exit 1
-	fi
-	say "installing docker.io with apt-get"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y -q docker.io >/dev/null 2>&1; then
-		apt-get update -q >/dev/null
-		apt-get install -y -q docker.io >/dev/null
-	fi
-fi
+# shellcheck source=need.sh
+source "$root/scripts/need.sh"
+need dockerd docker.io
 if ! command -v docker >/dev/null 2>&1; then
 	say "dockerd is installed but the docker client is missing"
 	exit 1

@@ -24,6 +24,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cache="$root/.cache/images"
 envfile="$root/.cache/test-images.env"
 mkdir -p "$cache"
+# shellcheck source=need.sh
+source "$root/scripts/need.sh"
+need docker docker.io
+need flock util-linux
+need sha256sum coreutils
 
 # One build at a time on this machine (several clones may run their tests at once).
 exec 9>"${TMPDIR:-/tmp}/goeventstore-test-images.lock"
@@ -251,6 +256,13 @@ choose s3 "$official_s3" "$sub_s3" minio
 choose azure "$official_azure" "$sub_azure" debian
 
 # ---- builds: the Debian root file system (network, disk) runs beside the Go builds (CPU) -------
+
+# The tools the builds need, checked (and installed) before anything starts, so that a missing one
+# stops the run at once with its name.
+if ((needs_debian)); then
+	need debootstrap
+	need npm
+fi
 
 debian_pid=
 if ((needs_debian)); then

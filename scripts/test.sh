@@ -46,10 +46,27 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 t0=$SECONDS
-if scripts/docker-up.sh; then
+# Exit status 3 from either script: a tool it needs is missing and could not be installed. That
+# stops the run at once (the script named the tool); a later test failure would only hide it.
+docker_status=0
+scripts/docker-up.sh || docker_status=$?
+if ((docker_status == 3)); then
+	exit 3
+fi
+if ((docker_status == 0)); then
 	have_docker=1
 	# A failed build leaves that engine's image absent: its tests then skip, or fail if required.
-	scripts/test-images.sh || say "some images could not be built (see above)"
+	images_status=0
+	scripts/test-images.sh || images_status=$?
+	if ((images_status == 3)); then
+		exit 3
+	elif ((images_status != 0)); then
+		say "some images could not be built (see above)"
+		if [[ -n "${EVENTSTORE_TEST_REQUIRE:-}" ]]; then
+			say "EVENTSTORE_TEST_REQUIRE=$EVENTSTORE_TEST_REQUIRE: stopping here"
+			exit 1
+		fi
+	fi
 	if [[ -f .cache/test-images.env ]]; then
 		# shellcheck disable=SC1091
 		source .cache/test-images.env
