@@ -9,16 +9,28 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// Harness tells the suite how to make engines.
+// Harness tells the suite how to make engines and what they can do.
 type Harness struct {
 	// New returns a new, NOT yet initialized engine over fresh, empty
 	// storage of its own (the suite calls Initialize, twice, and Close at
-	// cleanup). It is called once per scenario, from parallel subtests, with
-	// the scenario's t.
-	New func(ctx context.Context, t *testing.T) (persistence.Engine, error)
-	// PageSize is the read page size New configures (keep it small, e.g. 3,
-	// so paging is exercised).
+	// cleanup), configured with opts (the suite passes the page size, among
+	// others: hand them to the engine's Open or New). It is called once per
+	// scenario, from parallel subtests, with the scenario's t.
+	New func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error)
+	// PageSize is the read page size the suite asks for (1 to 8; default 3),
+	// so that every paging scenario crosses pages.
 	PageSize int
+	// Features lists the optional capabilities the engine claims. The suite
+	// fails if the engine's Supports disagrees, and runs the scenarios of
+	// every claimed capability (and of the required core always).
+	Features []persistence.Capability
+}
+
+// AllFeatures lists every optional capability an engine of this repository
+// has.
+var AllFeatures = []persistence.Capability{
+	persistence.Snapshots, persistence.Dispatch, persistence.Delete,
+	persistence.Purge, persistence.Drop, persistence.Head,
 }
 
 // scenarioTimeout bounds each scenario, so that a hung engine fails the

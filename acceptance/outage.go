@@ -13,7 +13,7 @@ import (
 type Outage struct {
 	// New returns a new, NOT yet initialized engine on the server that Stop
 	// and Start control. RunOutage initializes it and closes it at cleanup.
-	New func(ctx context.Context, t *testing.T) (persistence.Engine, error)
+	New func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error)
 	// Stop takes the server away (stops its container, say).
 	Stop func(ctx context.Context) error
 	// Start brings it back at the same address.

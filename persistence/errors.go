@@ -4,31 +4,54 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
-// Sentinel errors. Engines wrap them; callers test them with errors.Is.
+// Sentinel errors; callers test them with errors.Is. The first four are the
+// outcomes of the engine's rules, the next five the classes of storage
+// failures (every error from the storage matches exactly one of them), the
+// last three the portable layer's own.
 var (
 	// ErrConcurrency reports that another commit already holds the commit
 	// sequence (or revision) this one claims: someone else extended the
 	// stream first.
-	ErrConcurrency = errors.New("concurrency conflict")
+	ErrConcurrency = driver.ErrConcurrency
 	// ErrDuplicateCommit reports that a commit with the same commit ID is
 	// already stored on the stream: the attempt is a retry and was ignored.
-	ErrDuplicateCommit = errors.New("duplicate commit")
+	ErrDuplicateCommit = driver.ErrDuplicateCommit
 	// ErrStreamNotFound reports that a stream holds no commits in the range
 	// asked for.
-	ErrStreamNotFound = errors.New("stream not found")
+	ErrStreamNotFound = driver.ErrStreamNotFound
 	// ErrSnapshotNotFound reports that a stream has no snapshot at or below
 	// the revision asked for.
-	ErrSnapshotNotFound = errors.New("snapshot not found")
+	ErrSnapshotNotFound = driver.ErrSnapshotNotFound
+
 	// ErrStorageUnavailable reports that the storage could not be reached or
-	// failed. The driver's error is wrapped as well. The operation may be
-	// retried once the storage is back.
-	ErrStorageUnavailable = errors.New("storage unavailable")
+	// did not answer within the operation timeout. It is transient: the
+	// operation may be retried once the storage is back, with the same
+	// Engine. The driver's error is wrapped as well.
+	ErrStorageUnavailable = driver.ErrStorageUnavailable
+	// ErrPermissionDenied reports that the storage refused the credentials
+	// or the operation: fix the grants; retrying will not help.
+	ErrPermissionDenied = driver.ErrPermissionDenied
+	// ErrNotInitialized reports that the storage the engine needs (a table,
+	// a collection, a bucket) does not exist: run Initialize.
+	ErrNotInitialized = driver.ErrNotInitialized
+	// ErrMisconfigured reports a configuration that cannot work (an unknown
+	// database, a server lacking a feature the engine needs).
+	ErrMisconfigured = driver.ErrMisconfigured
+	// ErrStorage reports any other failure of the storage, not known to be
+	// transient.
+	ErrStorage = driver.ErrStorage
+
 	// ErrClosed reports use of an engine or store after Close.
 	ErrClosed = errors.New("store is closed")
 	// ErrInvalid is matched by every *ValidationError.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrUnsupported reports a method whose capability the engine lacks
+	// (see Engine.Supports).
+	ErrUnsupported = driver.ErrUnsupported
 )
 
 // StreamError reports a failed operation on one stream. It names the bucket,
@@ -69,8 +92,8 @@ func (e *StreamError) Error() string {
 // Unwrap returns the cause.
 func (e *StreamError) Unwrap() error { return e.Err }
 
-// CommitError returns a *StreamError for a failed commit attempt.
-func CommitError(a *CommitAttempt, err error) error {
+// commitError returns a *StreamError for a failed commit attempt.
+func commitError(a *CommitAttempt, err error) error {
 	return &StreamError{
 		Op: "commit", BucketID: a.BucketID, StreamID: a.StreamID,
 		Revision: a.StreamRevision, CommitSequence: a.CommitSequence, CommitID: a.CommitID,
@@ -78,29 +101,23 @@ func CommitError(a *CommitAttempt, err error) error {
 	}
 }
 
-// Unavailable wraps a driver error so that it matches both
-// ErrStorageUnavailable and the driver's own error. op says what was being
-// done ("commit", "read all", ...).
-func Unavailable(op string, err error) error {
-	if err == nil {
-		return nil
+// classError wraps a storage error so that it matches its class (one of the
+// class sentinels) and the driver's own error.
+type classError struct {
+	op    string
+	class error
+	err   error
+}
+
+func (e *classError) Error() string {
+	msg := e.err.Error()
+	if e.op != "" {
+		return "eventstore: " + e.op + ": " + e.class.Error() + ": " + msg
 	}
-	if errors.Is(err, ErrStorageUnavailable) {
-		return err
-	}
-	return &unavailableError{op: op, err: err}
+	return e.class.Error() + ": " + msg
 }
 
-type unavailableError struct {
-	op  string
-	err error
-}
-
-func (e *unavailableError) Error() string {
-	return "eventstore: " + e.op + ": " + ErrStorageUnavailable.Error() + ": " + e.err.Error()
-}
-
-func (e *unavailableError) Unwrap() []error { return []error{ErrStorageUnavailable, e.err} }
+func (e *classError) Unwrap() []error { return []error{e.class, e.err} }
 
 // ValidationError reports bad input: which field, what value, and why. It
 // matches ErrInvalid with errors.Is. Nothing is written when it is returned.

@@ -11,8 +11,9 @@ import (
 
 // Opener opens an engine from a data source: a URL such as
 // "mongodb://localhost:27017/events", or a form native to the engine (a
-// go-sql-driver DSN for MySQL, say). The engine is not yet initialized.
-type Opener func(ctx context.Context, dataSource string) (Engine, error)
+// go-sql-driver DSN for MySQL, say), and options. The engine is not yet
+// initialized. Every engine package's Open function is its Opener.
+type Opener func(ctx context.Context, dataSource string, opts ...Option) (*Engine, error)
 
 var (
 	registryMu sync.RWMutex
@@ -59,7 +60,7 @@ func Engines() []string {
 
 // Open opens the engine registered under name with dataSource. If no engine
 // has that name, the error says which package to import.
-func Open(ctx context.Context, name, dataSource string) (Engine, error) {
+func Open(ctx context.Context, name, dataSource string, opts ...Option) (*Engine, error) {
 	registryMu.RLock()
 	open := registry[name]
 	registryMu.RUnlock()
@@ -69,12 +70,12 @@ func Open(ctx context.Context, name, dataSource string) (Engine, error) {
 		}
 		return nil, fmt.Errorf("eventstore: unknown engine %q (registered: %s)", name, strings.Join(Engines(), ", "))
 	}
-	return open(ctx, dataSource)
+	return open(ctx, dataSource, opts...)
 }
 
 // OpenURL opens the engine named by the URL's scheme, for example
 // "mysql://root@127.0.0.1:3306/events" or "memory://".
-func OpenURL(ctx context.Context, rawURL string) (Engine, error) {
+func OpenURL(ctx context.Context, rawURL string, opts ...Option) (*Engine, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, &ValidationError{Field: "URL", Reason: err.Error()}
@@ -82,5 +83,5 @@ func OpenURL(ctx context.Context, rawURL string) (Engine, error) {
 	if u.Scheme == "" {
 		return nil, &ValidationError{Field: "URL", Reason: "has no scheme (want mongodb://, mysql://, s3://, azuretables:// or memory://)"}
 	}
-	return Open(ctx, u.Scheme, rawURL)
+	return Open(ctx, u.Scheme, rawURL, opts...)
 }

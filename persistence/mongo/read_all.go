@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/goeventstore/eventstore/internal/gapfill"
+	"github.com/goeventstore/eventstore/persistence/gapfill"
 	"github.com/goeventstore/eventstore/persistence"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"iter"
 
-	"github.com/goeventstore/eventstore/internal/gapfill"
+	"github.com/goeventstore/eventstore/persistence/gapfill"
 	"github.com/goeventstore/eventstore/persistence"
 )
 

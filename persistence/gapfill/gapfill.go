@@ -1,4 +1,4 @@
-// Package gapfill reads a checkpoint-ordered commit log whose writers take a
+// Package gapfill is for engine authors: it reads a checkpoint-ordered commit log whose writers take a
 // checkpoint before their commit becomes visible, without ever skipping a
 // commit that shows up late.
 //
@@ -52,50 +52,82 @@ type Log[E any] interface {
 // concurrent delete of a tombstone, say), which should not happen twice.
 const maxFillRounds = 8
 
-// Read yields every entry of log with a checkpoint greater than after, in
-// strictly increasing checkpoint order. Tombstones that Scan or Get return
-// are yielded too (callers filter tombstones and buckets themselves); the
-// ones Read stores itself are not. Between two yielded entries no
-// checkpoint is missing except those holding tombstones that this or an
-// earlier reader filled.
+// Page returns up to limit entries of log with a checkpoint greater than
+// after, in strictly increasing checkpoint order: what an engine's
+// driver.Engine.ReadCommits returns. Tombstones that Scan or Get return are
+// included (callers filter tombstones and buckets themselves); the ones Page
+// stores itself are not. Between two returned entries (and between after
+// and the first) no checkpoint is missing except those holding tombstones
+// that this or an earlier reader filled, so a caller that asks again from
+// the last checkpoint it got never misses a late commit.
 //
 // Holes at or below floor are skipped without filling: the engine knows
-// those checkpoints are final (a purged range). pageSize bounds each Scan.
-// An error is yielded once and ends the sequence.
+// those checkpoints are final (a purged range). A page shorter than limit
+// means the log held nothing more when it was read.
+func Page[E any](ctx context.Context, log Log[E], after, floor int64, limit int) ([]E, error) {
+	if limit <= 0 {
+		limit = 512
+	}
+	out := make([]E, 0, min(limit, 64))
+	pos := after // last checkpoint returned (or the starting point)
+	for len(out) < limit {
+		n := limit - len(out)
+		page, err := log.Scan(ctx, pos, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page {
+			cp := log.Checkpoint(e)
+			if cp <= pos {
+				return nil, fmt.Errorf("gapfill: scan after %d returned checkpoint %d out of order", pos, cp)
+			}
+			// Settle each hole between pos and cp, in order.
+			for hole := max(pos, floor) + 1; hole < cp; hole++ {
+				late, found, err := settle(ctx, log, hole)
+				if err != nil {
+					return nil, err
+				}
+				if found {
+					out = append(out, late)
+					pos = hole
+					if len(out) == limit {
+						return out, nil
+					}
+				}
+			}
+			out = append(out, e)
+			pos = cp
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+		if len(page) < n {
+			return out, nil // the log ends here
+		}
+	}
+	return out, nil
+}
+
+// Read yields every entry of log with a checkpoint greater than after, page
+// by page (see Page), and ends at the end of the log. An error is yielded
+// once and ends the sequence.
 func Read[E any](ctx context.Context, log Log[E], after, floor int64, pageSize int) iter.Seq2[E, error] {
 	if pageSize <= 0 {
 		pageSize = 512
 	}
 	return func(yield func(E, error) bool) {
 		var zero E
-		pos := after // last checkpoint yielded (or the starting point)
 		for {
-			page, err := log.Scan(ctx, pos, pageSize)
+			page, err := Page(ctx, log, after, floor, pageSize)
 			if err != nil {
 				yield(zero, err)
 				return
 			}
 			for _, e := range page {
-				cp := log.Checkpoint(e)
-				if cp <= pos {
-					yield(zero, fmt.Errorf("gapfill: scan after %d returned checkpoint %d out of order", pos, cp))
-					return
-				}
-				// Settle each hole between pos and cp, in order.
-				for hole := max(pos, floor) + 1; hole < cp; hole++ {
-					late, found, err := settle(ctx, log, hole)
-					if err != nil {
-						yield(zero, err)
-						return
-					}
-					if found && !yield(late, nil) {
-						return
-					}
-				}
 				if !yield(e, nil) {
 					return
 				}
-				pos = cp
+				after = log.Checkpoint(e)
 			}
 			if len(page) < pageSize {
 				return

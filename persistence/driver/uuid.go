@@ -1,4 +1,4 @@
-package persistence
+package driver
 
 import (
 	"crypto/rand"
@@ -17,7 +17,7 @@ type UUID [16]byte
 func NewUUID() UUID {
 	var u UUID
 	if _, err := rand.Read(u[6:]); err != nil {
-		panic("persistence: crypto/rand failed: " + err.Error())
+		panic("driver: crypto/rand failed: " + err.Error())
 	}
 	ms := uint64(time.Now().UnixMilli())
 	var ts [8]byte
@@ -36,16 +36,16 @@ func ParseUUID(s string) (UUID, error) {
 	switch len(s) {
 	case 36:
 		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-			return u, fmt.Errorf("persistence: invalid UUID %q", s)
+			return u, fmt.Errorf("driver: invalid UUID %q", s)
 		}
 		hexDigits = []byte(s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:])
 	case 32:
 		hexDigits = []byte(s)
 	default:
-		return u, fmt.Errorf("persistence: invalid UUID %q: want 36 characters", s)
+		return u, fmt.Errorf("driver: invalid UUID %q: want 36 characters", s)
 	}
 	if _, err := hex.Decode(u[:], hexDigits); err != nil {
-		return UUID{}, fmt.Errorf("persistence: invalid UUID %q: %v", s, err)
+		return UUID{}, fmt.Errorf("driver: invalid UUID %q: %v", s, err)
 	}
 	return u, nil
 }

@@ -1,0 +1,47 @@
+package driver
+
+import (
+	"errors"
+)
+
+// The outcomes of the rules an engine enforces. Engines return them, wrapped
+// or not; package persistence re-exports them for callers.
+var (
+	// ErrConcurrency: another commit already holds the commit sequence this
+	// one claims.
+	ErrConcurrency = errors.New("concurrency conflict")
+	// ErrDuplicateCommit: the stream already holds a commit with this commit
+	// ID; the attempt is a retry and was ignored.
+	ErrDuplicateCommit = errors.New("duplicate commit")
+	// ErrStreamNotFound: the stream holds no commits in the range asked for.
+	ErrStreamNotFound = errors.New("stream not found")
+	// ErrSnapshotNotFound: no snapshot at or below the revision asked for.
+	ErrSnapshotNotFound = errors.New("snapshot not found")
+)
+
+// Error classes: what a failure of the storage means for the caller. The
+// portable layer gives every storage error exactly one of them (see
+// ErrorClassifier).
+var (
+	// ErrStorageUnavailable: the storage could not be reached or did not
+	// answer in time. It is transient: the same call may succeed once the
+	// storage is back, without reopening anything.
+	ErrStorageUnavailable = errors.New("storage unavailable")
+	// ErrPermissionDenied: the storage refused the credentials or the
+	// operation. Retrying will not help; fix the grants.
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrNotInitialized: the storage the engine needs (a table, a
+	// collection, a bucket) does not exist. Run Initialize.
+	ErrNotInitialized = errors.New("storage not initialized")
+	// ErrMisconfigured: the engine's configuration names something that
+	// cannot work (an unknown database, a bad endpoint, a server that lacks
+	// a feature the engine relies on).
+	ErrMisconfigured = errors.New("storage misconfigured")
+	// ErrStorage: any other failure of the storage, not known to be
+	// transient.
+	ErrStorage = errors.New("storage failed")
+)
+
+// ErrUnsupported: the engine does not implement the capability a method
+// needs.
+var ErrUnsupported = errors.New("not supported by this engine")
