@@ -323,6 +323,11 @@ func (e *Engine) ReadAll(ctx context.Context, after int64) iter.Seq2[Commit, err
 
 // ReadBucket is ReadAll restricted to one bucket, with the same guarantee.
 func (e *Engine) ReadBucket(ctx context.Context, bucketID string, after int64) iter.Seq2[Commit, error] {
+	if err := ValidateID("BucketID", bucketID); err != nil {
+		return func(yield func(Commit, error) bool) {
+			yield(Commit{}, &StreamError{Op: "read bucket", BucketID: bucketID, Err: err})
+		}
+	}
 	return e.readCommits(ctx, "read bucket", bucketID, after)
 }
 

@@ -143,17 +143,17 @@ func TestValidateSnapshotAndRange(t *testing.T) {
 func TestStreamErrorNamesTheStream(t *testing.T) {
 	a := validAttempt()
 	a.StreamID = "order-7"
-	err := CommitError(a, ErrConcurrency)
+	err := commitError(a, ErrConcurrency)
 	var se *StreamError
 	if !errors.Is(err, ErrConcurrency) || !errors.As(err, &se) {
-		t.Fatalf("CommitError does not wrap: %v", err)
+		t.Fatalf("commitError does not wrap: %v", err)
 	}
 	for _, want := range []string{`bucket "default"`, `stream "order-7"`, "revision 3", "commit sequence 2", a.CommitID.String(), "concurrency conflict"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q lacks %q", err, want)
 		}
 	}
-	nested := CommitError(a, &ValidationError{Field: "Payload", Reason: "must not be empty"})
+	nested := commitError(a, &ValidationError{Field: "Payload", Reason: "must not be empty"})
 	if got := nested.Error(); strings.Count(got, "eventstore:") != 1 || !strings.Contains(got, "invalid Payload: must not be empty") {
 		t.Errorf("nested validation error reads %q", got)
 	}
@@ -163,28 +163,12 @@ func TestStreamErrorNamesTheStream(t *testing.T) {
 	}
 }
 
-func TestUnavailableWrapsBoth(t *testing.T) {
-	driverErr := errors.New("dial tcp 127.0.0.1:1: connection refused")
-	err := Unavailable("commit", driverErr)
-	if !errors.Is(err, ErrStorageUnavailable) || !errors.Is(err, driverErr) {
-		t.Fatalf("Unavailable: %v does not match both", err)
-	}
-	if again := Unavailable("commit", err); again != err {
-		t.Errorf("wrapping twice: %v", again)
-	}
-	if Unavailable("x", nil) != nil {
-		t.Error("Unavailable(nil) is not nil")
-	}
-}
-
-type nopEngine struct{ Engine }
-
 func TestRegistry(t *testing.T) {
-	Register("test-engine", func(ctx context.Context, ds string) (Engine, error) {
+	Register("test-engine", func(ctx context.Context, ds string, opts ...Option) (*Engine, error) {
 		if ds != "test-engine://x" {
 			t.Errorf("data source %q", ds)
 		}
-		return nopEngine{}, nil
+		return NewEngine("test-engine", &fakeDriver{}, opts...)
 	})
 	if e, err := OpenURL(context.Background(), "test-engine://x"); err != nil || e == nil {
 		t.Fatalf("OpenURL: %v, %v", e, err)
@@ -205,5 +189,5 @@ func TestRegistry(t *testing.T) {
 			t.Error("registering a name twice did not panic")
 		}
 	}()
-	Register("test-engine", func(context.Context, string) (Engine, error) { return nil, nil })
+	Register("test-engine", func(context.Context, string, ...Option) (*Engine, error) { return nil, nil })
 }
