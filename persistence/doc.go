@@ -1,49 +1,55 @@
-// Package persistence defines the contract between the event store and a
-// storage engine, the way database/sql/driver does for database/sql.
+// Package persistence is the portable layer between the event store and its
+// storage engines, as database/sql is for SQL drivers: one concrete type,
+// [Engine], over any engine's driver (package driver).
 //
-// Application code rarely imports this package: it uses package eventstore
-// and links an engine in with a blank import. People writing an engine
-// implement [Engine], register it with [Register] from an init function, and
-// prove it with the shared suite in package acceptance:
+// Application code rarely needs it: package eventstore opens and holds the
+// engine. Tools and tests use it to open an engine by URL and work at the
+// level of stored commits (payloads as bytes, no serializer, no hooks):
 //
-//	func TestAcceptance(t *testing.T) {
-//		acceptance.Run(t, acceptance.Harness{New: newEngine})
-//	}
+//	import _ "github.com/goeventstore/eventstore/persistence/mysql" // registers "mysql"
 //
-// # What an engine stores
+//	e, err := persistence.OpenURL(ctx, "mysql://root@127.0.0.1:3306/events?page_size=1000")
+//	if err != nil { ... }
+//	defer e.Close(ctx)
+//	if err := e.Initialize(ctx); err != nil { ... }
+//	for c, err := range e.ReadAll(ctx, 0) { ... }
 //
-// An engine stores commits: a batch of events appended to one stream at once,
-// identified by a caller-supplied commit ID. The events and headers arrive
-// already serialized, as an opaque [CommitAttempt.Payload]; the engine never
-// looks inside. What it must index are the fields around it: bucket, stream,
-// commit sequence, stream revision, commit ID and checkpoint.
+// # What the portable layer does for every engine
 //
-// # The rules every engine enforces
+//   - Validation: IDs, revisions, commit IDs, stamps and payload sizes are
+//     checked before an engine sees them; bad input gives a *ValidationError
+//     (matching ErrInvalid) naming the field, and nothing is written.
+//   - Time: each call to the engine is bounded by Settings.Timeout (default
+//     5 s; Settings.AdminTimeout, default 1 min, for Initialize, DeleteStream,
+//     Purge, PurgeBucket and Drop). A storage that does not answer in time
+//     gives ErrStorageUnavailable; the caller's own context is honoured too.
+//   - Close: calls in progress finish first; later calls fail with
+//     ErrClosed; closing again returns nil.
+//   - Reads come as iterators that fetch one page per engine call, so the
+//     body of a loop may call the engine again.
+//   - Errors: operations on a stream return a *StreamError naming the
+//     operation, bucket and stream. Every failure of the storage matches
+//     exactly one class: [ErrStorageUnavailable] (transient: retry with the
+//     same Engine once the storage is back), [ErrPermissionDenied],
+//     [ErrNotInitialized], [ErrMisconfigured], or [ErrStorage]; the driver's
+//     own error is wrapped too, for errors.As.
+//   - Optional capabilities: an engine that lacks one (see
+//     [Engine.Supports]) answers its methods with [ErrUnsupported].
 //
-//   - Optimistic concurrency: at most one commit per (bucket, stream, commit
-//     sequence). A second one fails with [ErrConcurrency]. The storage's own
-//     atomic operation enforces it (a unique key, a conditional create), never
-//     a read followed by a write in Go.
-//   - Idempotency: at most one commit per (bucket, stream, commit ID). A
-//     second one fails with [ErrDuplicateCommit], which takes precedence over
-//     [ErrConcurrency] when both apply, also when the retry comes with a later
-//     commit sequence. The same commit ID on another stream is allowed.
-//   - A global order: every stored commit gets an int64 checkpoint, and
-//     [Engine.ReadAll] and [Engine.ReadBucket] return commits in strictly
-//     increasing checkpoint order. A reader that polls again from the last
-//     checkpoint it saw never misses a commit that becomes visible later and
-//     never sees one twice. Checkpoints need not be dense. This is the
-//     property that SQL auto-increment columns and counter documents break
-//     when a number handed out early becomes visible late: an engine has to
-//     close that trap (see the engine packages for how each one does).
-//   - Nothing half-written: a failed Commit leaves no trace a reader can see,
-//     and an acknowledged one is never lost.
+// # Settings, in code and in URLs
 //
-// # Errors
+// Every engine takes the same options, spelled the same way as Option
+// functions and as URL query parameters: page_size ([WithPageSize]),
+// op_timeout ([WithTimeout]) and admin_timeout ([WithAdminTimeout]). Engine
+// packages add typed options of their own (mysql.WithTablePrefix, say),
+// whose URL parameters have the same snake_case names. Options given in
+// code win over the URL.
 //
-// Engines report failures with the sentinel errors of this package, wrapped
-// so that errors.Is finds them: [ErrConcurrency], [ErrDuplicateCommit],
-// [ErrStreamNotFound], [ErrSnapshotNotFound], [ErrStorageUnavailable] (with the
-// driver's error wrapped too), [ErrClosed], and [*ValidationError] for bad
-// input. Context cancellation is reported with the context's error wrapped.
+// # Writing an engine
+//
+// An engine implements the small contract of package driver (three
+// methods, plus optional capabilities), wraps it with [NewEngine] in its
+// Open and New functions, registers Open with [Register] from an init
+// function, and runs the shared suite of package acceptance. The package
+// documentation of package driver says everything an author needs to know.
 package persistence

@@ -4,8 +4,9 @@
 #
 #   1. scripts/docker-up.sh      a Docker engine (started, and installed with apt, if need be)
 #   2. scripts/test-images.sh    the server images (official ones, or local substitutes built once)
-#   3. go vet ./...              (and in tools/ferretdb, its own module)
-#   4. go test -race ./...       with a generous -timeout
+#   3. go vet ./... and staticcheck ./...   (staticcheck pinned as a tool in go.mod; go vet also in
+#                                the other modules: tools/ferretdb, contrib/sqlite)
+#   4. go test -race ./...       with a generous -timeout, then contrib/sqlite's tests (its own module)
 #
 # Containers of this run carry the label org.goeventstore.test.run=<run id> and are removed on exit,
 # also when a test binary panics or is killed. Without Docker the server-backed tests skip with a
@@ -76,10 +77,14 @@ else
 fi
 say "servers ready after $((SECONDS - t0)) s"
 
-say "go vet ./..."
+say "go vet ./... and staticcheck ./..."
 go vet ./...
+go tool staticcheck ./...
 (cd tools/ferretdb && go vet ./...)
+(cd contrib/sqlite && go vet ./...)
 
 say "go test -race ./... ${EVENTSTORE_TEST_REQUIRE:+(EVENTSTORE_TEST_REQUIRE=$EVENTSTORE_TEST_REQUIRE)}"
 go test -race -count=1 -timeout "${EVENTSTORE_TEST_TIMEOUT:-30m}" "$@" ./...
+say "contrib/sqlite: go test -race ./... (a third-party engine, in its own module)"
+(cd contrib/sqlite && go test -race -count=1 -timeout "${EVENTSTORE_TEST_TIMEOUT:-30m}" "$@" ./...)
 say "done in $((SECONDS - t0)) s"
