@@ -16,7 +16,7 @@ import (
 // done, have seen every commit not deleted; Undispatched must be empty.
 func TestConcurrentEngine(t *testing.T) {
 	ctx := context.Background()
-	e := New(WithPageSize(7))
+	e := New(persistence.WithPageSize(7))
 	const writers, streams, commits = 3, 20, 10
 	marks := make(chan persistence.Commit, 64)
 	full := make(chan string, streams) // writer 0's even streams, once written

@@ -2,38 +2,28 @@ package memory
 
 import (
 	"context"
-	"iter"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
-// Undispatched yields the commits not yet marked dispatched, in checkpoint
-// order. It walks a list of its own, not the whole log.
-func (e *Engine) Undispatched(ctx context.Context) iter.Seq2[persistence.Commit, error] {
-	return func(yield func(persistence.Commit, error) bool) {
-		var after int64
-		fail := func(err error) error { return opError("undispatched", err) }
-		pages(e, ctx, yield, fail, underRLock(e, func(st *state, buf []persistence.Commit) ([]persistence.Commit, bool) {
-			return e.listed(st, buf, st.und, &after, func(en *entry) bool { return !en.dispatched.Load() })
-		}))
-	}
+// Undispatched returns a page of the commits not yet marked dispatched
+// after checkpoint after, in checkpoint order. It walks a list of its own,
+// not the whole log.
+func (e *engine) Undispatched(_ context.Context, after int64, limit int) ([]driver.Commit, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return listed(&e.st, e.st.und, after, limit, func(en *entry) bool { return !en.dispatched.Load() }), nil
 }
 
 // MarkDispatched records that c was dispatched, in O(1). Marking a commit
 // twice, or one since deleted, does nothing.
 //
-// It does not take Engine.mu, which committers hold, but only the lock of
+// It does not take engine.mu, which committers hold, but only the lock of
 // the log chunk holding c, which only removals take. (Committers compact
-// the undispatched list; MarkDispatched does it only if Engine.mu is free
+// the undispatched list; MarkDispatched does it only if engine.mu is free
 // and many dead entries were left, as they are once commits stop.)
-func (e *Engine) MarkDispatched(ctx context.Context, c persistence.Commit) error {
-	if err := ctx.Err(); err != nil {
-		return e.markError(c, err)
-	}
+func (e *engine) MarkDispatched(_ context.Context, c driver.Commit) error {
 	l := e.log.Load()
-	if l == nil || e.closed.Load() {
-		return e.markError(c, persistence.ErrClosed)
-	}
 	ch, en := l.slot(c.Checkpoint)
 	if en == nil {
 		return nil
@@ -52,9 +42,4 @@ func (e *Engine) MarkDispatched(ctx context.Context, c persistence.Commit) error
 		e.mu.Unlock()
 	}
 	return nil
-}
-
-func (e *Engine) markError(c persistence.Commit, err error) error {
-	return &persistence.StreamError{Op: "mark dispatched", BucketID: c.BucketID, StreamID: c.StreamID,
-		Revision: c.StreamRevision, CommitSequence: c.CommitSequence, CommitID: c.CommitID, Err: err}
 }

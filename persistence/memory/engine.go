@@ -2,30 +2,27 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"hash/maphash"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
-// DefaultPageSize is the number of commits a read copies under the lock at a
-// time, unless WithPageSize says otherwise.
-const DefaultPageSize = 512
+// name is the engine's name and URL scheme.
+const name = "memory"
 
-// Engine is the in-memory storage engine. It is safe for concurrent use. The
-// zero value is not usable: call New.
+// engine is the in-memory driver (see package driver). The portable layer
+// (persistence.Engine) validates its input, pages its reads and refuses
+// calls after Close, so it does none of that.
 //
 // Locks are taken in this order: a shard's (one, or all in index order),
 // then mu, then a log chunk's. See the package documentation.
-type Engine struct {
-	pageSize int
-	seed     maphash.Seed
-	closed   atomic.Bool               // set under every lock
-	log      atomic.Pointer[commitLog] // st.log, for MarkDispatched
-	_        [64]byte                  // keeps the above, read-mostly, off mu's line
+type engine struct {
+	seed maphash.Seed
+	log  atomic.Pointer[commitLog] // st.log, for MarkDispatched
+	_    [64]byte                  // keeps the above, read-mostly, off mu's line
 
 	shards [nShards]shard
 
@@ -33,50 +30,67 @@ type Engine struct {
 	st state
 }
 
-var _ persistence.Engine = (*Engine)(nil)
+// The capabilities the engine has: all of them. It has no native client
+// (no driver.Aser) and no driver errors to classify (no
+// driver.ErrorClassifier): it fails only with the outcomes of the rules.
+var (
+	_ driver.Engine          = (*engine)(nil)
+	_ driver.ValueCommitter  = (*engine)(nil)
+	_ driver.Initializer     = (*engine)(nil)
+	_ driver.Closer          = (*engine)(nil)
+	_ driver.Snapshotter     = (*engine)(nil)
+	_ driver.DispatchTracker = (*engine)(nil)
+	_ driver.StreamDeleter   = (*engine)(nil)
+	_ driver.Purger          = (*engine)(nil)
+	_ driver.Dropper         = (*engine)(nil)
+	_ driver.HeadReader      = (*engine)(nil)
+)
 
-// Option configures an Engine.
-type Option func(*Engine)
-
-// WithPageSize sets how many commits (or stream heads) a read copies under
-// the lock before it yields them. Small values exercise paging in tests;
-// values below 1 select DefaultPageSize.
-func WithPageSize(n int) Option {
-	return func(e *Engine) {
-		if n < 1 {
-			n = DefaultPageSize
-		}
-		e.pageSize = n
+// New returns a new, empty engine, ready for use (Initialize is accepted
+// and does nothing). opts are the portable options (persistence.WithPageSize
+// and the timeouts); the memory engine has none of its own. A page size or
+// timeout below 1 selects the default, so New never fails.
+func New(opts ...persistence.Option) *persistence.Engine {
+	opts = append(opts[:len(opts):len(opts)], defaultInvalid)
+	s, err := persistence.NewSettings(opts...)
+	if err != nil { // not reached: defaultInvalid leaves nothing to refuse
+		s, _ = persistence.NewSettings()
 	}
+	return persistence.NewEngineWithSettings(name, newEngine(), s)
 }
 
-// New returns a new, empty engine. It is ready for use; Initialize is
-// accepted and does nothing.
-func New(opts ...Option) *Engine {
-	e := &Engine{pageSize: DefaultPageSize, seed: maphash.MakeSeed()}
-	for _, o := range opts {
-		o(e)
-	}
+// defaultInvalid resets settings below 1 to their defaults.
+func defaultInvalid(s *persistence.Settings) {
+	s.PageSize = max(s.PageSize, 0)
+	s.Timeout = max(s.Timeout, 0)
+	s.AdminTimeout = max(s.AdminTimeout, 0)
+}
+
+func newEngine() *engine {
+	e := &engine{seed: maphash.MakeSeed()}
 	e.reset(0)
 	return e
 }
 
+// String names the engine in logs.
+func (e *engine) String() string { return "memory engine" }
+
 // shard returns the shard of a stream: by its ID alone, as streams of
 // different buckets rarely share one.
-func (e *Engine) shard(bucketID, streamID string) *shard {
+func (e *engine) shard(streamID string) *shard {
 	return &e.shards[maphash.String(e.seed, streamID)%nShards]
 }
 
 // lockAll takes every lock but the chunks', for an operation on the whole
 // engine.
-func (e *Engine) lockAll() {
+func (e *engine) lockAll() {
 	for i := range e.shards {
 		e.shards[i].mu.Lock()
 	}
 	e.mu.Lock()
 }
 
-func (e *Engine) unlockAll() {
+func (e *engine) unlockAll() {
 	e.mu.Unlock()
 	for i := range e.shards {
 		e.shards[i].mu.Unlock()
@@ -84,8 +98,8 @@ func (e *Engine) unlockAll() {
 }
 
 // reset empties the engine; checkpoints continue after lastCheckpoint. Every
-// lock must be held.
-func (e *Engine) reset(lastCheckpoint int64) {
+// lock must be held (or the engine be new).
+func (e *engine) reset(lastCheckpoint int64) {
 	e.st = state{log: newLog(lastCheckpoint), buckets: map[string]*bucket{}}
 	e.log.Store(e.st.log)
 	for i := range e.shards {
@@ -94,76 +108,54 @@ func (e *Engine) reset(lastCheckpoint int64) {
 	}
 }
 
-// Initialize does nothing but check that the engine is open: memory needs no
-// preparation.
-func (e *Engine) Initialize(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return opError("initialize", err)
-	}
-	if e.closed.Load() {
-		return opError("initialize", persistence.ErrClosed)
-	}
-	return nil
-}
+// Initialize does nothing: memory needs no preparation.
+func (e *engine) Initialize(context.Context) error { return nil }
 
 // Purge removes every commit and snapshot. Checkpoints keep increasing from
-// where they were, so a reader polling from an old checkpoint still sees
-// what is committed next.
-func (e *Engine) Purge(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return opError("purge", err)
-	}
+// where they were (the log's high-water mark survives), so a reader polling
+// from an old checkpoint still sees what is committed next.
+func (e *engine) Purge(context.Context) error {
 	e.lockAll()
 	defer e.unlockAll()
-	if e.closed.Load() {
-		return opError("purge", persistence.ErrClosed)
-	}
 	e.reset(e.st.log.last())
 	return nil
 }
 
 // Drop removes everything, like Purge, and also restarts checkpoint
-// numbering at 1. The engine stays usable.
-func (e *Engine) Drop(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return opError("drop", err)
-	}
+// numbering at 1, as dropping a database would.
+func (e *engine) Drop(context.Context) error {
 	e.lockAll()
 	defer e.unlockAll()
-	if e.closed.Load() {
-		return opError("drop", persistence.ErrClosed)
-	}
 	e.reset(0)
 	return nil
 }
 
-// Close releases everything the engine holds. Later calls, Close included,
-// fail with ErrClosed. Calls in progress hold the lock only briefly, so
-// Close never waits long and ignores ctx.
-func (e *Engine) Close(ctx context.Context) error {
+// Close releases what the engine holds. The portable layer calls no method
+// after it, but may call it while calls that outlived Close's context are
+// still running: those find an empty engine, not a broken one.
+func (e *engine) Close(context.Context) error {
 	e.lockAll()
 	defer e.unlockAll()
-	if e.closed.Load() {
-		return opError("close", persistence.ErrClosed)
-	}
-	e.closed.Store(true)
-	e.st = state{}
-	e.log.Store(nil)
-	for i := range e.shards {
-		e.shards[i].streams, e.shards[i].last = nil, nil
-	}
+	e.reset(e.st.log.last())
 	return nil
 }
 
-// opError wraps err for an operation that concerns no single stream.
-func opError(op string, err error) error {
-	return fmt.Errorf("eventstore: memory: %s: %w", op, err)
+// Head returns the greatest checkpoint of a live commit, 0 if none. It
+// looks back from the end of the log, skipping freed and emptied chunks.
+func (e *engine) Head(context.Context) (int64, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	l := e.st.log
+	chunks := l.chunks()
+	for p := l.n.Load() - 1; p >= 0; p-- {
+		ch := chunks[p>>chunkBits]
+		if ch == nil || ch.live == 0 {
+			p = p &^ (chunkLen - 1) // to the chunk's first position, then before it
+			continue
+		}
+		if ch.e[p&(chunkLen-1)].s != nil {
+			return l.base + p + 1, nil
+		}
+	}
+	return 0, nil
 }
-
-// streamError wraps err for an operation on one stream.
-func streamError(op, bucketID, streamID string, revision int, err error) error {
-	return &persistence.StreamError{Op: op, BucketID: bucketID, StreamID: streamID, Revision: revision, Err: err}
-}
-
-// quote quotes an ID for a message.
-func quote(id string) string { return strconv.Quote(id) }

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // The global log holds every commit at the position its checkpoint names:
@@ -12,8 +12,8 @@ import (
 // never copies earlier commits, and a chunk whose commits have all been
 // deleted is freed.
 //
-// Appends and removals happen under Engine.mu. MarkDispatched finds an
-// entry without Engine.mu: the number of positions used (n) and the chunk
+// Appends and removals happen under engine.mu. MarkDispatched finds an
+// entry without engine.mu: the number of positions used (n) and the chunk
 // directory (dir) are published atomically, a published directory is never
 // modified where its length reaches (freeing a chunk copies it), and the
 // entries of a chunk are removed only under the chunk's own lock, which
@@ -26,7 +26,7 @@ const (
 
 // entry is one slot of the log. s is nil once the commit is deleted.
 type entry struct {
-	c          persistence.Commit
+	c          driver.Commit
 	s          *stream
 	cp         atomic.Int64 // c's checkpoint, stored once c and s are written
 	dispatched atomic.Bool
@@ -35,21 +35,21 @@ type entry struct {
 type chunk struct {
 	mu   sync.RWMutex // held to remove an entry, read-held by MarkDispatched
 	_    [64]byte     // keeps mu off the lines committers write
-	live int          // entries not deleted; guarded by Engine.mu
+	live int          // entries not deleted; guarded by engine.mu
 	e    [chunkLen]entry
 }
 
 type commitLog struct {
 	base int64                    // checkpoint of position 0, minus 1
-	dir  atomic.Pointer[[]*chunk] // chunk directory (written under Engine.mu, once per chunk)
+	dir  atomic.Pointer[[]*chunk] // chunk directory (written under engine.mu, once per chunk)
 	_    [64]byte                 // keeps the read-mostly fields above off the line committers write
 
-	n      atomic.Int64 // positions used (written under Engine.mu)
+	n      atomic.Int64 // positions used (written under engine.mu)
 	undOff atomic.Int64 // len(state.und) - n, for MarkDispatched (each append adds to both)
 	_      [64]byte     // keeps undDead off the line committers write
 
 	// undDead counts the checkpoints in state.und since dispatched or
-	// deleted. MarkDispatched adds to it without Engine.mu.
+	// deleted. MarkDispatched adds to it without engine.mu.
 	undDead atomic.Int64
 }
 
@@ -65,7 +65,7 @@ func (l *commitLog) last() int64 { return l.base + l.n.Load() }
 
 // append stores c at the next position, sets its checkpoint and returns it.
 // It publishes the entry last, so that it is never seen half written.
-func (l *commitLog) append(c *persistence.Commit, s *stream) int64 {
+func (l *commitLog) append(c *driver.Commit, s *stream) int64 {
 	p := l.n.Load()
 	ci := int(p >> chunkBits)
 	dir := l.dir.Load()
@@ -112,7 +112,7 @@ func (l *commitLog) slot(cp int64) (*chunk, *entry) {
 	return ch, en
 }
 
-// at returns the live entry at checkpoint cp, or nil. Engine.mu must be
+// at returns the live entry at checkpoint cp, or nil. engine.mu must be
 // held.
 func (l *commitLog) at(cp int64) *entry {
 	_, en := l.slot(cp)
@@ -123,7 +123,7 @@ func (l *commitLog) at(cp int64) *entry {
 }
 
 // remove deletes the commit at checkpoint cp and reports whether it was
-// still undispatched. The slot stays empty for good. Engine.mu must be
+// still undispatched. The slot stays empty for good. engine.mu must be
 // held.
 func (l *commitLog) remove(cp int64) (wasUndispatched bool) {
 	ch, en := l.slot(cp)
@@ -136,7 +136,7 @@ func (l *commitLog) remove(cp int64) (wasUndispatched bool) {
 		return false
 	}
 	wasUndispatched = !en.dispatched.Load()
-	en.c, en.s = persistence.Commit{}, nil
+	en.c, en.s = driver.Commit{}, nil
 	en.dispatched.Store(false)
 	ch.mu.Unlock()
 	ch.live--
@@ -156,10 +156,9 @@ func (l *commitLog) remove(cp int64) (wasUndispatched bool) {
 func (l *commitLog) chunks() []*chunk { return *l.dir.Load() }
 
 // scan appends to buf the live commits after checkpoint after that keep
-// reports true for, until buf holds max commits or the log ends. It returns
-// buf and the checkpoint of the last position examined, and whether it
-// reached the end of the log. Engine.mu must be held.
-func (l *commitLog) scan(buf []persistence.Commit, after int64, max int, keep func(*entry) bool) ([]persistence.Commit, int64, bool) {
+// accepts (nil: all), until buf holds max commits or the log ends, and
+// returns buf. engine.mu must be held.
+func (l *commitLog) scan(buf []driver.Commit, after int64, max int, keep func(*entry) bool) []driver.Commit {
 	p := after - l.base
 	if p < 0 {
 		p = 0
@@ -179,10 +178,9 @@ func (l *commitLog) scan(buf []persistence.Commit, after int64, max int, keep fu
 			}
 			buf = append(buf, en.c)
 			if len(buf) == max {
-				p++
-				return buf, l.base + p, p >= n
+				return buf
 			}
 		}
 	}
-	return buf, l.base + n, true
+	return buf
 }

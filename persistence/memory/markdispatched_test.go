@@ -8,14 +8,14 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// MarkDispatched must not wait for Engine.mu, which every commit takes: a
+// MarkDispatched must not wait for engine.mu, which every commit takes: a
 // dispatcher marking commits as fast as they are stored would otherwise
-// queue committers behind it. With Engine.mu held throughout, marking
+// queue committers behind it. With engine.mu held throughout, marking
 // thousands of commits (past every compaction threshold) must still finish;
 // committers compact the list afterwards.
 func TestMarkDispatchedNeverWaitsForTheEngineLock(t *testing.T) {
 	ctx := context.Background()
-	e := New()
+	e, d := newTestEngine(t)
 	const n = 3 * markCompactMin
 	stored := make([]persistence.Commit, 0, n)
 	commit := func(seq int) persistence.Commit {
@@ -30,7 +30,7 @@ func TestMarkDispatchedNeverWaitsForTheEngineLock(t *testing.T) {
 		stored = append(stored, commit(i+1))
 	}
 
-	e.mu.Lock()
+	d.mu.Lock()
 	done := make(chan error, 1)
 	go func() {
 		for _, c := range stored {
@@ -43,13 +43,13 @@ func TestMarkDispatchedNeverWaitsForTheEngineLock(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		e.mu.Unlock()
+		d.mu.Unlock()
 		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(10 * time.Second):
-		e.mu.Unlock()
-		t.Fatal("MarkDispatched waited for Engine.mu")
+		d.mu.Unlock()
+		t.Fatal("MarkDispatched waited for engine.mu")
 	}
 
 	for c, err := range e.Undispatched(ctx) {
@@ -59,9 +59,9 @@ func TestMarkDispatchedNeverWaitsForTheEngineLock(t *testing.T) {
 	for i := n; i < n+undCheckEvery; i++ {
 		commit(i + 1)
 	}
-	e.mu.RLock()
-	listed := len(e.st.und)
-	e.mu.RUnlock()
+	d.mu.RLock()
+	listed := len(d.st.und)
+	d.mu.RUnlock()
 	if listed > 2*undCheckEvery {
 		t.Errorf("%d checkpoints listed as undispatched for %d undispatched commits: not compacted", listed, undCheckEvery)
 	}

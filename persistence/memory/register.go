@@ -2,37 +2,38 @@ package memory
 
 import (
 	"context"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/goeventstore/eventstore/persistence"
 )
 
 func init() {
-	persistence.Register("memory", Open)
+	persistence.Register(name, Open)
 }
 
-// Open is the engine's persistence.Opener. It accepts "" and "memory://"
-// (also "memory:"), optionally with a page_size query parameter, as in
-// "memory://?page_size=3", and returns a new, empty engine each time.
-func Open(ctx context.Context, dataSource string) (persistence.Engine, error) {
-	if dataSource == "" {
-		return New(), nil
+// Open is the engine's persistence.Opener: it returns a new, empty engine
+// each time. dataSource is "" or "memory://" (also "memory:"), optionally
+// with the portable URL parameters page_size, op_timeout and admin_timeout,
+// as in "memory://?page_size=3". opts are applied after them, as for New;
+// unlike New, Open refuses invalid settings (*persistence.ValidationError).
+func Open(ctx context.Context, dataSource string, opts ...persistence.Option) (*persistence.Engine, error) {
+	rest, s, err := persistence.ParseSettings(dataSource, opts...)
+	if err != nil {
+		return nil, err
 	}
-	u, err := url.Parse(dataSource)
-	if err != nil || u.Scheme != "memory" || u.Host != "" || (u.Path != "" && u.Path != "/") || u.Opaque != "" {
-		return nil, &persistence.ValidationError{Field: "dataSource", Value: dataSource, Reason: `want "memory://" or ""`}
-	}
-	var opts []Option
-	for k, v := range u.Query() {
-		if k != "page_size" || len(v) != 1 {
-			return nil, &persistence.ValidationError{Field: "dataSource", Value: dataSource, Reason: "unknown parameter " + strconv.Quote(k) + " (known: page_size)"}
+	if rest != "" {
+		u, err := url.Parse(rest)
+		if err != nil || u.Scheme != name || u.Host != "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.Fragment != "" {
+			return nil, &persistence.ValidationError{Field: "dataSource", Value: dataSource, Reason: `want "memory://" or ""`}
 		}
-		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 {
-			return nil, &persistence.ValidationError{Field: "dataSource", Value: dataSource, Reason: "page_size must be a positive integer"}
+		if q := u.Query(); len(q) > 0 {
+			keys := slices.Sorted(maps.Keys(q))
+			return nil, &persistence.ValidationError{Field: "dataSource", Value: dataSource,
+				Reason: "unknown parameter " + strconv.Quote(keys[0]) + " (known: page_size, op_timeout, admin_timeout)"}
 		}
-		opts = append(opts, WithPageSize(n))
 	}
-	return New(opts...), nil
+	return persistence.NewEngineWithSettings(name, newEngine(), s), nil
 }

@@ -3,7 +3,7 @@ package memory
 import (
 	"sync"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // compactMin is how many dead entries an index must hold before it is
@@ -12,19 +12,19 @@ import (
 const compactMin = 32
 
 // undCheckEvery is how often (in appends) a committer looks whether the
-// undispatched list, which MarkDispatched thins out without Engine.mu, is
-// worth compacting. Committers compact it, as they hold Engine.mu anyway:
+// undispatched list, which MarkDispatched thins out without engine.mu, is
+// worth compacting. Committers compact it, as they hold engine.mu anyway:
 // a dispatcher marking each commit right after it is stored must not take
-// Engine.mu, or committers would queue behind it. Only once the list holds
+// engine.mu, or committers would queue behind it. Only once the list holds
 // markCompactMin dead entries, which committers leave only when they stop
-// committing, does MarkDispatched compact it, if Engine.mu is free.
+// committing, does MarkDispatched compact it, if engine.mu is free.
 const (
 	undCheckEvery  = 1024
 	markCompactMin = 4 * undCheckEvery
 )
 
 // state is what the engine holds besides its streams' contents, guarded by
-// Engine.mu (the log's entries are also read by MarkDispatched: see log.go).
+// engine.mu (the log's entries are also read by MarkDispatched: see log.go).
 type state struct {
 	log     *commitLog
 	buckets map[string]*bucket
@@ -37,12 +37,12 @@ type state struct {
 }
 
 // nShards is the number of stream shards: commits to streams of distinct
-// shards take distinct locks but for the short moment they take Engine.mu.
+// shards take distinct locks but for the short moment they take engine.mu.
 const nShards = 64
 
 // shard holds the streams whose names hash to it. Its lock guards the map
 // and the contents of its streams (refs, ids, head, ordered, snaps);
-// stream.deleted is written under both the shard lock and Engine.mu.
+// stream.deleted is written under both the shard lock and engine.mu.
 type shard struct {
 	mu      sync.Mutex
 	streams map[string]*stream // by stream ID; streams of other buckets with the same ID are chained through alias
@@ -50,7 +50,7 @@ type shard struct {
 	_       [40]byte           // one shard per 64-byte line
 }
 
-// bucket holds one bucket's indexes, guarded by Engine.mu.
+// bucket holds one bucket's indexes, guarded by engine.mu.
 type bucket struct {
 	id   string
 	live int // streams not deleted
@@ -75,12 +75,12 @@ type stream struct {
 	id      string
 	serial  uint64
 	refs    []ref
-	ids     map[persistence.UUID]struct{} // commit IDs, built once the stream is long
-	head    int                           // greatest revision stored
-	ordered bool                          // revision ranges increase with sequence: binary search works
+	ids     map[driver.UUID]struct{} // commit IDs, built once the stream is long
+	head    int                      // greatest revision stored
+	ordered bool                     // revision ranges increase with sequence: binary search works
 	deleted bool
-	snaps   []persistence.Snapshot // by revision
-	first   [1]ref                 // storage for the first commit's ref
+	snaps   []driver.Snapshot // by revision
+	first   [1]ref            // storage for the first commit's ref
 }
 
 // ref locates one commit of a stream.
@@ -89,7 +89,7 @@ type ref struct {
 	first int // revision of the first event
 	rev   int // revision of the last event
 	cp    int64
-	id    persistence.UUID
+	id    driver.UUID
 }
 
 // smallStream is the number of commits up to which commit IDs are checked by
@@ -131,7 +131,7 @@ func (s *stream) unlink() {
 	}
 }
 
-// create makes a new, empty stream in shard sh. Both sh.mu and Engine.mu
+// create makes a new, empty stream in shard sh. Both sh.mu and engine.mu
 // must be held.
 func (st *state) create(sh *shard, bucketID, streamID string) *stream {
 	b := st.buckets[bucketID]
@@ -150,7 +150,7 @@ func (st *state) create(sh *shard, bucketID, streamID string) *stream {
 }
 
 // hasID reports whether the stream holds a commit with commit ID id.
-func (s *stream) hasID(id persistence.UUID) bool {
+func (s *stream) hasID(id driver.UUID) bool {
 	if s.ids != nil {
 		_, ok := s.ids[id]
 		return ok
@@ -226,7 +226,7 @@ func (s *stream) insert(i int, r ref) {
 	case s.ids != nil:
 		s.ids[r.id] = struct{}{}
 	case len(s.refs) > smallStream:
-		s.ids = make(map[persistence.UUID]struct{}, 2*len(s.refs))
+		s.ids = make(map[driver.UUID]struct{}, 2*len(s.refs))
 		for j := range s.refs {
 			s.ids[s.refs[j].id] = struct{}{}
 		}
@@ -256,7 +256,7 @@ func (st *state) removeCommit(cp int64) {
 }
 
 // removeStream deletes a stream with its commits and snapshots. Its shard's
-// lock and Engine.mu must be held.
+// lock and engine.mu must be held.
 func (st *state) removeStream(s *stream) {
 	b := s.b
 	for i := range s.refs {

@@ -1,0 +1,25 @@
+package memory_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/goeventstore/eventstore/acceptance"
+	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/memory"
+)
+
+// The acceptance test is in package memory_test: package acceptance imports
+// the root package, which imports this one.
+
+// TestAcceptance runs the shared engine suite (with the small page size it
+// passes), so that every multi-commit read crosses pages.
+func TestAcceptance(t *testing.T) {
+	acceptance.Run(t, acceptance.Harness{
+		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+			return memory.Open(ctx, "memory://", opts...)
+		},
+		PageSize: 3,
+		Features: acceptance.AllFeatures,
+	})
+}
