@@ -117,16 +117,18 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 		EventCount:     len(a.Events),
 		Payload:        payload,
 	}
-	if lossless {
-		blk.dec = decodedCommit{owner: s, headers: a.Headers, events: a.Events}
-		pa.Decoded = &blk.dec
-	}
 	var tk ticket // with dispatch: the attempt's place in its stream's dispatch order
 	if s.order != nil {
 		tk = s.order.begin(ctx, streamKey{a.BucketID, a.StreamID}, a.CommitSequence)
 		defer tk.end() // also on a panic, so that later commits are not held back
 	}
-	pc, err := s.engine.Commit(ctx, pa)
+	var pc persistence.Commit
+	if lossless {
+		blk.dec = decodedCommit{owner: s, headers: a.Headers, events: a.Events}
+		pc, err = s.engine.CommitValue(ctx, pa, &blk.dec)
+	} else {
+		pc, err = s.engine.Commit(ctx, pa)
+	}
 	*pa = persistence.CommitAttempt{}
 	if err != nil {
 		if errors.Is(err, ErrConcurrency) && !errors.Is(err, ErrDuplicateCommit) {

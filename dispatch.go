@@ -63,7 +63,7 @@ func (s *Store) schedule(ctx context.Context, c *Commit) {
 func dispatchKey(c *Commit) string { return c.BucketID + "\x00" + c.StreamID }
 
 // markDispatched records in engine that c was dispatched.
-func markDispatched(ctx context.Context, engine persistence.Engine, c *Commit) error {
+func markDispatched(ctx context.Context, engine *persistence.Engine, c *Commit) error {
 	return engine.MarkDispatched(ctx, persistence.Commit{
 		CommitAttempt: persistence.CommitAttempt{
 			BucketID:       c.BucketID,
@@ -85,7 +85,7 @@ func markDispatched(ctx context.Context, engine persistence.Engine, c *Commit) e
 //
 //	sched := dispatcher.NewAsync(d, eventstore.DispatchOptionsFor(engine, opts))
 //	store := eventstore.New(engine, eventstore.Options{Scheduler: sched})
-func DispatchOptionsFor(engine persistence.Engine, opts DispatchOptions) DispatchOptions {
+func DispatchOptionsFor(engine *persistence.Engine, opts DispatchOptions) DispatchOptions {
 	opts.Key = func(c Commit) string { return dispatchKey(&c) }
 	opts.MarkDispatched = func(ctx context.Context, c Commit) error { return markDispatched(ctx, engine, &c) }
 	return opts
@@ -93,7 +93,7 @@ func DispatchOptionsFor(engine persistence.Engine, opts DispatchOptions) Dispatc
 
 // commitOptions is DispatchOptionsFor for the schedulers Wireup builds,
 // which take commits by pointer (see commitScheduler).
-func commitOptions(engine persistence.Engine, opts DispatchOptions) dispatcher.Options[*Commit] {
+func commitOptions(engine *persistence.Engine, opts DispatchOptions) dispatcher.Options[*Commit] {
 	o := dispatcher.Options[*Commit]{
 		Key:            dispatchKey,
 		MarkDispatched: func(ctx context.Context, c *Commit) error { return markDispatched(ctx, engine, c) },

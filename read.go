@@ -10,7 +10,7 @@ import (
 )
 
 // decodedCommit is the in-process form of a commit's payload, handed to
-// engines that keep it (persistence.CommitAttempt.Decoded). owner is the
+// engines that keep it (persistence.Engine.CommitValue). owner is the
 // store that wrote it: only that store's serializer is known to decode the
 // payload into equal values.
 type decodedCommit struct {
@@ -35,7 +35,7 @@ func (s *Store) decode(pc *persistence.Commit, private bool) (Commit, error) {
 		},
 		Checkpoint: pc.Checkpoint,
 	}
-	if d, ok := pc.Decoded.(*decodedCommit); ok && d.owner == s {
+	if d, ok := pc.Value.(*decodedCommit); ok && d.owner == s {
 		c.Headers = d.headers
 		if private {
 			c.Events = d.events

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/goeventstore/eventstore"
-	"github.com/goeventstore/eventstore/persistence/memory"
 )
 
 func serializers(t *testing.T) map[string]func(*eventstore.Builder) *eventstore.Builder {
@@ -30,7 +29,7 @@ func TestSerializersRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			// bytesOnly: read through the serializer, not the in-process copy.
-			w := eventstore.Wireup().UsingPersistence(bytesOnly{memory.New()}).
+			w := eventstore.Wireup().UsingPersistence(bytesOnly()).
 				RegisterType("OrderPlaced", OrderPlaced{}).
 				RegisterType("OrderShipped", &OrderShipped{})
 			s := build(t, with(w))
@@ -73,7 +72,7 @@ func TestSerializersRoundTrip(t *testing.T) {
 
 func TestWrongKeyIsAClearError(t *testing.T) {
 	ctx := context.Background()
-	engine := bytesOnly{memory.New()}
+	engine := bytesOnly()
 	s1 := build(t, eventstore.Wireup().UsingPersistence(engine).EncryptWith(bytes.Repeat([]byte{1}, 32)))
 	st, _ := s1.CreateStream("secret")
 	commit(t, st, "classified")

@@ -20,9 +20,9 @@ import (
 // Store's stream methods work on the default bucket ([DefaultBucket]);
 // [Store.Bucket] returns any other bucket, with the same methods.
 type Store struct {
-	engine persistence.Engine
+	engine *persistence.Engine
 	ser    Serializer
-	cm     commitMarshaler // ser's marshalCommit, if it has one (else Decoded is never set)
+	cm     commitMarshaler // ser's marshalCommit, if it has one (else no value is kept with commits)
 	hooks  hooks
 	sched  commitScheduler // nil: commits are not dispatched
 	order  *orderer        // schedules each stream's commits in order; nil without sched
@@ -52,7 +52,7 @@ type Options struct {
 // programs use [Wireup] instead, which opens and initializes the engine,
 // builds the serializer and the dispatcher, and dispatches what an earlier
 // run left undispatched.
-func New(engine persistence.Engine, opts Options) *Store {
+func New(engine *persistence.Engine, opts Options) *Store {
 	s := &Store{engine: engine, ser: opts.Serializer, hooks: opts.Hooks, logger: opts.Logger}
 	if s.ser == nil {
 		s.ser = NewJSONSerializer(nil)
@@ -71,7 +71,7 @@ func New(engine persistence.Engine, opts Options) *Store {
 // Engine returns the storage engine, for what the store does not offer
 // (Drop, say). Writing through it bypasses hooks, serialization and
 // dispatch.
-func (s *Store) Engine() persistence.Engine { return s.engine }
+func (s *Store) Engine() *persistence.Engine { return s.engine }
 
 // Bucket returns the bucket named name: a separate namespace of streams (a
 // tenant, a partition). An invalid name is reported by the bucket's methods.
@@ -160,7 +160,7 @@ func (s *Store) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	if err := s.engine.Close(ctx); err != nil && !errors.Is(err, ErrClosed) {
+	if err := s.engine.Close(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

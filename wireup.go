@@ -32,8 +32,7 @@ type Builder struct {
 	errs []error
 
 	engineBy string // the method that chose the engine
-	engine   persistence.Engine
-	open     func(ctx context.Context) (persistence.Engine, error)
+	open     func(ctx context.Context) (*persistence.Engine, error)
 
 	serBy    string // the method that chose the serializer
 	ser      Serializer
@@ -63,7 +62,7 @@ func (b *Builder) fail(method string, format string, args ...any) *Builder {
 	return b
 }
 
-func (b *Builder) useEngine(method string, open func(context.Context) (persistence.Engine, error)) *Builder {
+func (b *Builder) useEngine(method string, open func(context.Context) (*persistence.Engine, error)) *Builder {
 	if b.engineBy != "" {
 		return b.fail(method, "the engine was already chosen with %s", b.engineBy)
 	}
@@ -75,7 +74,7 @@ func (b *Builder) useNamed(method, name, dataSource string) *Builder {
 	if dataSource == "" {
 		return b.fail(method, "the data source must not be empty")
 	}
-	return b.useEngine(method, func(ctx context.Context) (persistence.Engine, error) {
+	return b.useEngine(method, func(ctx context.Context) (*persistence.Engine, error) {
 		return persistence.Open(ctx, name, dataSource)
 	})
 }
@@ -83,7 +82,7 @@ func (b *Builder) useNamed(method, name, dataSource string) *Builder {
 // UsingInMemory keeps everything in memory, in this process: for tests,
 // examples and prototypes. It is the default.
 func (b *Builder) UsingInMemory() *Builder {
-	return b.useEngine("UsingInMemory", func(context.Context) (persistence.Engine, error) {
+	return b.useEngine("UsingInMemory", func(context.Context) (*persistence.Engine, error) {
 		return memory.New(), nil
 	})
 }
@@ -117,18 +116,18 @@ func (b *Builder) UsingURL(url string) *Builder {
 	if url == "" {
 		return b.fail("UsingURL", "the URL must not be empty")
 	}
-	return b.useEngine("UsingURL", func(ctx context.Context) (persistence.Engine, error) {
+	return b.useEngine("UsingURL", func(ctx context.Context) (*persistence.Engine, error) {
 		return persistence.OpenURL(ctx, url)
 	})
 }
 
 // UsingPersistence uses engine, an engine opened by the caller (or one of
 // your own). Build initializes it, and the store closes it on Close.
-func (b *Builder) UsingPersistence(engine persistence.Engine) *Builder {
+func (b *Builder) UsingPersistence(engine *persistence.Engine) *Builder {
 	if engine == nil {
 		return b.fail("UsingPersistence", "the engine must not be nil")
 	}
-	return b.useEngine("UsingPersistence", func(context.Context) (persistence.Engine, error) { return engine, nil })
+	return b.useEngine("UsingPersistence", func(context.Context) (*persistence.Engine, error) { return engine, nil })
 }
 
 func (b *Builder) useSerializer(method string, newSer func(*TypeRegistry) Serializer, s Serializer) *Builder {
@@ -344,7 +343,7 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 
 	open := b.open
 	if open == nil {
-		open = func(context.Context) (persistence.Engine, error) { return memory.New(), nil }
+		open = func(context.Context) (*persistence.Engine, error) { return memory.New(), nil }
 	}
 	engine, err := open(ctx)
 	if err != nil {

@@ -12,9 +12,13 @@ func (e *engine) Commit(_ context.Context, a *driver.CommitAttempt) (driver.Comm
 	return e.commit(a, nil)
 }
 
+// valueEngine is the engine that keeps values (the default; see
+// WithKeepValues): a driver.ValueCommitter.
+type valueEngine struct{ *engine }
+
 // CommitValue is Commit, keeping v, the caller's in-process form of the
 // payload, to return it in Commit.Value on every read.
-func (e *engine) CommitValue(_ context.Context, a *driver.CommitAttempt, v any) (driver.Commit, error) {
+func (e valueEngine) CommitValue(_ context.Context, a *driver.CommitAttempt, v any) (driver.Commit, error) {
 	return e.commit(a, v)
 }
 

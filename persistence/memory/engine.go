@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"hash/maphash"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -30,12 +31,13 @@ type engine struct {
 	st state
 }
 
-// The capabilities the engine has: all of them. It has no native client
+// The capabilities the engine has: all of them (driver.ValueCommitter
+// unless WithKeepValues(false)). It has no native client
 // (no driver.Aser) and no driver errors to classify (no
 // driver.ErrorClassifier): it fails only with the outcomes of the rules.
 var (
 	_ driver.Engine          = (*engine)(nil)
-	_ driver.ValueCommitter  = (*engine)(nil)
+	_ driver.ValueCommitter  = valueEngine{}
 	_ driver.Initializer     = (*engine)(nil)
 	_ driver.Closer          = (*engine)(nil)
 	_ driver.Snapshotter     = (*engine)(nil)
@@ -48,15 +50,48 @@ var (
 
 // New returns a new, empty engine, ready for use (Initialize is accepted
 // and does nothing). opts are the portable options (persistence.WithPageSize
-// and the timeouts); the memory engine has none of its own. A page size or
-// timeout below 1 selects the default, so New never fails.
+// and the timeouts) and WithKeepValues. A page size or timeout below 1
+// selects the default, so New never fails.
 func New(opts ...persistence.Option) *persistence.Engine {
 	opts = append(opts[:len(opts):len(opts)], defaultInvalid)
 	s, err := persistence.NewSettings(opts...)
 	if err != nil { // not reached: defaultInvalid leaves nothing to refuse
 		s, _ = persistence.NewSettings()
 	}
-	return persistence.NewEngineWithSettings(name, newEngine(), s)
+	d, err := newDriver(s)
+	if err != nil { // an invalid keep_values set with WithEngineOption
+		d = valueEngine{newEngine()}
+	}
+	return persistence.NewEngineWithSettings(name, d, s)
+}
+
+// keepValues is the name of the option WithKeepValues sets, and of its URL
+// parameter.
+const keepValues = "keep_values"
+
+// WithKeepValues says whether the engine keeps the caller's in-process form
+// of each commit beside its payload (persistence.Engine.CommitValue), so
+// that reads skip decoding. It does by default. With false it keeps only
+// payloads, as the engines that store bytes do, and every read decodes:
+// run your tests so to check that your events survive serialization before
+// you move to a persisting engine. URL parameter: keep_values=false.
+func WithKeepValues(keep bool) persistence.Option {
+	return persistence.WithEngineOption(keepValues, strconv.FormatBool(keep))
+}
+
+// newDriver returns a new, empty driver configured by s.
+func newDriver(s *persistence.Settings) (driver.Engine, error) {
+	keep := true
+	if v, ok := s.String(keepValues); ok {
+		var err error
+		if keep, err = strconv.ParseBool(v); err != nil {
+			return nil, &persistence.ValidationError{Field: keepValues, Value: v, Reason: "must be true or false"}
+		}
+	}
+	if keep {
+		return valueEngine{newEngine()}, nil
+	}
+	return newEngine(), nil
 }
 
 // defaultInvalid resets settings below 1 to their defaults.

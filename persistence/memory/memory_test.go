@@ -49,6 +49,43 @@ func TestValue(t *testing.T) {
 	}
 }
 
+// TestKeepValuesFalse checks that WithKeepValues(false) keeps no value, as
+// engines that store bytes do.
+func TestKeepValuesFalse(t *testing.T) {
+	ctx := context.Background()
+	for name, e := range map[string]*persistence.Engine{
+		"New":  memory.New(memory.WithKeepValues(false)),
+		"URL":  must(memory.Open(ctx, "memory://?keep_values=false")),
+		"code": must(memory.Open(ctx, "memory://?keep_values=true", memory.WithKeepValues(false))),
+	} {
+		if e.Supports(persistence.InProcessValue) {
+			t.Errorf("%s: claims InProcessValue", name)
+		}
+		c, err := e.CommitValue(ctx, attempt("b", "s", 1, 1), "value")
+		if err != nil || c.Value != nil {
+			t.Errorf("%s: CommitValue returned Value %v (error %v), want nil", name, c.Value, err)
+		}
+		for c, err := range e.ReadAll(ctx, 0) {
+			if err != nil || c.Value != nil {
+				t.Errorf("%s: ReadAll returned Value %v (error %v), want nil", name, c.Value, err)
+			}
+		}
+	}
+	if _, err := memory.Open(ctx, "memory://?keep_values=maybe"); !errors.Is(err, persistence.ErrInvalid) {
+		t.Errorf("keep_values=maybe: %v, want ErrInvalid", err)
+	}
+	if !must(memory.Open(ctx, "memory://?keep_values=true")).Supports(persistence.InProcessValue) {
+		t.Error("keep_values=true does not keep values")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
 // TestOpen checks the registered opener and the data sources it accepts.
 func TestOpen(t *testing.T) {
 	ctx := context.Background()
