@@ -7,11 +7,14 @@ import (
 )
 
 var checkpointScenarios = []scenario{
-	{"StrictlyIncreasing", checkpointsIncrease},
-	{"ExclusiveLowerBound", exclusiveLowerBound},
-	{"Buckets", checkpointBuckets},
-	{"MorePagesThanOne", checkpointPaging},
-	{"MissingBucket", missingBucket},
+	{name: "StrictlyIncreasing", run: checkpointsIncrease},
+	{name: "ExclusiveLowerBound", run: exclusiveLowerBound},
+	{name: "Buckets", run: checkpointBuckets},
+	{name: "MorePagesThanOne", run: checkpointPaging},
+	{name: "MissingBucket", run: missingBucket},
+	{name: "NotReusedAfterDeleteStream", run: noReuseAfterDelete, needs: needs(persistence.Delete)},
+	{name: "NotReusedAfterPurge", run: noReuseAfterPurge, needs: needs(persistence.Purge)},
+	{name: "NotReusedAfterPurgeBucket", run: noReuseAfterPurgeBucket, needs: needs(persistence.Purge)},
 }
 
 // checkpointsIncrease (NEventStore: when_getting_all_commits_since_
@@ -36,14 +39,15 @@ func checkpointsIncrease(f *fixture) {
 
 // exclusiveLowerBound (NEventStore: when_paging_over_all_commits_from_a_
 // particular_checkpoint): ReadAll(after) yields exactly the commits with a
-// greater checkpoint.
+// greater checkpoint; a negative one is invalid.
 func exclusiveLowerBound(f *fixture) {
 	cs := f.commitMany(persistence.DefaultBucket, "s", 3, 1)
 	for i := range cs {
 		f.checkCommits(fmt.Sprintf("ReadAll(checkpoint of commit %d)", i+1), f.readAll(cs[i].Checkpoint), cs[i+1:])
 	}
 	f.checkCommits("ReadAll(after the last)", f.readAll(cs[2].Checkpoint+1), nil)
-	f.checkCommits("ReadAll(-1)", f.readAll(-1), cs)
+	expectErrorOnly(f, "ReadAll(-1)", f.e.ReadAll(f.ctx, -1), persistence.ErrInvalid)
+	expectErrorOnly(f, "ReadBucket(-1)", f.e.ReadBucket(f.ctx, persistence.DefaultBucket, -1), persistence.ErrInvalid)
 }
 
 // checkpointBuckets (NEventStore: when_paging_over_all_commits_of_a_bucket_
@@ -99,4 +103,61 @@ func missingBucket(f *fixture) {
 	f.checkCommits("ReadBucket of an empty store", f.readBucket(bucketA, 0), nil)
 	f.commit(f.attempt(bucketA, "s", 1, 1, 1))
 	f.checkCommits("ReadBucket of another bucket", f.readBucket(bucketB, 0), nil)
+}
+
+// noReuseAfterDelete (NEventStore Mongo: When_commit_is_persisted_after_a_
+// stream_deletion): deleting the stream that holds the greatest checkpoint
+// must not let the next commit take that checkpoint again: a reader that
+// saw it would skip the new commit.
+func noReuseAfterDelete(f *fixture) {
+	first := f.commit(f.attempt(bucketA, "first", 1, 1, 1))
+	last := f.commit(f.attempt(bucketA, "last", 1, 1, 1))
+	f.deleteStream(bucketA, "last")
+	next := f.commit(f.attempt(bucketA, "next", 1, 1, 1))
+	if next.Checkpoint <= last.Checkpoint {
+		f.t.Errorf("after deleting the commit at checkpoint %d, a new commit got checkpoint %d: checkpoints are never reused", last.Checkpoint, next.Checkpoint)
+	}
+	f.checkCommits("ReadAll(after the deleted checkpoint)", f.readAll(last.Checkpoint), []persistence.Commit{next})
+	f.checkCommits("ReadAll(0)", f.readAll(0), []persistence.Commit{first, next})
+}
+
+// noReuseAfterPurge: Purge empties the store but keeps its high-water mark:
+// a projection that saw checkpoint N before the purge polls from N, and must
+// see the commits made after it. Two purges in a row (the second of an
+// empty store) change nothing to that.
+func noReuseAfterPurge(f *fixture) {
+	before := f.commitMany(bucketA, "s", 2*f.page+1, 1)
+	high := maxCheckpoint(before)
+	for round := 1; round <= 2; round++ {
+		f.await("Purge")
+		f.must("Purge", f.e.Purge(f.ctx))
+		if round == 2 {
+			f.await("a second Purge")
+			f.must("a second Purge (of an empty store)", f.e.Purge(f.ctx))
+		}
+		c := f.commit(f.attempt(bucketA, "s", 1, 1, 1))
+		if c.Checkpoint <= high {
+			f.t.Fatalf("purge round %d: the greatest checkpoint before Purge was %d, the first commit after it got %d: checkpoints are never reused, not even after Purge", round, high, c.Checkpoint)
+		}
+		f.checkCommits(fmt.Sprintf("purge round %d: ReadAll(the greatest checkpoint before Purge)", round), f.readAll(high), []persistence.Commit{c})
+		high = c.Checkpoint
+	}
+}
+
+// noReuseAfterPurgeBucket: purging the bucket that holds the greatest
+// checkpoint (the only bucket, here) must not let the next commit, in that
+// bucket or another, take that checkpoint again.
+func noReuseAfterPurgeBucket(f *fixture) {
+	before := f.commitMany(bucketA, "s", 2, 1)
+	high := maxCheckpoint(before)
+	f.await("PurgeBucket(a)")
+	f.must("PurgeBucket(a)", f.e.PurgeBucket(f.ctx, bucketA))
+	cb := f.commit(f.attempt(bucketB, "s", 1, 1, 1))
+	ca := f.commit(f.attempt(bucketA, "s", 1, 1, 1))
+	for _, c := range []persistence.Commit{cb, ca} {
+		if c.Checkpoint <= high {
+			f.t.Errorf("the greatest checkpoint before PurgeBucket was %d, a commit to bucket %q after it got %d: checkpoints are never reused", high, c.BucketID, c.Checkpoint)
+		}
+	}
+	f.checkCommits("ReadAll(the greatest checkpoint before PurgeBucket)", f.readAll(high), []persistence.Commit{cb, ca})
 }

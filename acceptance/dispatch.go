@@ -7,17 +7,17 @@ import (
 )
 
 var dispatchScenarios = []scenario{
-	{"Undispatched", undispatchedAll},
-	{"MarkDispatched", markDispatched},
-	{"MarkInsideRange", markInsideRange},
-	{"MarkDeletedCommit", markDeleted},
+	{name: "Undispatched", run: undispatchedAll},
+	{name: "MarkDispatched", run: markDispatched},
+	{name: "MarkInsideRange", run: markInsideRange},
+	{name: "MarkDeletedCommit", run: markDeleted, needs: needs(persistence.Delete)},
 }
 
 func (f *fixture) mark(c persistence.Commit) {
 	f.t.Helper()
-	if err := f.e.MarkDispatched(f.ctx, c); err != nil {
-		f.t.Fatalf("MarkDispatched(stream %q, sequence %d, checkpoint %d): %v", short(c.StreamID), c.CommitSequence, c.Checkpoint, err)
-	}
+	what := fmt.Sprintf("MarkDispatched(stream %q, sequence %d, checkpoint %d)", short(c.StreamID), c.CommitSequence, c.Checkpoint)
+	f.await(what)
+	f.must(what, f.e.MarkDispatched(f.ctx, c))
 }
 
 // manyCommits commits 2*PageSize+1 commits spread over two buckets and a
@@ -92,9 +92,7 @@ func markInsideRange(f *fixture) {
 func markDeleted(f *fixture) {
 	cs := f.commitMany(bucketA, "doomed", 2, 1)
 	keep := f.commit(f.attempt(bucketA, "kept", 1, 1, 1))
-	if err := f.e.DeleteStream(f.ctx, bucketA, "doomed"); err != nil {
-		f.t.Fatalf("DeleteStream: %v", err)
-	}
+	f.deleteStream(bucketA, "doomed")
 	f.mark(cs[0])
 	f.checkCommits("Undispatched", f.undispatched(), []persistence.Commit{keep})
 }

@@ -18,10 +18,33 @@ const (
 	bucketB = "bucket-b"
 )
 
-// decodedValue is what attempts carry in Decoded: engines return it or nil.
-type decodedValue struct {
+// commitValue is the in-process value f.commit hands to CommitValue:
+// engines that Supports(persistence.InProcessValue) return it in
+// Commit.Value, others nil.
+type commitValue struct {
 	Seq    int
 	Stream string
+	ID     persistence.UUID
+}
+
+// newValue returns the in-process value of a.
+func newValue(a *persistence.CommitAttempt) *commitValue {
+	return &commitValue{Seq: a.CommitSequence, Stream: a.StreamID, ID: a.CommitID}
+}
+
+// valueOf returns the Commit.Value reads return for a, committed with
+// f.commit: its value if the engine keeps values, nil otherwise.
+func (f *fixture) valueOf(a *persistence.CommitAttempt) any {
+	if f.can(persistence.InProcessValue) {
+		return newValue(a)
+	}
+	return nil
+}
+
+// stored returns the commit reads return for a, committed with f.commit at
+// checkpoint cp.
+func (f *fixture) stored(a *persistence.CommitAttempt, cp int64) persistence.Commit {
+	return persistence.Commit{CommitAttempt: *a, Checkpoint: cp, Value: f.valueOf(a)}
 }
 
 // attempt builds an attempt of events events ending at revision rev. Its
@@ -39,18 +62,31 @@ func (f *fixture) attempt(bucketID, streamID string, seq, rev, events int) *pers
 		EventCount:     events,
 		Payload: fmt.Appendf(nil, `{"headers":{"key.1":"value","$set":%d,"a.b.c":"%s"},"events":%d,"commit":"%s"}`,
 			seq, streamID, events, id),
-		Decoded: &decodedValue{Seq: seq, Stream: streamID},
 	}
 }
 
-// commit commits a and fails the test on error.
+// commit commits a with CommitValue, handing it an in-process value (see
+// valueOf), checks the Value it returns and fails the test on error.
 func (f *fixture) commit(a *persistence.CommitAttempt) persistence.Commit {
 	f.t.Helper()
-	c, err := f.e.Commit(f.ctx, a)
+	what := fmt.Sprintf("Commit(bucket %q, stream %q, sequence %d)", short(a.BucketID), short(a.StreamID), a.CommitSequence)
+	f.await(what)
+	c, err := f.e.CommitValue(f.ctx, a, newValue(a))
 	if err != nil {
-		f.t.Fatalf("Commit(bucket %q, stream %q, sequence %d): %v", a.BucketID, short(a.StreamID), a.CommitSequence, err)
+		f.t.Fatal(f.explain(what, err))
+	}
+	if want := f.valueOf(a); !reflect.DeepEqual(c.Value, want) {
+		f.t.Errorf("%s returned Value %v, want %v (%s)", what, c.Value, want, valueRule(f))
 	}
 	return c
+}
+
+// valueRule says which Value the engine must return.
+func valueRule(f *fixture) string {
+	if f.can(persistence.InProcessValue) {
+		return "the engine declares persistence.InProcessValue: CommitValue's value comes back from Commit and every read"
+	}
+	return "the engine does not declare persistence.InProcessValue: Value is always nil"
 }
 
 // commitMany commits n commits of events events each to a new stream,
@@ -67,10 +103,11 @@ func (f *fixture) commitMany(bucketID, streamID string, n, events int) []persist
 // collect ranges over seq and fails the test on an error.
 func collect[T any](f *fixture, what string, seq iter.Seq2[T, error]) []T {
 	f.t.Helper()
+	f.await(what)
 	var out []T
 	for v, err := range seq {
 		if err != nil {
-			f.t.Fatalf("%s: %v", what, err)
+			f.t.Fatal(f.explain(what, err))
 		}
 		out = append(out, v)
 	}
@@ -98,6 +135,15 @@ func (f *fixture) undispatched() []persistence.Commit {
 	return collect(f, "Undispatched", f.e.Undispatched(f.ctx))
 }
 
+// checkUndispatched checks Undispatched against want if the engine declares
+// persistence.Dispatch, and does nothing otherwise.
+func (f *fixture) checkUndispatched(what string, want []persistence.Commit) {
+	f.t.Helper()
+	if f.can(persistence.Dispatch) {
+		f.checkCommits(what, f.undispatched(), want)
+	}
+}
+
 func (f *fixture) heads(bucketID string, threshold int) []persistence.StreamHead {
 	f.t.Helper()
 	return collect(f, fmt.Sprintf("StreamsToSnapshot(%q, %d)", short(bucketID), threshold),
@@ -105,7 +151,6 @@ func (f *fixture) heads(bucketID string, threshold int) []persistence.StreamHead
 }
 
 // sameCommit reports how got differs from want, field by field, or "".
-// Decoded may come back nil (engines that persist bytes) or equal.
 func sameCommit(got, want persistence.Commit) string {
 	var diffs []string
 	add := func(field string, g, w any) { diffs = append(diffs, fmt.Sprintf("%s = %v, want %v", field, g, w)) }
@@ -135,8 +180,8 @@ func sameCommit(got, want persistence.Commit) string {
 	if !bytes.Equal(got.Payload, want.Payload) {
 		add("Payload", describe(got.Payload), describe(want.Payload))
 	}
-	if got.Decoded != nil && !reflect.DeepEqual(got.Decoded, want.Decoded) {
-		add("Decoded", got.Decoded, fmt.Sprintf("nil or %v", want.Decoded))
+	if !reflect.DeepEqual(got.Value, want.Value) {
+		add("Value", got.Value, want.Value)
 	}
 	if want.Checkpoint != 0 && got.Checkpoint != want.Checkpoint {
 		add("Checkpoint", got.Checkpoint, want.Checkpoint)
@@ -214,6 +259,14 @@ func (f *fixture) expectError(what string, err, target error) {
 	f.t.Helper()
 	if !errors.Is(err, target) {
 		f.t.Errorf("%s: got error %v, want one matching %q", what, err, target)
+	}
+}
+
+// must fails the test if err is not nil.
+func (f *fixture) must(what string, err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(f.explain(what, err))
 	}
 }
 

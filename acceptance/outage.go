@@ -3,6 +3,7 @@ package acceptance
 import (
 	"context"
 	"errors"
+	"iter"
 	"testing"
 	"time"
 
@@ -23,24 +24,45 @@ type Outage struct {
 	Recovery time.Duration
 }
 
+// OutageTimeout is the operation timeout RunOutage configures, and
+// outageSlack what a call may take beyond it to fail.
+const (
+	OutageTimeout = 3 * time.Second
+	outageSlack   = 2 * time.Second
+)
+
 // RunOutage checks the contract's promise about a server outage: while the
 // server is down every call fails with an error wrapping
-// ErrStorageUnavailable (a commit's error also names its stream) and nothing
-// is stored; once the server is back, the same engine, not reopened, works
-// again and stores the commit that failed. It runs as one test, since it
-// stops the server.
+// ErrStorageUnavailable (a commit's error also names its stream) within the
+// operation timeout (RunOutage passes persistence.WithTimeout(OutageTimeout))
+// and a little slack, and nothing is stored; once the server is back, the
+// same engine, not reopened, works again and stores the commit that failed.
+// It runs as one test, since it stops the server.
 func RunOutage(t *testing.T, o Outage) {
 	t.Helper()
 	ctx := context.Background()
-	e, err := o.New(ctx, t)
+	e, err := o.New(ctx, t, persistence.WithTimeout(OutageTimeout))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	t.Cleanup(func() { e.Close(context.Background()) })
+	if e == nil {
+		t.Fatal("New returned a nil engine and no error")
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		e.Close(ctx)
+	})
+	if got := e.Settings().Timeout; got != OutageTimeout {
+		t.Fatalf("New was passed persistence.WithTimeout(%v), but the engine's Settings().Timeout is %v: hand the options to the engine's Open or New", OutageTimeout, got)
+	}
 	if err := e.Initialize(ctx); err != nil {
 		t.Fatalf("Initialize: %v", err)
 	}
-	f := &fixture{t: t, ctx: ctx, e: e, stamp: time.Now().UTC().Truncate(time.Microsecond)}
+	f := &fixture{t: t, ctx: ctx, e: e, has: map[persistence.Capability]bool{}, stamp: time.Now().UTC().Truncate(time.Microsecond)}
+	for _, c := range capabilities {
+		f.has[c] = e.Supports(c)
+	}
 	first := f.commit(f.attempt("b", "s", 1, 1, 1))
 	// Warm the engine's pool, so that stale connections are in it when the
 	// server goes.
@@ -51,26 +73,51 @@ func RunOutage(t *testing.T, o Outage) {
 	if err := o.Stop(ctx); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
-	down := f.attempt("b", "s", 2, 2, 1)
-	_, err = e.Commit(ctx, down)
-	var se *persistence.StreamError
-	if !errors.Is(err, persistence.ErrStorageUnavailable) || !errors.As(err, &se) || se.StreamID != "s" {
-		t.Fatalf("Commit with the server down: %v; want ErrStorageUnavailable naming the stream", err)
+	bound := OutageTimeout + outageSlack
+	// timed runs call and fails unless it returns an error wrapping
+	// ErrStorageUnavailable within bound.
+	timed := func(name string, call func() error) error {
+		t.Helper()
+		start := time.Now()
+		err := call()
+		took := time.Since(start)
+		switch {
+		case !errors.Is(err, persistence.ErrStorageUnavailable):
+			t.Errorf("%s with the server down returned after %v: %v; want ErrStorageUnavailable", name, took.Round(time.Millisecond), err)
+		case took > bound:
+			t.Errorf("%s with the server down took %v to fail, want at most %v (the %v operation timeout and %v of slack): %v",
+				name, took.Round(time.Millisecond), bound, OutageTimeout, outageSlack, err)
+		default:
+			t.Logf("%s with the server down failed after %v: %v", name, took.Round(time.Millisecond), err)
+		}
+		return err
 	}
-	for _, c := range []struct {
+	down := f.attempt("b", "s", 2, 2, 1)
+	err = timed("Commit", func() error { _, err := e.Commit(ctx, down); return err })
+	var se *persistence.StreamError
+	if !errors.As(err, &se) || se.StreamID != "s" {
+		t.Errorf("Commit with the server down: %v; want a *persistence.StreamError naming the stream", err)
+	}
+	type call struct {
 		name string
 		call func() error
-	}{
+	}
+	calls := []call{
+		{"ReadStream", func() error { return firstErr(e.ReadStream(ctx, "b", "s", 0, 0)) }},
 		{"ReadAll", func() error { return firstErr(e.ReadAll(ctx, 0)) }},
 		{"ReadBucket", func() error { return firstErr(e.ReadBucket(ctx, "b", 0)) }},
-		{"ReadStream", func() error { return firstErr(e.ReadStream(ctx, "b", "s", 0, 0)) }},
-		{"Undispatched", func() error { return firstErr(e.Undispatched(ctx)) }},
-		{"LatestSnapshot", func() error { _, err := e.LatestSnapshot(ctx, "b", "s", 0); return err }},
-		{"MarkDispatched", func() error { return e.MarkDispatched(ctx, first) }},
-	} {
-		if err := c.call(); !errors.Is(err, persistence.ErrStorageUnavailable) {
-			t.Errorf("%s with the server down: %v; want ErrStorageUnavailable", c.name, err)
-		}
+		{"Head", func() error { _, err := e.Head(ctx); return err }},
+	}
+	if e.Supports(persistence.Snapshots) {
+		calls = append(calls, call{"LatestSnapshot", func() error { _, err := e.LatestSnapshot(ctx, "b", "s", 0); return err }})
+	}
+	if e.Supports(persistence.Dispatch) {
+		calls = append(calls,
+			call{"Undispatched", func() error { return firstErr(e.Undispatched(ctx)) }},
+			call{"MarkDispatched", func() error { return e.MarkDispatched(ctx, first) }})
+	}
+	for _, c := range calls {
+		timed(c.name, c.call)
 	}
 
 	if err := o.Start(ctx); err != nil {
@@ -117,7 +164,7 @@ func RunOutage(t *testing.T, o Outage) {
 }
 
 // firstErr ranges over seq and returns its first error.
-func firstErr[T any](seq func(func(T, error) bool)) error {
+func firstErr[T any](seq iter.Seq2[T, error]) error {
 	for _, err := range seq {
 		if err != nil {
 			return err

@@ -7,10 +7,10 @@ import (
 )
 
 var readStreamScenarios = []scenario{
-	{"RevisionRanges", revisionRanges},
-	{"SingleEventRanges", singleEventRanges},
-	{"MorePagesThanOne", streamPaging},
-	{"MissingStream", missingStream},
+	{name: "RevisionRanges", run: revisionRanges},
+	{name: "SingleEventRanges", run: singleEventRanges},
+	{name: "MorePagesThanOne", run: streamPaging},
+	{name: "MissingStream", run: missingStream},
 }
 
 // revisionRanges (NEventStore: when_reading_from_a_given_revision,

@@ -10,14 +10,14 @@ import (
 )
 
 var snapshotScenarios = []scenario{
-	{"LatestAtOrBelow", latestSnapshot},
-	{"NotFound", snapshotNotFound},
-	{"ReplaceAtSameRevision", replaceSnapshot},
-	{"StreamMustHoldRevision", snapshotNeedsStream},
-	{"BucketIsolation", snapshotBuckets},
-	{"StreamsToSnapshot", streamsToSnapshot},
-	{"StreamsToSnapshotPaging", streamsToSnapshotPaging},
-	{"InvalidSnapshots", invalidSnapshots},
+	{name: "LatestAtOrBelow", run: latestSnapshot},
+	{name: "NotFound", run: snapshotNotFound},
+	{name: "ReplaceAtSameRevision", run: replaceSnapshot},
+	{name: "StreamMustHoldRevision", run: snapshotNeedsStream},
+	{name: "BucketIsolation", run: snapshotBuckets},
+	{name: "StreamsToSnapshot", run: streamsToSnapshot},
+	{name: "StreamsToSnapshotPaging", run: streamsToSnapshotPaging},
+	{name: "InvalidSnapshots", run: invalidSnapshots},
 }
 
 // snapshot builds a snapshot whose payload names its revision.
@@ -28,23 +28,24 @@ func snapshot(bucketID, streamID string, rev int) persistence.Snapshot {
 
 func (f *fixture) addSnapshot(s persistence.Snapshot) {
 	f.t.Helper()
-	if err := f.e.AddSnapshot(f.ctx, s); err != nil {
-		f.t.Fatalf("AddSnapshot(%q, %q, revision %d): %v", s.BucketID, short(s.StreamID), s.StreamRevision, err)
-	}
+	what := fmt.Sprintf("AddSnapshot(%q, %q, revision %d)", short(s.BucketID), short(s.StreamID), s.StreamRevision)
+	f.await(what)
+	f.must(what, f.e.AddSnapshot(f.ctx, s))
 }
 
 // checkLatest fails unless LatestSnapshot returns want (or, with want nil,
 // an error matching ErrSnapshotNotFound).
 func (f *fixture) checkLatest(bucketID, streamID string, maxRev int, want *persistence.Snapshot) {
 	f.t.Helper()
-	got, err := f.e.LatestSnapshot(f.ctx, bucketID, streamID, maxRev)
 	what := fmt.Sprintf("LatestSnapshot(%q, %q, %d)", short(bucketID), short(streamID), maxRev)
+	f.await(what)
+	got, err := f.e.LatestSnapshot(f.ctx, bucketID, streamID, maxRev)
 	if want == nil {
 		f.expectStreamError(what, err, persistence.ErrSnapshotNotFound, bucketID, streamID)
 		return
 	}
 	if err != nil {
-		f.t.Errorf("%s: %v", what, err)
+		f.t.Error(f.explain(what, err))
 		return
 	}
 	if got.BucketID != want.BucketID || got.StreamID != want.StreamID || got.StreamRevision != want.StreamRevision || !bytes.Equal(got.Payload, want.Payload) {
@@ -156,12 +157,11 @@ func streamsToSnapshot(f *fixture) {
 	f.commit(f.attempt(bucketA, stream, 2, 4, 2))
 	f.addSnapshot(snapshot(bucketA, stream, 4))
 	check(1, nil)
-	check(0, head(4, 4))
 	f.commit(f.attempt(bucketA, stream, 3, 6, 2))
 	check(2, head(6, 4))
 	check(3, nil)
-	if got := f.heads(bucketB, 0); len(got) != 0 {
-		f.t.Errorf("StreamsToSnapshot(b, 0) = %+v, want nothing from bucket a", got)
+	if got := f.heads(bucketB, 1); len(got) != 0 {
+		f.t.Errorf("StreamsToSnapshot(b, 1) = %+v, want nothing from bucket a", got)
 	}
 }
 
@@ -176,17 +176,17 @@ func streamsToSnapshotPaging(f *fixture) {
 		f.commitMany(bucketA, want[i], 3, 1)
 	}
 	f.commitMany(bucketB, "elsewhere", 3, 1)
-	got := f.heads(bucketA, 0)
+	got := f.heads(bucketA, 1)
 	names := make([]string, len(got))
 	for i, h := range got {
 		names[i] = h.StreamID
 		if h.BucketID != bucketA || h.HeadRevision != 3 || h.SnapshotRevision != 0 {
-			f.t.Errorf("StreamsToSnapshot(a, 0): head %+v, want bucket %q, head revision 3, snapshot revision 0", h, bucketA)
+			f.t.Errorf("StreamsToSnapshot(a, 1): head %+v, want bucket %q, head revision 3, snapshot revision 0", h, bucketA)
 		}
 	}
 	slices.Sort(names)
 	if !slices.Equal(names, want) {
-		f.t.Errorf("StreamsToSnapshot(a, 0) listed %d streams %v, want %d %v", len(names), names, n, want)
+		f.t.Errorf("StreamsToSnapshot(a, 1) listed %d streams %v, want %d %v", len(names), names, n, want)
 	}
 	last := want[n-1]
 	if cs := f.readStream(bucketA, last, 0, 0); len(cs) != 3 {
@@ -213,4 +213,5 @@ func invalidSnapshots(f *fixture) {
 		f.expectError("AddSnapshot with "+tc.name, f.e.AddSnapshot(f.ctx, s), persistence.ErrInvalid)
 	}
 	f.checkLatest(bucketA, "s", 0, nil)
+	expectErrorOnly(f, "StreamsToSnapshot with threshold 0", f.e.StreamsToSnapshot(f.ctx, bucketA, 0), persistence.ErrInvalid)
 }
