@@ -9,12 +9,13 @@ import (
 )
 
 // TestAcceptance runs the shared engine suite, every scenario on a database
-// of its own, with pages of 3 commits so that paging is exercised.
+// of its own.
 func TestAcceptance(t *testing.T) {
 	acceptance.Run(t, acceptance.Harness{
 		PageSize: 3,
-		New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
-			return Open(ctx, isolatedURL(t)+"?serverSelectionTimeoutMS=5000", &Options{PageSize: 3})
+		Features: acceptance.AllFeatures,
+		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+			return Open(ctx, isolatedURL(t), opts...)
 		},
 	})
 }

@@ -10,6 +10,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/goeventstore/eventstore/persistence"
 )
 
 // Each engine benchmark has a plain-driver twin, run against the same server
@@ -37,8 +39,8 @@ type plainDoc struct {
 // plainCollection returns a collection of its own on a fresh database.
 func plainCollection(b *testing.B) *mongo.Collection {
 	b.Helper()
-	e := openEngine(b, isolatedURL(b), nil)
-	return e.commits.Database().Collection("plain")
+	_, d := openEngine(b, isolatedURL(b))
+	return d.commits.Database().Collection("plain")
 }
 
 func perSecond(b *testing.B, n int64, unit string) {
@@ -48,7 +50,7 @@ func perSecond(b *testing.B, n int64, unit string) {
 // BenchmarkCommit: one writer, one 512-byte event per commit.
 func BenchmarkCommit(b *testing.B) {
 	ctx := context.Background()
-	e := openEngine(b, isolatedURL(b), nil)
+	e, _ := openEngine(b, isolatedURL(b))
 	seq := 0
 	for b.Loop() {
 		seq++
@@ -100,7 +102,7 @@ func parallel16(b *testing.B, body func(w int, next func() bool) error) {
 // BenchmarkCommitParallel16: 16 writers on distinct streams.
 func BenchmarkCommitParallel16(b *testing.B) {
 	ctx := context.Background()
-	e := openEngine(b, isolatedURL(b), nil)
+	e, _ := openEngine(b, isolatedURL(b))
 	parallel16(b, func(w int, next func() bool) error {
 		stream := fmt.Sprint("bench-", w)
 		for seq := 1; next(); seq++ {
@@ -131,27 +133,27 @@ func BenchmarkPlainInsertOneParallel16(b *testing.B) {
 const readEvents = 10_000
 
 // seedStream stores a stream of readEvents one-event commits, in one bulk
-// insert, and returns the engine.
-func seedStream(b *testing.B) *Engine {
+// insert, and returns the engine and its driver.
+func seedStream(b *testing.B) (*persistence.Engine, *engine) {
 	b.Helper()
 	ctx := context.Background()
-	e := openEngine(b, isolatedURL(b), nil)
+	e, d := openEngine(b, isolatedURL(b))
 	docs := make([]any, readEvents)
 	for i := range readEvents {
-		d := newCommitDoc(attempt("b", "read", i+1))
-		d.ID = int64(i + 1)
-		docs[i] = d
+		doc := newCommitDoc(attempt("b", "read", i+1))
+		doc.ID = int64(i + 1)
+		docs[i] = doc
 	}
-	if _, err := e.commits.InsertMany(ctx, docs); err != nil {
+	if _, err := d.commits.InsertMany(ctx, docs); err != nil {
 		b.Fatal(err)
 	}
-	return e
+	return e, d
 }
 
 // BenchmarkReadStream10k: ReadStream of a 10,000-event stream.
 func BenchmarkReadStream10k(b *testing.B) {
 	ctx := context.Background()
-	e := seedStream(b)
+	e, _ := seedStream(b)
 	var events int64
 	for b.Loop() {
 		n := 0
@@ -173,11 +175,11 @@ func BenchmarkReadStream10k(b *testing.B) {
 // the same filter and order, decoded into the same struct.
 func BenchmarkPlainFind10k(b *testing.B) {
 	ctx := context.Background()
-	e := seedStream(b)
+	_, d := seedStream(b)
 	key := streamKey("b", "read")
 	var events int64
 	for b.Loop() {
-		cur, err := e.commits.Find(ctx, bson.D{{Key: fKey, Value: key}}, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}))
+		cur, err := d.commits.Find(ctx, bson.D{{Key: fKey, Value: key}}, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,12 +3,15 @@ package mongo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // How a writer takes its checkpoint
@@ -16,13 +19,15 @@ import (
 // A commit's _id is its checkpoint. A writer takes the next number from an
 // in-process hint, one greater than the greatest _id it knows of, and
 // inserts: one round trip per commit. The hint starts from the greatest _id
-// in the collection. When the insert fails with a duplicate _id (another
+// in the collection, read by the engine's first commit, which first checks
+// that Initialize made the unique indexes (an insert would otherwise create
+// the collection without them, and nothing would enforce the rules). When the insert fails with a duplicate _id (another
 // process took the number, or a reader filled it with a tombstone), the
 // writer raises the hint to the greatest _id stored and tries again with
 // the number after it.
 //
 // A number taken but not yet visible is the trap readers must not fall
-// into; see read_all.go for how readers close every such hole with
+// into; see read.go for how readers close every such hole with
 // package gapfill.
 
 // checkpoints is the writers' hint.
@@ -34,7 +39,7 @@ type checkpoints struct {
 
 // next returns a checkpoint to try, loading the hint from storage first if
 // it was never loaded.
-func (e *Engine) nextCheckpoint(ctx context.Context) (int64, error) {
+func (e *engine) nextCheckpoint(ctx context.Context) (int64, error) {
 	if !e.cps.loaded.Load() {
 		if err := e.loadCheckpoint(ctx); err != nil {
 			return 0, err
@@ -45,11 +50,14 @@ func (e *Engine) nextCheckpoint(ctx context.Context) (int64, error) {
 
 // loadCheckpoint raises the hint to the greatest _id stored unless that was
 // done already (by a concurrent caller, say).
-func (e *Engine) loadCheckpoint(ctx context.Context) error {
+func (e *engine) loadCheckpoint(ctx context.Context) error {
 	e.cps.mu.Lock()
 	defer e.cps.mu.Unlock()
 	if e.cps.loaded.Load() {
 		return nil
+	}
+	if err := e.checkInitialized(ctx); err != nil {
+		return err
 	}
 	stored, err := e.maxCheckpoint(ctx)
 	if err != nil {
@@ -62,7 +70,7 @@ func (e *Engine) loadCheckpoint(ctx context.Context) error {
 
 // refreshCheckpoint raises the hint to the greatest _id stored, and at
 // least to min.
-func (e *Engine) refreshCheckpoint(ctx context.Context, min int64) error {
+func (e *engine) refreshCheckpoint(ctx context.Context, min int64) error {
 	e.cps.mu.Lock()
 	defer e.cps.mu.Unlock()
 	stored, err := e.maxCheckpoint(ctx)
@@ -72,6 +80,21 @@ func (e *Engine) refreshCheckpoint(ctx context.Context, min int64) error {
 	e.cps.raise(max(stored, min))
 	e.cps.loaded.Store(true)
 	return nil
+}
+
+// checkInitialized returns an error wrapping driver.ErrNotInitialized if the
+// commits collection lacks the unique indexes Initialize creates.
+func (e *engine) checkInitialized(ctx context.Context) error {
+	specs, err := e.commits.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return err
+	}
+	for _, s := range specs {
+		if s.Name == idxSequence {
+			return nil
+		}
+	}
+	return fmt.Errorf("collection %s has no index %s: %w", e.commits.Name(), idxSequence, driver.ErrNotInitialized)
 }
 
 // raise sets last to at least v.
@@ -94,7 +117,7 @@ func (c *checkpoints) reset() {
 
 // maxCheckpoint returns the greatest _id in the commits collection, 0 if it
 // is empty. Tombstones count: a deleted commit's number is never reused.
-func (e *Engine) maxCheckpoint(ctx context.Context) (int64, error) {
+func (e *engine) maxCheckpoint(ctx context.Context) (int64, error) {
 	var d struct {
 		ID int64 `bson:"_id"`
 	}

@@ -7,10 +7,12 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/goeventstore/eventstore/persistence"
 )
 
 // readAll collects ReadAll(after) as checkpoints.
-func readAll(t *testing.T, e *Engine, after int64) []int64 {
+func readAll(t *testing.T, e *persistence.Engine, after int64) []int64 {
 	t.Helper()
 	var cps []int64
 	for c, err := range e.ReadAll(context.Background(), after) {
@@ -26,12 +28,12 @@ func readAll(t *testing.T, e *Engine, after int64) []int64 {
 // reader fills it, and the writer then lands above everything read.
 func TestLateWriterLandsAboveReader(t *testing.T) {
 	ctx := context.Background()
-	e := openEngine(t, isolatedURL(t), nil)
+	e, d := openEngine(t, isolatedURL(t))
 	if _, err := e.Commit(ctx, attempt("b", "s1", 1)); err != nil {
 		t.Fatal(err)
 	}
 	// A slow writer takes the next number and stalls before its insert.
-	held, err := e.nextCheckpoint(ctx)
+	held, err := d.nextCheckpoint(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,13 +49,13 @@ func TestLateWriterLandsAboveReader(t *testing.T) {
 		t.Fatalf("ReadAll = %v", got)
 	}
 	// The reader claimed the hole.
-	var d commitDoc
-	if err := e.commits.FindOne(ctx, bson.D{{Key: fID, Value: held}}).Decode(&d); err != nil || !d.Tombstone {
-		t.Fatalf("hole %d not filled with a tombstone: %+v, %v", held, d, err)
+	var doc commitDoc
+	if err := d.commits.FindOne(ctx, bson.D{{Key: fID, Value: held}}).Decode(&doc); err != nil || !doc.Tombstone {
+		t.Fatalf("hole %d not filled with a tombstone: %+v, %v", held, doc, err)
 	}
 	// The stalled writer now tries its number: it must be refused and
 	// retried above the reader's position.
-	e.cps.last.Store(held - 1)
+	d.cps.last.Store(held - 1)
 	c, err := e.Commit(ctx, attempt("b", "s3", 1))
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,9 @@ func TestLateWriterLandsAboveReader(t *testing.T) {
 func TestTwoProcessesShareNumbering(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
-	engines := []*Engine{openEngine(t, url, nil), openEngine(t, url, nil)}
+	e0, _ := openEngine(t, url)
+	e1, _ := openEngine(t, url)
+	engines := []*persistence.Engine{e0, e1}
 	const perWriter = 40
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -143,7 +147,7 @@ func TestTwoProcessesShareNumbering(t *testing.T) {
 func TestPurgeFloor(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
-	e := openEngine(t, url, nil)
+	e, d := openEngine(t, url)
 	var top int64
 	for i := 1; i <= 5; i++ {
 		c, err := e.Commit(ctx, attempt("b", "s", i))
@@ -168,7 +172,7 @@ func TestPurgeFloor(t *testing.T) {
 	if got := readAll(t, e, 0); fmt.Sprint(got) != fmt.Sprint([]int64{c.Checkpoint}) {
 		t.Fatalf("ReadAll = %v", got)
 	}
-	n, err := e.commits.CountDocuments(ctx, bson.D{})
+	n, err := d.commits.CountDocuments(ctx, bson.D{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +180,8 @@ func TestPurgeFloor(t *testing.T) {
 		t.Fatalf("%d documents after Purge and one commit, want 2", n)
 	}
 	// Another process starts above it too.
-	c2, err := openEngine(t, url, nil).Commit(ctx, attempt("b", "s", 2))
+	e2, _ := openEngine(t, url)
+	c2, err := e2.Commit(ctx, attempt("b", "s", 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +195,7 @@ func TestPurgeFloor(t *testing.T) {
 func TestDeleteStreamLeavesTombstones(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
-	e := openEngine(t, url, nil)
+	e, d := openEngine(t, url)
 	for i := 1; i <= 4; i++ {
 		if _, err := e.Commit(ctx, attempt("b", "gone", i)); err != nil {
 			t.Fatal(err)
@@ -199,12 +204,12 @@ func TestDeleteStreamLeavesTombstones(t *testing.T) {
 	if err := e.DeleteStream(ctx, "b", "gone"); err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.commits.CountDocuments(ctx, bson.D{{Key: fTombstone, Value: true}})
+	n, err := d.commits.CountDocuments(ctx, bson.D{{Key: fTombstone, Value: true}})
 	if err != nil || n != 4 {
 		t.Fatalf("%d tombstones after DeleteStream, want 4 (%v)", n, err)
 	}
 	// A fresh engine (no hint in memory) continues above them.
-	e2 := openEngine(t, url, nil)
+	e2, _ := openEngine(t, url)
 	c, err := e2.Commit(ctx, attempt("b", "gone", 1))
 	if err != nil {
 		t.Fatal(err)
@@ -221,12 +226,12 @@ func TestDeleteStreamLeavesTombstones(t *testing.T) {
 // commits, across page boundaries.
 func TestReadBucketAcrossPagesAndHoles(t *testing.T) {
 	ctx := context.Background()
-	e := openEngine(t, isolatedURL(t), &Options{PageSize: 2})
+	e, d := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
 	want := map[string][]int64{}
 	for i := 1; i <= 9; i++ {
 		bucket := []string{"a", "b", "b"}[i%3]
 		if i%4 == 0 {
-			e.cps.last.Add(1) // burn a checkpoint: a hole readers must fill
+			d.cps.last.Add(1) // burn a checkpoint: a hole readers must fill
 		}
 		c, err := e.Commit(ctx, attempt(bucket, "s", len(want[bucket])+1))
 		if err != nil {
@@ -256,33 +261,5 @@ func TestReadBucketAcrossPagesAndHoles(t *testing.T) {
 				t.Errorf("ReadBucket(%q, %d) = %v, want %v", bucket, after, got, exp)
 			}
 		}
-	}
-}
-
-// A log cursor the server dropped between pages is reopened where it was.
-func TestScanReopensDroppedCursor(t *testing.T) {
-	ctx := context.Background()
-	e := openEngine(t, isolatedURL(t), nil)
-	for i := 1; i <= 6; i++ {
-		if _, err := e.Commit(ctx, attempt("b", "s", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	log := &commitLog{e: e}
-	defer log.close()
-	page, err := log.Scan(ctx, 0, 2)
-	if err != nil || len(page) != 2 {
-		t.Fatalf("first page: %d entries, %v", len(page), err)
-	}
-	kill := bson.D{{Key: "killCursors", Value: e.commits.Name()}, {Key: "cursors", Value: bson.A{log.cur.ID()}}}
-	if err := e.commits.Database().RunCommand(ctx, kill).Err(); err != nil {
-		t.Fatal(err)
-	}
-	page, err = log.Scan(ctx, page[1].ID, 2)
-	if err != nil {
-		t.Fatalf("Scan after the cursor was killed: %v", err)
-	}
-	if len(page) != 2 || page[0].ID != 3 || page[1].ID != 4 {
-		t.Fatalf("Scan after the cursor was killed returned %+v", page)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // The concurrency rule
@@ -34,60 +34,47 @@ const maxCheckpointAttempts = 64
 // errCheckpointContention is returned when maxCheckpointAttempts ran out.
 var errCheckpointContention = errors.New("mongo: no free checkpoint after repeated attempts")
 
-// Commit stores attempt as one document whose _id is its checkpoint. It
-// costs one round trip unless the insert fails (see above).
-func (e *Engine) Commit(ctx context.Context, attempt *persistence.CommitAttempt) (persistence.Commit, error) {
-	if err := persistence.ValidateAttempt(attempt); err != nil {
-		return persistence.Commit{}, err
-	}
-	if err := e.gate.enter(); err != nil {
-		return persistence.Commit{}, persistence.CommitError(attempt, err)
-	}
-	defer e.gate.leave()
+// Commit stores a as one document whose _id is its checkpoint. It costs one
+// round trip unless the insert fails (see above).
+func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
 	e.purgeMu.RLock()
 	defer e.purgeMu.RUnlock()
-
-	fail := func(err error) (persistence.Commit, error) {
-		return persistence.Commit{}, persistence.CommitError(attempt, err)
-	}
-	doc := newCommitDoc(attempt)
+	doc := newCommitDoc(a)
 	for range maxCheckpointAttempts {
 		cp, err := e.nextCheckpoint(ctx)
 		if err != nil {
-			return fail(storageError(ctx, "commit", err))
+			return driver.Commit{}, err
 		}
 		doc.ID = cp
 		_, err = e.commits.InsertOne(ctx, &doc)
 		if err == nil {
-			c := persistence.Commit{CommitAttempt: *attempt, Checkpoint: cp}
-			c.Decoded = nil
-			return c, nil
+			return driver.Commit{CommitAttempt: *a, Checkpoint: cp}, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
-			return fail(storageError(ctx, "commit", err))
+			return driver.Commit{}, err
 		}
 		rule, err := e.duplicateCause(ctx, &doc, err)
-		if err != nil {
-			return fail(storageError(ctx, "commit", err))
+		if err == nil {
+			err = rule
 		}
-		if rule != nil {
-			return fail(rule)
+		if err != nil {
+			return driver.Commit{}, err
 		}
 		// The checkpoint was taken: move past everything stored.
 		if err := e.refreshCheckpoint(ctx, cp); err != nil {
-			return fail(storageError(ctx, "commit", err))
+			return driver.Commit{}, err
 		}
 	}
-	return fail(persistence.Unavailable("commit", errCheckpointContention))
+	return driver.Commit{}, errCheckpointContention
 }
 
 // duplicateCause tells which unique index rejected doc: it returns
 // ErrDuplicateCommit or ErrConcurrency, or nil when only the checkpoint (_id)
 // was taken.
-func (e *Engine) duplicateCause(ctx context.Context, doc *commitDoc, dupErr error) (rule, err error) {
+func (e *engine) duplicateCause(ctx context.Context, doc *commitDoc, dupErr error) (rule, err error) {
 	switch duplicateIndex(dupErr) {
 	case idxCommitID:
-		return persistence.ErrDuplicateCommit, nil
+		return driver.ErrDuplicateCommit, nil
 	case "_id_":
 		return nil, nil
 	}
@@ -108,11 +95,11 @@ func (e *Engine) duplicateCause(ctx context.Context, doc *commitDoc, dupErr erro
 	}
 	for _, f := range found {
 		if bytes.Equal(f.CommitID.Data, doc.CommitID.Data) {
-			return persistence.ErrDuplicateCommit, nil
+			return driver.ErrDuplicateCommit, nil
 		}
 	}
 	if len(found) > 0 {
-		return persistence.ErrConcurrency, nil
+		return driver.ErrConcurrency, nil
 	}
 	return nil, nil
 }

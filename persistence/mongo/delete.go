@@ -6,15 +6,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
-	"github.com/goeventstore/eventstore/persistence"
 )
 
 // Deleting never leaves a hole for readers to fill: DeleteStream and
 // PurgeBucket replace each commit by a tombstone at the same checkpoint, so
 // readers skip it and no writer can reuse the number. Purge deletes
 // everything below the greatest checkpoint and leaves one floor tombstone
-// there, which readers pass to gapfill.Read as the floor of holes not to
+// there, which readers pass to gapfill.Page as the floor of holes not to
 // fill.
 
 // tombstoneBatch is how many commits one bulk write turns into tombstones.
@@ -22,42 +20,29 @@ const tombstoneBatch = 1000
 
 // DeleteStream turns the stream's commits into tombstones and deletes its
 // snapshots.
-func (e *Engine) DeleteStream(ctx context.Context, bucketID, streamID string) error {
-	if err := validateStream(bucketID, streamID); err != nil {
-		return err
-	}
-	if err := e.gate.enter(); err != nil {
-		return err
-	}
-	defer e.gate.leave()
-	key := streamKey(bucketID, streamID)
-	if err := e.tombstoneAll(ctx, bson.D{{Key: fKey, Value: key}}); err != nil {
-		return storageError(ctx, "delete stream", err)
-	}
-	_, err := e.snapshots.DeleteMany(ctx, bson.D{{Key: fKey, Value: key}})
-	return storageError(ctx, "delete stream", err)
+func (e *engine) DeleteStream(ctx context.Context, bucketID, streamID string) error {
+	return e.deleteWhere(ctx, bson.D{{Key: fKey, Value: streamKey(bucketID, streamID)}})
 }
 
 // PurgeBucket turns the bucket's commits into tombstones and deletes its
 // snapshots.
-func (e *Engine) PurgeBucket(ctx context.Context, bucketID string) error {
-	if err := persistence.ValidateID("BucketID", bucketID); err != nil {
+func (e *engine) PurgeBucket(ctx context.Context, bucketID string) error {
+	return e.deleteWhere(ctx, bson.D{{Key: fBucket, Value: bucketID}})
+}
+
+// deleteWhere turns the commits matching filter into tombstones and deletes
+// the snapshots matching it.
+func (e *engine) deleteWhere(ctx context.Context, filter bson.D) error {
+	if err := e.tombstoneAll(ctx, filter); err != nil {
 		return err
 	}
-	if err := e.gate.enter(); err != nil {
-		return err
-	}
-	defer e.gate.leave()
-	if err := e.tombstoneAll(ctx, bson.D{{Key: fBucket, Value: bucketID}}); err != nil {
-		return storageError(ctx, "purge bucket", err)
-	}
-	_, err := e.snapshots.DeleteMany(ctx, bson.D{{Key: fBucket, Value: bucketID}})
-	return storageError(ctx, "purge bucket", err)
+	_, err := e.snapshots.DeleteMany(ctx, filter)
+	return err
 }
 
 // tombstoneAll replaces every commit matching filter by its tombstone, a
 // bulk write per tombstoneBatch commits.
-func (e *Engine) tombstoneAll(ctx context.Context, filter bson.D) error {
+func (e *engine) tombstoneAll(ctx context.Context, filter bson.D) error {
 	cur, err := e.commits.Find(ctx, filter, options.Find().
 		SetProjection(bson.D{{Key: fID, Value: 1}}).
 		SetBatchSize(tombstoneBatch))
@@ -104,28 +89,23 @@ func (e *Engine) tombstoneAll(ctx context.Context, filter bson.D) error {
 // process whose hint predates the purge may still store a commit below the
 // floor, where a reader that has passed the floor would not see it: purge a
 // store that other processes are writing to only if that is acceptable.
-func (e *Engine) Purge(ctx context.Context) error {
-	if err := e.gate.enter(); err != nil {
-		return err
-	}
-	defer e.gate.leave()
+func (e *engine) Purge(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
-	const op = "purge"
 	top, err := e.maxCheckpoint(ctx)
 	if err != nil {
-		return storageError(ctx, op, err)
+		return err
 	}
 	if top > 0 {
 		if _, err := e.commits.DeleteMany(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$lt", Value: top}}}}); err != nil {
-			return storageError(ctx, op, err)
+			return err
 		}
 		floor := commitDoc{ID: top, Key: floorKey, Tombstone: true}
 		if _, err := e.commits.ReplaceOne(ctx, bson.D{{Key: fID, Value: top}}, &floor, options.Replace().SetUpsert(true)); err != nil {
-			return storageError(ctx, op, err)
+			return err
 		}
 		e.cps.raise(top)
 	}
 	_, err = e.snapshots.DeleteMany(ctx, bson.D{})
-	return storageError(ctx, op, err)
+	return err
 }

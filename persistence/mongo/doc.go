@@ -6,11 +6,16 @@
 //
 //	store, err := eventstore.Wireup().UsingMongo("mongodb://127.0.0.1:27017/events").Build(ctx)
 //
-// The URL's path names the database (default "eventstore"). The query
-// options commits, snapshots and pageSize name the two collections and set
-// the read page size; the engine removes them before handing the URL to the
-// driver, which reads every other option. [Open] takes the same settings as
-// [Options]; [New] runs on a *mongo.Database the caller already has.
+// [Open] takes a URL whose path names the database (default "eventstore").
+// Its query parameters commits and snapshots name the two collections (in
+// code: [WithCommitsCollection], [WithSnapshotsCollection]), page_size,
+// op_timeout and admin_timeout are the portable settings of every engine
+// (see persistence.Settings), and every other parameter is the driver's.
+// Unless the URL sets serverSelectionTimeoutMS and connectTimeoutMS, they
+// are the operation timeout, so that calls fail within it while the server
+// is down. [New] runs on a *mongo.Database the caller already has. Both
+// return a *persistence.Engine, whose As gives the *mongo.Client and the
+// *mongo.Database.
 //
 // It needs no multi-document transactions, so it works on a standalone
 // server, a replica set and FerretDB alike. (It does not support sharding
@@ -41,12 +46,22 @@
 // Writers take the next checkpoint from an in-process hint before inserting
 // (checkpoint.go), so numbers can be burnt by failed inserts or become
 // visible late. ReadAll and ReadBucket therefore close every hole between
-// two visible checkpoints with package internal/gapfill: a reader claims the
-// hole with a tombstone document, which makes a late writer retry with a
-// higher number, or finds the commit that was there (read_all.go). A reader
+// two visible checkpoints with package gapfill: a reader claims the hole
+// with a tombstone document, which makes a late writer retry with a higher
+// number, or finds the commit that was there (read.go). A reader
 // polling from the last checkpoint it saw never misses a commit. For that
 // the engine reads from the primary with read concern "local", whatever the
 // URL says, and refuses unacknowledged writes (w=0).
+//
+// # Errors
+//
+// The engine returns the driver's errors as they are and classifies them
+// (errors.go): refused credentials or operations are
+// persistence.ErrPermissionDenied, server selection failures, network
+// errors and timeouts persistence.ErrStorageUnavailable, a missing
+// collection persistence.ErrNotInitialized. Commit also reports
+// ErrNotInitialized when the commits collection lacks the unique indexes
+// Initialize makes, rather than let the server create it without them.
 //
 // # Deleting
 //

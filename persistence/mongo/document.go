@@ -8,7 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // Field names of the commit documents. The document shape is:
@@ -50,7 +50,7 @@ const (
 )
 
 // floorKey is the key of the one tombstone that records the checkpoint below
-// which Purge removed everything (see purge.go).
+// which Purge removed everything (see delete.go).
 const floorKey = "floor"
 
 // commitDoc is a commit document or a tombstone as stored.
@@ -85,12 +85,12 @@ func streamKey(bucketID, streamID string) string {
 // tombstoneKey returns the unique key of the tombstone at cp.
 func tombstoneKey(cp int64) string { return "tombstone:" + strconv.FormatInt(cp, 10) }
 
-func uuidBinary(u persistence.UUID) bson.Binary {
+func uuidBinary(u driver.UUID) bson.Binary {
 	return bson.Binary{Subtype: bson.TypeBinaryUUID, Data: u[:]}
 }
 
 // newCommitDoc returns the document for attempt, without its checkpoint.
-func newCommitDoc(a *persistence.CommitAttempt) commitDoc {
+func newCommitDoc(a *driver.CommitAttempt) commitDoc {
 	return commitDoc{
 		Key:          streamKey(a.BucketID, a.StreamID),
 		Bucket:       a.BucketID,
@@ -114,11 +114,11 @@ func tombstone(cp int64) commitDoc {
 }
 
 // commit converts a stored commit document.
-func (d *commitDoc) commit() persistence.Commit {
-	var id persistence.UUID
+func (d *commitDoc) commit() driver.Commit {
+	var id driver.UUID
 	copy(id[:], d.CommitID.Data)
-	return persistence.Commit{
-		CommitAttempt: persistence.CommitAttempt{
+	return driver.Commit{
+		CommitAttempt: driver.CommitAttempt{
 			BucketID:       d.Bucket,
 			StreamID:       d.Stream,
 			StreamRevision: int(d.Rev),

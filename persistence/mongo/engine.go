@@ -5,25 +5,32 @@ import (
 	"errors"
 	"sync"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
-// Engine is the MongoDB engine. It implements persistence.Engine and is
-// safe for concurrent use. Create one with Open or New.
-type Engine struct {
+// The engine registers itself for both URL schemes of MongoDB, so that
+// persistence.OpenURL and eventstore's Wireup().UsingMongo(uri) open it.
+func init() {
+	persistence.Register("mongodb", Open)
+	persistence.Register("mongodb+srv", Open)
+}
+
+// engine is the MongoDB driver under persistence.Engine. It implements
+// driver.Engine and every optional capability.
+type engine struct {
 	client    *mongo.Client
 	owned     bool // Close disconnects client
 	commits   *mongo.Collection
 	snapshots *mongo.Collection
-	opts      Options
 
-	gate gate
-	cps  checkpoints
+	cps checkpoints
 
 	// purgeMu keeps this process's writers out while Purge or Drop moves
 	// the checkpoint floor: Commit holds it shared, Purge and Drop
@@ -31,112 +38,188 @@ type Engine struct {
 	purgeMu sync.RWMutex
 }
 
-var _ persistence.Engine = (*Engine)(nil)
+var (
+	_ driver.Engine          = (*engine)(nil)
+	_ driver.Initializer     = (*engine)(nil)
+	_ driver.Closer          = (*engine)(nil)
+	_ driver.Snapshotter     = (*engine)(nil)
+	_ driver.DispatchTracker = (*engine)(nil)
+	_ driver.StreamDeleter   = (*engine)(nil)
+	_ driver.Purger          = (*engine)(nil)
+	_ driver.Dropper         = (*engine)(nil)
+	_ driver.HeadReader      = (*engine)(nil)
+	_ driver.ErrorClassifier = (*engine)(nil)
+	_ driver.Aser            = (*engine)(nil)
+)
 
 // Open connects to the server named by uri, a mongodb:// or mongodb+srv://
-// URL whose path names the database (default "eventstore"). The query
-// options commits, snapshots and pageSize set the Options of the same names
-// (opts wins when both do) and are removed before the URL goes to the
-// driver; every other option is the driver's (serverSelectionTimeoutMS,
-// replicaSet, ...). The engine owns the client and disconnects it on Close.
-// opts may be nil.
-func Open(ctx context.Context, uri string, opts *Options) (*Engine, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	driverURI, database, o, err := parseURI(uri, o)
+// URL whose path names the database (default "eventstore"). Its query
+// parameters commits and snapshots name the collections (as
+// WithCommitsCollection and WithSnapshotsCollection do; opts win), the
+// portable ones (page_size, op_timeout, admin_timeout) set the portable
+// settings, and every other one is the driver's (replicaSet, authSource,
+// serverSelectionTimeoutMS...). Unless the URL sets them, the driver's
+// server selection and connect timeouts are the operation timeout, so that
+// a call fails within it while the server is down. The engine owns the
+// client and disconnects it on Close. Connecting is lazy: Open dials
+// nothing.
+func Open(ctx context.Context, uri string, opts ...persistence.Option) (*persistence.Engine, error) {
+	d, s, err := open(uri, opts...)
 	if err != nil {
-		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
+		return nil, err
 	}
-	co := options.Client().ApplyURI(driverURI)
+	return persistence.NewEngineWithSettings("mongodb", d, s), nil
+}
+
+func open(uri string, opts ...persistence.Option) (*engine, *persistence.Settings, error) {
+	rest, s, err := persistence.ParseSettings(uri, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	driverURI, database, urlOpts, err := parseURI(rest)
+	if err != nil {
+		return nil, nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
+	}
+	for name, v := range urlOpts {
+		if _, set := s.Engine[name]; !set {
+			persistence.WithEngineOption(name, v)(s)
+		}
+	}
+	co, err := clientOptions(driverURI, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := mongo.Connect(co)
+	if err != nil {
+		return nil, nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
+	}
+	d, err := newEngine(client.Database(database), s)
+	if err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, nil, err
+	}
+	d.owned = true
+	return d, s, nil
+}
+
+// clientOptions returns the driver's options for uri: the operation timeout
+// bounds server selection and connecting unless uri sets them, and
+// unacknowledged writes are refused.
+func clientOptions(uri string, s *persistence.Settings) (*options.ClientOptions, error) {
+	co := options.Client().ApplyURI(uri)
 	if wc := co.WriteConcern; wc != nil && !wc.Acknowledged() {
 		return nil, &persistence.ValidationError{Field: "URL", Value: "w=0",
 			Reason: "unacknowledged writes cannot enforce concurrency or idempotency"}
 	}
-	client, err := mongo.Connect(co)
-	if err != nil {
-		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
+	if co.ServerSelectionTimeout == nil {
+		co.SetServerSelectionTimeout(s.Timeout)
 	}
-	e := newEngine(client.Database(database), o)
-	e.owned = true
-	return e, nil
+	if co.ConnectTimeout == nil {
+		co.SetConnectTimeout(s.Timeout)
+	}
+	return co, nil
 }
 
-// New returns an engine over db, using a client the caller owns: Close
-// leaves it connected. The client's writes must be acknowledged (not w=0).
-// opts may be nil.
-func New(db *mongo.Database, opts *Options) *Engine {
-	var o Options
-	if opts != nil {
-		o = *opts
+// New returns an engine over db, on a client the caller owns: Close leaves
+// it connected. The client's writes must be acknowledged (not w=0).
+func New(db *mongo.Database, opts ...persistence.Option) (*persistence.Engine, error) {
+	if db == nil {
+		return nil, &persistence.ValidationError{Field: "db", Reason: "must not be nil"}
 	}
-	return newEngine(db, o.withDefaults())
+	s, err := persistence.NewSettings(opts...)
+	if err != nil {
+		return nil, err
+	}
+	d, err := newEngine(db, s)
+	if err != nil {
+		return nil, err
+	}
+	return persistence.NewEngineWithSettings("mongodb", d, s), nil
 }
 
 // newEngine returns an engine on db. The commits are read from the primary
 // with read concern "local", whatever the client's defaults: a reader that
 // fails to claim a checkpoint with a tombstone must then see the commit
-// that is there (see read_all.go), which a lagging secondary or a majority
-// read could hide.
-func newEngine(db *mongo.Database, o Options) *Engine {
-	primary := options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local())
-	return &Engine{
-		client:    db.Client(),
-		commits:   db.Collection(o.Commits, primary),
-		snapshots: db.Collection(o.Snapshots, primary),
-		opts:      o,
+// that is there (see read.go), which a lagging secondary or a majority read
+// could hide.
+func newEngine(db *mongo.Database, s *persistence.Settings) (*engine, error) {
+	commits, snapshots, err := collections(s)
+	if err != nil {
+		return nil, err
 	}
+	primary := options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local())
+	return &engine{
+		client:    db.Client(),
+		commits:   db.Collection(commits, primary),
+		snapshots: db.Collection(snapshots, primary),
+	}, nil
+}
+
+// String names the engine for logs, without credentials.
+func (e *engine) String() string {
+	return "mongodb engine (" + e.commits.Database().Name() + "." + e.commits.Name() + ")"
+}
+
+// As sets *target to the engine's *mongo.Client or *mongo.Database.
+func (e *engine) As(target any) bool {
+	switch t := target.(type) {
+	case **mongo.Client:
+		*t = e.client
+	case **mongo.Database:
+		*t = e.commits.Database()
+	default:
+		return false
+	}
+	return true
 }
 
 // Initialize creates the collections and their indexes (see indexes.go). It
 // is idempotent and costs one round trip per collection once the indexes
 // exist.
-func (e *Engine) Initialize(ctx context.Context) error {
-	if err := e.gate.enter(); err != nil {
+func (e *engine) Initialize(ctx context.Context) error {
+	if err := ensureIndexes(ctx, e.commits, commitIndexes()); err != nil {
 		return err
 	}
-	defer e.gate.leave()
-	if err := ensureIndexes(ctx, e.commits, commitIndexes()); err != nil {
-		return storageError(ctx, "initialize", err)
-	}
-	if err := ensureIndexes(ctx, e.snapshots, snapshotIndexes()); err != nil {
-		return storageError(ctx, "initialize", err)
-	}
-	return nil
+	return ensureIndexes(ctx, e.snapshots, snapshotIndexes())
 }
 
 // Drop drops both collections with their indexes. Checkpoint numbering
 // starts again at 1 after the next Initialize.
-func (e *Engine) Drop(ctx context.Context) error {
-	if err := e.gate.enter(); err != nil {
-		return err
-	}
-	defer e.gate.leave()
+func (e *engine) Drop(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
 	if err := e.commits.Drop(ctx); err != nil {
-		return storageError(ctx, "drop", err)
+		return err
 	}
 	if err := e.snapshots.Drop(ctx); err != nil {
-		return storageError(ctx, "drop", err)
+		return err
 	}
 	e.cps.reset()
 	return nil
 }
 
-// Close refuses new calls, waits for calls in progress until ctx is done
-// and, if Open created the client, disconnects it.
-func (e *Engine) Close(ctx context.Context) error {
-	first, err := e.gate.close(ctx)
-	if !first {
+// Close disconnects the client if Open created it.
+func (e *engine) Close(ctx context.Context) error {
+	if !e.owned {
 		return nil
 	}
-	if e.owned {
-		derr := e.client.Disconnect(ctx)
-		if derr != nil && !errors.Is(derr, mongo.ErrClientDisconnected) {
-			err = errors.Join(err, derr)
-		}
+	if err := e.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+		return err
 	}
-	return err
+	return nil
+}
+
+// Head returns the greatest checkpoint of a commit (tombstones aside): one
+// walk down the _id index, which stops at the first commit.
+func (e *engine) Head(ctx context.Context) (int64, error) {
+	var d struct {
+		ID int64 `bson:"_id"`
+	}
+	err := e.commits.FindOne(ctx, bson.D{{Key: fTombstone, Value: bson.D{{Key: "$ne", Value: true}}}},
+		options.FindOne().SetSort(bson.D{{Key: fID, Value: -1}}).SetProjection(bson.D{{Key: fID, Value: 1}}),
+	).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return 0, nil
+	}
+	return d.ID, err
 }

@@ -1,35 +1,63 @@
 package mongo
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"regexp"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
-// storageError turns a driver error into the engine's: the context's own
-// error when ctx is done, nil for nil, and otherwise an error matching
-// persistence.ErrStorageUnavailable and the driver's error. Server selection
-// failures, network errors and timeouts all land here; so does any other
-// failure of the server, which a caller can only retry.
-func storageError(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
+// Server error codes the engine classifies.
+const (
+	codeUnauthorized         = 13
+	codeAuthenticationFailed = 18
+	codeNamespaceNotFound    = 26
+)
+
+// transientCodes are server errors that a retry on the same client may
+// overcome: a primary stepping down or shutting down, a host unreachable.
+var transientCodes = []int{
+	6,     // HostUnreachable
+	7,     // HostNotFound
+	89,    // NetworkTimeout
+	91,    // ShutdownInProgress
+	189,   // PrimarySteppedDown
+	262,   // ExceededTimeLimit
+	10107, // NotWritablePrimary
+	11600, // InterruptedAtShutdown
+	11602, // InterruptedDueToReplStateChange
+	13435, // NotPrimaryNoSecondaryOk
+	13436, // NotPrimaryOrSecondary
+}
+
+// Classify implements driver.ErrorClassifier: refused credentials or
+// operations are ErrPermissionDenied; server selection failures, network
+// errors, timeouts and the transient server errors above are
+// ErrStorageUnavailable; a missing collection is ErrNotInitialized. It
+// leaves the rest to the portable layer.
+func (e *engine) Classify(err error) error {
+	var se mongo.ServerError
+	isServer := errors.As(err, &se)
+	switch {
+	case isServer && (se.HasErrorCode(codeUnauthorized) || se.HasErrorCode(codeAuthenticationFailed)):
+		return driver.ErrPermissionDenied
+	case isServer && se.HasErrorCode(codeNamespaceNotFound):
+		return driver.ErrNotInitialized
+	case errors.As(err, new(topology.ServerSelectionError)),
+		mongo.IsNetworkError(err), mongo.IsTimeout(err),
+		errors.Is(err, errCheckpointContention):
+		return driver.ErrStorageUnavailable
+	case isServer:
+		for _, c := range transientCodes {
+			if se.HasErrorCode(c) {
+				return driver.ErrStorageUnavailable
+			}
+		}
 	}
-	if errors.Is(err, persistence.ErrClosed) || errors.Is(err, persistence.ErrStorageUnavailable) {
-		return err
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		return fmt.Errorf("eventstore: %s: %w", op, errors.Join(cerr, err))
-	}
-	if errors.Is(err, mongo.ErrClientDisconnected) {
-		return fmt.Errorf("eventstore: %s: %w", op, persistence.ErrClosed)
-	}
-	return persistence.Unavailable(op, err)
+	return nil
 }
 
 // dupIndexRe finds the index name in MongoDB's duplicate-key message:
@@ -54,10 +82,4 @@ func duplicateIndex(err error) string {
 		}
 	}
 	return ""
-}
-
-// isCursorNotFound reports whether the server no longer knows a cursor.
-func isCursorNotFound(err error) bool {
-	var se mongo.ServerError
-	return errors.As(err, &se) && se.HasErrorCode(43)
 }

@@ -20,23 +20,20 @@ func isolatedURL(t testing.TB) string {
 	return testserver.Get(t, testserver.Mongo).Isolated(t)
 }
 
-// openEngine opens and initializes an engine on url (with a short server
-// selection timeout) and closes it when t ends.
-func openEngine(t testing.TB, url string, opts *Options) *Engine {
+// openEngine opens and initializes an engine on url, closes it when t
+// ends, and returns it with its driver.
+func openEngine(t testing.TB, url string, opts ...persistence.Option) (*persistence.Engine, *engine) {
 	t.Helper()
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	e, err := Open(context.Background(), url+sep+"serverSelectionTimeoutMS=2000", opts)
+	d, s, err := open(url, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e := persistence.NewEngineWithSettings("mongodb", d, s)
 	t.Cleanup(func() { e.Close(context.Background()) })
 	if err := e.Initialize(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return e
+	return e, d
 }
 
 // attempt returns a one-event commit attempt of stream at seq.

@@ -3,85 +3,85 @@ package mongo
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
+
+	"github.com/goeventstore/eventstore/persistence"
 )
 
-// Default names and sizes used when Options leaves them empty.
+// Defaults of the engine's own settings.
 const (
 	DefaultDatabase  = "eventstore"
 	DefaultCommits   = "commits"
 	DefaultSnapshots = "snapshots"
-	DefaultPageSize  = 512
 )
 
-// Options configures an Engine. The zero value is ready to use.
-type Options struct {
-	// Commits names the collection holding commits and checkpoint
-	// tombstones. Default "commits".
-	Commits string
-	// Snapshots names the collection holding snapshots. Default "snapshots".
-	Snapshots string
-	// PageSize is how many commits a read fetches per round trip. Default 512.
-	PageSize int
-}
-
-func (o Options) withDefaults() Options {
-	if o.Commits == "" {
-		o.Commits = DefaultCommits
-	}
-	if o.Snapshots == "" {
-		o.Snapshots = DefaultSnapshots
-	}
-	if o.PageSize <= 0 {
-		o.PageSize = DefaultPageSize
-	}
-	return o
-}
-
-// Query options of a mongodb:// URL that the engine consumes and strips
-// before it hands the URL to the driver.
+// Names of the engine's options, in code (persistence.WithEngineOption) and
+// as URL query parameters.
 const (
-	queryCommits   = "commits"
-	querySnapshots = "snapshots"
-	queryPageSize  = "pageSize"
+	optCommits   = "commits"
+	optSnapshots = "snapshots"
 )
 
-// parseURI splits an engine URL into the driver's URI (the engine's own
-// query options removed), the database named by its path and the options
-// the query set. Options given in opts win over the query. It parses by hand
+// WithCommitsCollection names the collection holding commits and checkpoint
+// tombstones (URL parameter commits; default "commits").
+func WithCommitsCollection(name string) persistence.Option {
+	return persistence.WithEngineOption(optCommits, name)
+}
+
+// WithSnapshotsCollection names the collection holding snapshots (URL
+// parameter snapshots; default "snapshots").
+func WithSnapshotsCollection(name string) persistence.Option {
+	return persistence.WithEngineOption(optSnapshots, name)
+}
+
+// collections returns the collection names s sets.
+func collections(s *persistence.Settings) (commits, snapshots string, err error) {
+	for name := range s.Engine {
+		if name != optCommits && name != optSnapshots {
+			return "", "", &persistence.ValidationError{Field: name, Reason: "is not an option of the mongo engine (commits, snapshots)"}
+		}
+	}
+	commits, snapshots = DefaultCommits, DefaultSnapshots
+	if v, ok := s.String(optCommits); ok {
+		commits = v
+	}
+	if v, ok := s.String(optSnapshots); ok {
+		snapshots = v
+	}
+	if commits == "" || snapshots == "" || commits == snapshots {
+		return "", "", &persistence.ValidationError{Field: "commits, snapshots", Value: commits + ", " + snapshots,
+			Reason: "must name two different collections"}
+	}
+	return commits, snapshots, nil
+}
+
+// parseURI splits an engine URL (the portable parameters already taken
+// out) into the driver's URI, without the engine's own query options, the
+// database its path names, and those options by name. It parses by hand
 // rather than with net/url, which refuses the host lists of replica sets.
-func parseURI(uri string, opts Options) (driverURI, database string, _ Options, _ error) {
+func parseURI(uri string) (driverURI, database string, opts map[string]string, _ error) {
 	scheme, rest, ok := strings.Cut(uri, "://")
 	if !ok || (scheme != "mongodb" && scheme != "mongodb+srv") {
-		return "", "", opts, fmt.Errorf("eventstore: mongo URL must start with mongodb:// or mongodb+srv://")
+		return "", "", nil, fmt.Errorf("must start with mongodb:// or mongodb+srv://")
 	}
 	rest, rawQuery, _ := strings.Cut(rest, "?")
 	hosts, path, _ := strings.Cut(rest, "/")
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return "", "", opts, fmt.Errorf("eventstore: mongo URL query: %w", err)
+		return "", "", nil, fmt.Errorf("query: %w", err)
 	}
-	take := func(key string) string {
-		v := q.Get(key)
-		q.Del(key)
-		return v
+	if q.Has("pageSize") {
+		return "", "", nil, fmt.Errorf("pageSize is now page_size, as for every engine")
 	}
-	if v := take(queryCommits); v != "" && opts.Commits == "" {
-		opts.Commits = v
-	}
-	if v := take(querySnapshots); v != "" && opts.Snapshots == "" {
-		opts.Snapshots = v
-	}
-	if v := take(queryPageSize); v != "" && opts.PageSize == 0 {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return "", "", opts, fmt.Errorf("eventstore: mongo URL: %s=%q must be a positive integer", queryPageSize, v)
+	opts = map[string]string{}
+	for _, name := range []string{optCommits, optSnapshots} {
+		if q.Has(name) {
+			opts[name] = q.Get(name)
+			q.Del(name)
 		}
-		opts.PageSize = n
 	}
 	if database, err = url.PathUnescape(path); err != nil {
-		return "", "", opts, fmt.Errorf("eventstore: mongo URL database: %w", err)
+		return "", "", nil, fmt.Errorf("database: %w", err)
 	}
 	if database == "" {
 		database = DefaultDatabase
@@ -91,5 +91,5 @@ func parseURI(uri string, opts Options) (driverURI, database string, _ Options, 
 	if len(q) > 0 {
 		driverURI += "?" + q.Encode()
 	}
-	return driverURI, database, opts.withDefaults(), nil
+	return driverURI, database, opts, nil
 }

@@ -2,7 +2,9 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/goeventstore/eventstore/acceptance"
 	"github.com/goeventstore/eventstore/internal/testserver"
@@ -10,15 +12,77 @@ import (
 )
 
 // The server goes away and comes back under an open engine (a dedicated
-// container, stopped and restarted): see acceptance.RunOutage. Server
-// selection times out after 2 s, so calls fail fast while it is down.
+// container, stopped and restarted): see acceptance.RunOutage. The
+// operation timeout, which Open also makes the driver's server selection
+// timeout, is 2 s, so calls fail fast while it is down.
 func TestServerDown(t *testing.T) {
 	srv := testserver.Dedicated(t, testserver.Mongo)
 	acceptance.RunOutage(t, acceptance.Outage{
-		New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
-			return Open(ctx, srv.Isolated(t)+"?serverSelectionTimeoutMS=2000", nil)
+		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+			return Open(ctx, srv.Isolated(t), append([]persistence.Option{persistence.WithTimeout(2 * time.Second)}, opts...)...)
 		},
 		Stop:  srv.Stop,
 		Start: srv.Start,
 	})
+}
+
+// With the default settings, a call during an outage fails within the
+// operation timeout (it used to wait for the driver's 30 s server selection
+// timeout), also an administrative call, whose own timeout is longer: the
+// driver gives up server selection by itself. Once the server is back the
+// same engine works at once.
+func TestOutageBound(t *testing.T) {
+	srv := testserver.Dedicated(t, testserver.Mongo)
+	ctx := context.Background()
+	e, err := Open(ctx, srv.Isolated(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	if err := e.Initialize(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Commit(ctx, attempt("b", "s", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bound := persistence.DefaultTimeout + 2*time.Second
+	timed := func(what string, call func() error) {
+		t.Helper()
+		t0 := time.Now()
+		err := call()
+		took := time.Since(t0)
+		t.Logf("%s failed after %v", what, took.Round(time.Millisecond))
+		if took > bound {
+			t.Errorf("%s failed after %v, want within %v", what, took, bound)
+		}
+		if !errors.Is(err, persistence.ErrStorageUnavailable) {
+			t.Errorf("%s: %v, want ErrStorageUnavailable", what, err)
+		}
+	}
+	timed("Commit", func() error {
+		_, err := e.Commit(ctx, attempt("b", "s", 2))
+		return err
+	})
+	timed("ReadStream", func() error {
+		for _, err := range e.ReadStream(ctx, "b", "s", 0, 0) {
+			return err
+		}
+		return nil
+	})
+	timed("Initialize", func() error { return e.Initialize(ctx) })
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	if _, err := e.Commit(ctx, attempt("b", "s", 2)); err != nil {
+		t.Fatalf("Commit once the server is back: %v", err)
+	}
+	took := time.Since(t0)
+	t.Logf("the first commit once the server was back took %v", took.Round(time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("the first commit once the server was back took %v", took)
+	}
 }

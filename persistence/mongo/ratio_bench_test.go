@@ -53,7 +53,7 @@ func ratio(b *testing.B, unit string, engine, plain func(n int) error) {
 // BenchmarkRatioCommit: one writer; BenchmarkCommit vs BenchmarkPlainInsertOne.
 func BenchmarkRatioCommit(b *testing.B) {
 	ctx := context.Background()
-	e := openEngine(b, isolatedURL(b), nil)
+	e, _ := openEngine(b, isolatedURL(b))
 	coll := plainCollection(b)
 	seq, n := 0, int64(0)
 	ratio(b, "commits", func(k int) error {
@@ -108,7 +108,7 @@ func on16(k int, op func(w int) error) error {
 // BenchmarkCommitParallel16 vs BenchmarkPlainInsertOneParallel16.
 func BenchmarkRatioCommitParallel16(b *testing.B) {
 	ctx := context.Background()
-	e := openEngine(b, isolatedURL(b), nil)
+	e, _ := openEngine(b, isolatedURL(b))
 	coll := plainCollection(b)
 	var seqs, ns [16]int64
 	ratio(b, "commits", func(k int) error {
@@ -131,7 +131,7 @@ func BenchmarkRatioCommitParallel16(b *testing.B) {
 // 10,000 documents (one unit = one whole read of the stream).
 func BenchmarkRatioReadStream10k(b *testing.B) {
 	ctx := context.Background()
-	e := seedStream(b)
+	e, d := seedStream(b)
 	key := streamKey("b", "read")
 	ratio(b, "streams", func(k int) error {
 		for range k {
@@ -149,7 +149,7 @@ func BenchmarkRatioReadStream10k(b *testing.B) {
 		return nil
 	}, func(k int) error {
 		for range k {
-			cur, err := e.commits.Find(ctx, bson.D{{Key: fKey, Value: key}}, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}))
+			cur, err := d.commits.Find(ctx, bson.D{{Key: fKey, Value: key}}, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}))
 			if err != nil {
 				return err
 			}

@@ -3,14 +3,14 @@ package mongo
 import (
 	"context"
 	"errors"
-	"iter"
+	"fmt"
 	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // snapshotDoc is a snapshot as stored. Its _id is "<stream key>/<revision>",
@@ -26,43 +26,26 @@ type snapshotDoc struct {
 }
 
 // LatestSnapshot returns the stream's snapshot with the greatest revision at
-// or below maxRevision (no bound if maxRevision <= 0).
-func (e *Engine) LatestSnapshot(ctx context.Context, bucketID, streamID string, maxRevision int) (persistence.Snapshot, error) {
-	if err := validateStream(bucketID, streamID); err != nil {
-		return persistence.Snapshot{}, err
-	}
-	if err := e.gate.enter(); err != nil {
-		return persistence.Snapshot{}, err
-	}
-	defer e.gate.leave()
-	filter := bson.D{{Key: fKey, Value: streamKey(bucketID, streamID)}}
-	if maxRevision > 0 {
-		filter = append(filter, bson.E{Key: fRev, Value: bson.D{{Key: "$lte", Value: int64(maxRevision)}}})
+// or below maxRevision.
+func (e *engine) LatestSnapshot(ctx context.Context, bucketID, streamID string, maxRevision int) (driver.Snapshot, error) {
+	filter := bson.D{
+		{Key: fKey, Value: streamKey(bucketID, streamID)},
+		{Key: fRev, Value: bson.D{{Key: "$lte", Value: int64(maxRevision)}}},
 	}
 	var d snapshotDoc
 	err := e.snapshots.FindOne(ctx, filter, options.FindOne().SetSort(bson.D{{Key: fRev, Value: -1}})).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
-		return persistence.Snapshot{}, &persistence.StreamError{
-			Op: "latest snapshot", BucketID: bucketID, StreamID: streamID, Revision: maxRevision,
-			Err: persistence.ErrSnapshotNotFound,
-		}
+		return driver.Snapshot{}, driver.ErrSnapshotNotFound
 	}
 	if err != nil {
-		return persistence.Snapshot{}, storageError(ctx, "latest snapshot", err)
+		return driver.Snapshot{}, err
 	}
-	return persistence.Snapshot{BucketID: d.Bucket, StreamID: d.Stream, StreamRevision: int(d.Rev), Payload: d.Payload}, nil
+	return driver.Snapshot{BucketID: d.Bucket, StreamID: d.Stream, StreamRevision: int(d.Rev), Payload: d.Payload}, nil
 }
 
 // AddSnapshot stores s, replacing a snapshot of the stream at the same
 // revision, after checking that a commit of the stream holds that revision.
-func (e *Engine) AddSnapshot(ctx context.Context, s persistence.Snapshot) error {
-	if err := persistence.ValidateSnapshot(&s); err != nil {
-		return err
-	}
-	if err := e.gate.enter(); err != nil {
-		return err
-	}
-	defer e.gate.leave()
+func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 	key := streamKey(s.BucketID, s.StreamID)
 	rev := int64(s.StreamRevision)
 	// The commit holding rev is the stream's first commit ending at or
@@ -75,106 +58,102 @@ func (e *Engine) AddSnapshot(ctx context.Context, s persistence.Snapshot) error 
 		SetSort(bson.D{{Key: fSeq, Value: 1}}).
 		SetProjection(bson.D{{Key: fRev, Value: 1}, {Key: fEvents, Value: 1}})).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && c.first() > rev) {
-		return &persistence.StreamError{
-			Op: "add snapshot", BucketID: s.BucketID, StreamID: s.StreamID, Revision: s.StreamRevision,
-			Err: persistence.ErrStreamNotFound,
-		}
+		return driver.ErrStreamNotFound
 	}
 	if err != nil {
-		return storageError(ctx, "add snapshot", err)
+		return err
 	}
 	d := snapshotDoc{
 		ID:  key + "/" + strconv.FormatInt(rev, 10),
 		Key: key, Bucket: s.BucketID, Stream: s.StreamID, Rev: rev, Payload: s.Payload,
 	}
 	_, err = e.snapshots.ReplaceOne(ctx, bson.D{{Key: fID, Value: d.ID}}, &d, options.Replace().SetUpsert(true))
-	return storageError(ctx, "add snapshot", err)
+	return err
 }
 
-// StreamsToSnapshot yields the heads of the bucket's streams at least
-// threshold revisions past their latest snapshot. Heads are computed from
-// the commits themselves, so that Commit stays a single insert and heads are
-// never stale: one query reads the bucket's snapshot revisions, another the
-// (key, stream, rev) of the bucket's commits through the bucket index, and
-// the engine keeps the greatest revision per stream. (An aggregation with
-// $group and $max would do this on the server, but FerretDB implements only
-// the $sum and $count accumulators.)
-func (e *Engine) StreamsToSnapshot(ctx context.Context, bucketID string, threshold int) iter.Seq2[persistence.StreamHead, error] {
-	return func(yield func(persistence.StreamHead, error) bool) {
-		const op = "streams to snapshot"
-		if err := persistence.ValidateID("BucketID", bucketID); err != nil {
-			yield(persistence.StreamHead{}, err)
-			return
-		}
-		if err := e.gate.enter(); err != nil {
-			yield(persistence.StreamHead{}, err)
-			return
-		}
-		defer e.gate.leave()
-		inBucket := bson.D{{Key: fBucket, Value: bucketID}}
-		type head struct {
-			Key    string `bson:"key"`
-			Stream string `bson:"stream"`
-			Rev    int64  `bson:"rev"`
-		}
-		proj := bson.D{{Key: fID, Value: 0}, {Key: fKey, Value: 1}, {Key: fStream, Value: 1}, {Key: fRev, Value: 1}}
-		const batch = 4096
-
-		// Latest snapshot revision per stream.
-		snaps := map[string]int64{}
-		cur, err := e.snapshots.Find(ctx, inBucket, options.Find().SetProjection(proj).SetBatchSize(batch))
-		if err != nil {
-			yield(persistence.StreamHead{}, storageError(ctx, op, err))
-			return
-		}
-		for cur.Next(ctx) {
-			var h head
-			if err := cur.Decode(&h); err != nil {
-				closeCursor(cur)
-				yield(persistence.StreamHead{}, storageError(ctx, op, err))
-				return
-			}
-			snaps[h.Key] = max(snaps[h.Key], h.Rev)
-		}
-		err = cur.Err()
-		closeCursor(cur)
-		if err != nil {
-			yield(persistence.StreamHead{}, storageError(ctx, op, err))
-			return
-		}
-
-		// Head revision per stream.
-		cur, err = e.commits.Find(ctx, inBucket, options.Find().SetProjection(proj).SetBatchSize(batch))
-		if err != nil {
-			yield(persistence.StreamHead{}, storageError(ctx, op, err))
-			return
-		}
-		heads := map[string]head{}
-		for cur.Next(ctx) {
-			var h head
-			if err := cur.Decode(&h); err != nil {
-				closeCursor(cur)
-				yield(persistence.StreamHead{}, storageError(ctx, op, err))
-				return
-			}
-			if h.Rev > heads[h.Key].Rev {
-				heads[h.Key] = h
-			}
-		}
-		err = cur.Err()
-		closeCursor(cur)
-		if err != nil {
-			yield(persistence.StreamHead{}, storageError(ctx, op, err))
-			return
-		}
-		for key, g := range heads {
-			h := persistence.StreamHead{
-				BucketID: bucketID, StreamID: g.Stream,
-				HeadRevision: int(g.Rev), SnapshotRevision: int(snaps[key]),
-			}
-			if h.HeadRevision-h.SnapshotRevision >= threshold && !yield(h, nil) {
-				return
-			}
+// StreamsToSnapshot returns the heads of a page of the bucket's streams,
+// those at least q.Threshold revisions past their latest snapshot. Heads are
+// computed from the commits themselves, so that Commit stays a single
+// insert and heads are never stale. The scan walks the bucket's first
+// commits (sequence 1: one per stream) in checkpoint order through the
+// bucket index, q.Limit streams per page; the cursor is the checkpoint
+// reached. For the page's streams one query reads the revisions of their
+// commits and another those of their snapshots, and the engine keeps the
+// greatest of each. (An aggregation with $group and $max would do this on
+// the server, but FerretDB implements only the $sum and $count
+// accumulators.)
+func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]driver.StreamHead, string, error) {
+	var after int64
+	if q.Cursor != "" {
+		var err error
+		if after, err = strconv.ParseInt(q.Cursor, 10, 64); err != nil {
+			return nil, "", fmt.Errorf("mongo: bad snapshot scan cursor %q", q.Cursor)
 		}
 	}
+	firsts, err := find(ctx, e.commits, bson.D{
+		{Key: fBucket, Value: q.BucketID},
+		{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}},
+		{Key: fSeq, Value: int64(1)},
+	}, bson.D{{Key: fID, Value: 1}}, q.Limit, bson.D{{Key: fID, Value: 1}, {Key: fKey, Value: 1}, {Key: fStream, Value: 1}})
+	if err != nil || len(firsts) == 0 {
+		return nil, "", err
+	}
+	keys := make(bson.A, len(firsts))
+	for i := range firsts {
+		keys[i] = firsts[i].Key
+	}
+	heads, err := maxRevisions(ctx, e.commits, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	keys = keys[:0]
+	for k, rev := range heads {
+		if rev >= int64(q.Threshold) {
+			keys = append(keys, k)
+		}
+	}
+	snaps := map[string]int64{}
+	if len(keys) > 0 {
+		if snaps, err = maxRevisions(ctx, e.snapshots, keys); err != nil {
+			return nil, "", err
+		}
+	}
+	var out []driver.StreamHead
+	for i := range firsts {
+		f := &firsts[i]
+		h := driver.StreamHead{BucketID: q.BucketID, StreamID: f.Stream,
+			HeadRevision: int(heads[f.Key]), SnapshotRevision: int(snaps[f.Key])}
+		if h.HeadRevision-h.SnapshotRevision >= q.Threshold {
+			out = append(out, h)
+		}
+	}
+	next := ""
+	if len(firsts) == q.Limit {
+		next = strconv.FormatInt(firsts[len(firsts)-1].ID, 10)
+	}
+	return out, next, nil
+}
+
+// maxRevisions returns the greatest rev of coll's documents per key, for
+// the keys given.
+func maxRevisions(ctx context.Context, coll *mongo.Collection, keys bson.A) (map[string]int64, error) {
+	cur, err := coll.Find(ctx, bson.D{{Key: fKey, Value: bson.D{{Key: "$in", Value: keys}}}}, options.Find().
+		SetProjection(bson.D{{Key: fID, Value: 0}, {Key: fKey, Value: 1}, {Key: fRev, Value: 1}}).
+		SetBatchSize(4096))
+	if err != nil {
+		return nil, err
+	}
+	defer closeCursor(cur)
+	revs := make(map[string]int64, len(keys))
+	for cur.Next(ctx) {
+		var d struct {
+			Key string `bson:"key"`
+			Rev int64  `bson:"rev"`
+		}
+		if err := cur.Decode(&d); err != nil {
+			return nil, err
+		}
+		revs[d.Key] = max(revs[d.Key], d.Rev)
+	}
+	return revs, cur.Err()
 }
