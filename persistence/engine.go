@@ -39,6 +39,8 @@ type Engine struct {
 	drop   driver.Dropper
 	head   driver.HeadReader
 	values driver.ValueCommitter
+
+	immediate bool // the driver is a driver.Immediate: no timeouts
 }
 
 // NewEngine returns the portable Engine over d, an engine's driver. name
@@ -70,6 +72,7 @@ func newEngine(name string, d driver.Engine, s Settings) *Engine {
 	e.drop, _ = d.(driver.Dropper)
 	e.head, _ = d.(driver.HeadReader)
 	e.values, _ = d.(driver.ValueCommitter)
+	_, e.immediate = d.(driver.Immediate)
 	return e
 }
 
@@ -144,6 +147,13 @@ func call[T any](e *Engine, ctx context.Context, op string, timeout bool, f func
 		return zero, ErrClosed
 	}
 	defer e.gate.leave()
+	if e.immediate {
+		v, err := f(ctx)
+		if err != nil {
+			return v, classify(e.d, ctx, ctx, op, err)
+		}
+		return v, nil
+	}
 	d := e.settings.AdminTimeout
 	if timeout {
 		d = e.settings.Timeout
@@ -290,6 +300,7 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 				return
 			}
 			q.AfterSequence = page[len(page)-1].CommitSequence
+			q.Buf = page[:0] // yielded by value: the next page may reuse it
 		}
 	}
 }
@@ -372,6 +383,7 @@ func (e *Engine) readCommits(ctx context.Context, op, bucketID string, after int
 				return
 			}
 			q.After = page[len(page)-1].Checkpoint
+			q.Buf = page[:0] // yielded by value: the next page may reuse it
 		}
 	}
 }

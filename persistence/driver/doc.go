@@ -19,6 +19,7 @@
 //	ErrorClassifier  Classify: driver errors to error classes
 //	Aser             As: the native client, for users who need it
 //	ValueCommitter   CommitValue: keep the caller's in-process form (memory)
+//	Immediate        calls never wait: no timeout timer per call (memory)
 //
 // A method of a capability the engine lacks fails in the portable layer with
 // an error matching [ErrUnsupported]; package acceptance runs only the

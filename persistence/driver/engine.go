@@ -61,6 +61,10 @@ type StreamQuery struct {
 	AfterSequence int
 	// Limit is at least 1.
 	Limit int
+	// Buf is nil or the previous page of the same read, emptied, which the
+	// portable layer no longer uses: an engine may append the page to it
+	// rather than allocate one, or ignore it.
+	Buf []Commit
 }
 
 // CommitQuery selects one page of commits in checkpoint order.
@@ -71,6 +75,9 @@ type CommitQuery struct {
 	After int64
 	// Limit is at least 1.
 	Limit int
+	// Buf is nil or the previous page of the same read, emptied (see
+	// StreamQuery.Buf).
+	Buf []Commit
 }
 
 // Initializer is implemented by engines that must prepare storage (tables,
@@ -175,6 +182,14 @@ type ErrorClassifier interface {
 // **sql.DB or **mongo.Client) and does nothing otherwise.
 type Aser interface {
 	As(target any) bool
+}
+
+// Immediate is implemented by engines whose calls never wait: they do no
+// I/O and ignore their context (an engine in the caller's memory). The
+// portable layer calls them without bounding the call with the operation
+// timeout, whose timer would cost more than the call itself.
+type Immediate interface {
+	Immediate()
 }
 
 // ValueCommitter is implemented by engines that live in the caller's process

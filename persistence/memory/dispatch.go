@@ -12,7 +12,7 @@ import (
 func (e *engine) Undispatched(_ context.Context, after int64, limit int) ([]driver.Commit, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return listed(&e.st, e.st.und, after, limit, func(en *entry) bool { return !en.dispatched.Load() }), nil
+	return listed(&e.st, nil, e.st.und, after, limit, func(en *entry) bool { return !en.dispatched.Load() }), nil
 }
 
 // MarkDispatched records that c was dispatched, in O(1). Marking a commit

@@ -46,6 +46,7 @@ var (
 	_ driver.Purger          = (*engine)(nil)
 	_ driver.Dropper         = (*engine)(nil)
 	_ driver.HeadReader      = (*engine)(nil)
+	_ driver.Immediate       = (*engine)(nil)
 )
 
 // New returns a new, empty engine, ready for use (Initialize is accepted
@@ -106,6 +107,10 @@ func newEngine() *engine {
 	e.reset(0)
 	return e
 }
+
+// Immediate declares that calls never wait (driver.Immediate): the
+// portable layer sets no timer for them.
+func (*engine) Immediate() {}
 
 // String names the engine in logs.
 func (e *engine) String() string { return "memory engine" }

@@ -26,7 +26,7 @@ func (e *engine) ReadStream(_ context.Context, q driver.StreamQuery) ([]driver.C
 	case s.ordered:
 		i = s.fromRevision(q.MinRevision)
 	}
-	page := make([]driver.Commit, 0, min(q.Limit, len(s.refs)-i))
+	page := grow(q.Buf, min(q.Limit, len(s.refs)-i))
 	for ; i < len(s.refs) && len(page) < q.Limit; i++ {
 		r := &s.refs[i]
 		if r.first > q.MaxRevision {
@@ -55,25 +55,35 @@ func (e *engine) ReadCommits(_ context.Context, q driver.CommitQuery) ([]driver.
 		if b == nil {
 			return nil, nil
 		}
-		return listed(st, b.cps, q.After, q.Limit, func(*entry) bool { return true }), nil
+		return listed(st, q.Buf, b.cps, q.After, q.Limit, func(*entry) bool { return true }), nil
 	}
 	left := st.log.last() - max(q.After, st.log.base)
 	if left <= 0 {
 		return nil, nil
 	}
-	page := make([]driver.Commit, 0, min(int64(q.Limit), left))
+	page := grow(q.Buf, int(min(int64(q.Limit), left)))
 	return st.log.scan(page, q.After, q.Limit, nil), nil
 }
 
-// listed returns up to limit live commits whose checkpoints cps lists
-// (ascending) above after and that keep accepts. engine.mu must be held.
-func listed(st *state, cps []int64, after int64, limit int, keep func(*entry) bool) []driver.Commit {
+// listed appends to buf[:0] up to limit live commits whose checkpoints cps
+// lists (ascending) above after and that keep accepts. engine.mu must be
+// held.
+func listed(st *state, buf []driver.Commit, cps []int64, after int64, limit int, keep func(*entry) bool) []driver.Commit {
 	i := searchAfter(cps, after)
-	page := make([]driver.Commit, 0, min(limit, len(cps)-i))
+	page := grow(buf, min(limit, len(cps)-i))
 	for ; i < len(cps) && len(page) < limit; i++ {
 		if en := st.log.at(cps[i]); en != nil && keep(en) {
 			page = append(page, en.c)
 		}
 	}
 	return page
+}
+
+// grow returns buf, emptied, with room for n elements (a new slice if it
+// has not).
+func grow(buf []driver.Commit, n int) []driver.Commit {
+	if cap(buf) < n {
+		return make([]driver.Commit, 0, n)
+	}
+	return buf[:0]
 }
