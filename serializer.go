@@ -32,7 +32,7 @@ type Serializer interface {
 // marshalCommit is MarshalCommit that also reports whether decoding the
 // result would give back values equal to headers and events, so that the
 // in-process form can be handed to the memory engine
-// (persistence.CommitAttempt.Decoded) and reads can skip decoding.
+// (persistence.Engine.CommitValue) and reads can skip decoding.
 type commitMarshaler interface {
 	marshalCommit(headers map[string]any, events []EventMessage) (data []byte, lossless bool, err error)
 }

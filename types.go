@@ -83,6 +83,8 @@ type Snapshot struct {
 // and the revision of its latest snapshot (0 if none).
 type StreamHead = persistence.StreamHead
 
-// Engine is a storage engine: see package persistence. Store.Engine returns
-// the one in use, for maintenance the store does not offer (Drop, say).
+// Engine is a storage engine as the store holds it (a *Engine), the
+// portable layer over an engine package's driver: see package persistence.
+// Store.Engine returns the one in use, for maintenance the store does not
+// offer (Drop, say).
 type Engine = persistence.Engine

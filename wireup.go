@@ -121,7 +121,8 @@ func (b *Builder) UsingURL(url string) *Builder {
 	})
 }
 
-// UsingPersistence uses engine, an engine opened by the caller (or one of
+// UsingPersistence uses engine, an engine opened by the caller with an
+// engine package's Open or New (or persistence.NewEngine over a driver of
 // your own). Build initializes it, and the store closes it on Close.
 func (b *Builder) UsingPersistence(engine *persistence.Engine) *Builder {
 	if engine == nil {
