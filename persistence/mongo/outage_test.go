@@ -12,14 +12,14 @@ import (
 )
 
 // The server goes away and comes back under an open engine (a dedicated
-// container, stopped and restarted): see acceptance.RunOutage. The
-// operation timeout, which Open also makes the driver's server selection
-// timeout, is 2 s, so calls fail fast while it is down.
+// container, stopped and restarted): see acceptance.RunOutage, which sets
+// the operation timeout (Open also makes it the driver's server selection
+// timeout).
 func TestServerDown(t *testing.T) {
 	srv := testserver.Dedicated(t, testserver.Mongo)
 	acceptance.RunOutage(t, acceptance.Outage{
 		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
-			return Open(ctx, srv.Isolated(t), append([]persistence.Option{persistence.WithTimeout(2 * time.Second)}, opts...)...)
+			return Open(ctx, srv.Isolated(t), opts...)
 		},
 		Stop:  srv.Stop,
 		Start: srv.Start,
