@@ -12,9 +12,10 @@ import (
 // a fresh database of its own.
 func TestAcceptance(t *testing.T) {
 	acceptance.Run(t, acceptance.Harness{
-		New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
-			return Open(ctx, isolatedURL(t)+"?page_size=3")
+		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+			return Open(ctx, isolatedURL(t), opts...)
 		},
 		PageSize: 3,
+		Features: acceptance.AllFeatures,
 	})
 }

@@ -107,7 +107,7 @@ func benchPairedRead(b *testing.B, url string) {
 	env := getBench(b, url)
 	stream := streamOf10k(b, env)
 	ctx := context.Background()
-	st, err := env.e.db.PrepareContext(ctx, plainSelectSQL(env.e))
+	st, err := env.db.PrepareContext(ctx, plainSelectSQL)
 	if err != nil {
 		b.Fatal(err)
 	}

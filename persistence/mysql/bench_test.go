@@ -27,7 +27,8 @@ const benchPayload = 512
 
 // benchEnv is the engine and plain table shared by the benchmarks.
 type benchEnv struct {
-	e     *Engine
+	e     *persistence.Engine
+	db    *sql.DB   // the engine's pool
 	plain *sql.Stmt // INSERT INTO plain (data) VALUES (?)
 	row   []byte    // the plain row's bytes
 }
@@ -65,7 +66,7 @@ func getBench(b *testing.B, url string) *benchEnv {
 		if benchErr = e.Initialize(ctx); benchErr != nil {
 			return
 		}
-		db := e.DB()
+		db := poolOf(b, e)
 		if _, benchErr = db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS plain (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, data MEDIUMBLOB NOT NULL) ENGINE=InnoDB"); benchErr != nil {
 			return
 		}
@@ -76,7 +77,7 @@ func getBench(b *testing.B, url string) *benchEnv {
 		}
 		// 20+20 (keys) + 4+16+4+4+8+1 (sequence, ID, revision, items, stamp, flag) + IDs + payload.
 		row := make([]byte, 77+len("bench")+len("stream-000000")+benchPayload)
-		bench = &benchEnv{e: e, plain: st, row: row}
+		bench = &benchEnv{e: e, db: db, plain: st, row: row}
 		// Warm both paths up (a fresh server allocates its files and
 		// buffer pool on first use), so that the first benchmark to run
 		// does not pay for it alone.
@@ -106,7 +107,7 @@ func newStreamID() string {
 }
 
 // commitN commits n one-event commits to a new stream.
-func commitN(b *testing.B, e *Engine, n int) {
+func commitN(b *testing.B, e *persistence.Engine, n int) {
 	ctx := context.Background()
 	stream := newStreamID()
 	payload := make([]byte, benchPayload)
@@ -189,9 +190,8 @@ var (
 func streamOf10k(b *testing.B, env *benchEnv) string {
 	readOnce.Do(func() {
 		ctx := context.Background()
-		e := env.e
 		benchStream = newStreamID()
-		tx, err := e.db.BeginTx(ctx, nil)
+		tx, err := env.db.BeginTx(ctx, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func streamOf10k(b *testing.B, env *benchEnv) string {
 		bk, sk := idKey("bench"), idKey(benchStream)
 		for i := 1; i <= readEvents; i++ {
 			id := persistence.NewUUID()
-			if _, err := tx.ExecContext(ctx, e.q.insertCommit, bk, sk, i, id[:], i, 1, time.Now().UnixMicro(), "bench", benchStream, payload); err != nil {
+			if _, err := tx.ExecContext(ctx, sqlOf.insertCommit, bk, sk, i, id[:], i, 1, time.Now().UnixMicro(), "bench", benchStream, payload); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -222,7 +222,7 @@ func benchReadStream10k(b *testing.B, url string) {
 }
 
 // readAllOfStream reads the 10,000-commit stream through the engine.
-func readAllOfStream(b *testing.B, e *Engine, stream string) {
+func readAllOfStream(b *testing.B, e *persistence.Engine, stream string) {
 	n := 0
 	for _, err := range e.ReadStream(context.Background(), "bench", stream, 0, 0) {
 		if err != nil {
@@ -237,10 +237,8 @@ func readAllOfStream(b *testing.B, e *Engine, stream string) {
 
 // plainSelectSQL selects the stream's rows in one query, the columns
 // ReadStream selects.
-func plainSelectSQL(e *Engine) string {
-	return "SELECT checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload FROM " +
-		e.opts.TablePrefix + "commits WHERE bucket_key = ? AND stream_key = ? ORDER BY commit_sequence"
-}
+const plainSelectSQL = "SELECT checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload FROM " +
+	DefaultTablePrefix + "commits WHERE bucket_key = ? AND stream_key = ? ORDER BY commit_sequence"
 
 // plainSelect reads the same rows with one SELECT, scanning the same
 // columns into the same fields.
@@ -274,7 +272,7 @@ func plainSelect(b *testing.B, st *sql.Stmt, stream string) {
 func benchPlainSelect10k(b *testing.B, url string) {
 	env := getBench(b, url)
 	stream := streamOf10k(b, env)
-	st, err := env.e.db.PrepareContext(context.Background(), plainSelectSQL(env.e))
+	st, err := env.db.PrepareContext(context.Background(), plainSelectSQL)
 	if err != nil {
 		b.Fatal(err)
 	}

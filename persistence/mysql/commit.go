@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // maxCheckpointRetries bounds how often Commit retries after a reader
@@ -34,15 +34,7 @@ const maxCheckpointRetries = 32
 // If the message does not name the key (a translated server message), the
 // same questions are asked with SELECTs: commit ID, then sequence, else it
 // was the checkpoint.
-func (e *Engine) Commit(ctx context.Context, a *persistence.CommitAttempt) (persistence.Commit, error) {
-	if err := persistence.ValidateAttempt(a); err != nil {
-		return persistence.Commit{}, err
-	}
-	done, err := e.enter(ctx, "commit")
-	if err != nil {
-		return persistence.Commit{}, err
-	}
-	defer done()
+func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
 	bucketKey, streamKey := idKey(a.BucketID), idKey(a.StreamID)
 	for range maxCheckpointRetries {
 		res, err := e.exec(ctx, e.q.insertCommit,
@@ -51,53 +43,44 @@ func (e *Engine) Commit(ctx context.Context, a *persistence.CommitAttempt) (pers
 		if err == nil {
 			cp, err := res.LastInsertId()
 			if err != nil {
-				return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
+				return driver.Commit{}, err
 			}
-			c := persistence.Commit{CommitAttempt: *a, Checkpoint: cp}
-			c.Decoded = nil
-			return c, nil
+			return driver.Commit{CommitAttempt: *a, Checkpoint: cp}, nil
 		}
 		key, dup := dupKey(err)
-		if !dup {
-			return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
-		}
-		if key == keyPrimary {
+		switch {
+		case !dup:
+			return driver.Commit{}, err
+		case key == keyPrimary:
 			continue
+		case key == keyCommitID:
+			return driver.Commit{}, driver.ErrDuplicateCommit
 		}
-		if key == keyCommitID {
-			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrDuplicateCommit)
-		}
-		n, err := e.count(ctx, e.q.commitIDExists, bucketKey, streamKey, a.CommitID[:])
-		if err != nil {
-			return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
-		}
-		if n > 0 {
-			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrDuplicateCommit)
+		if n, err := e.count(ctx, e.q.commitIDExists, bucketKey, streamKey, a.CommitID[:]); err != nil || n > 0 {
+			return driver.Commit{}, orIfNil(err, driver.ErrDuplicateCommit)
 		}
 		if key == keySequence {
-			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrConcurrency)
+			return driver.Commit{}, driver.ErrConcurrency
 		}
-		n, err = e.count(ctx, e.q.sequenceExists, bucketKey, streamKey, a.CommitSequence)
-		if err != nil {
-			return persistence.Commit{}, persistence.CommitError(a, fail(ctx, "commit", err))
-		}
-		if n > 0 {
-			return persistence.Commit{}, persistence.CommitError(a, persistence.ErrConcurrency)
+		if n, err := e.count(ctx, e.q.sequenceExists, bucketKey, streamKey, a.CommitSequence); err != nil || n > 0 {
+			return driver.Commit{}, orIfNil(err, driver.ErrConcurrency)
 		}
 		// Neither: the checkpoint was taken (or the conflicting row was
 		// deleted meanwhile). Either way, try again.
 	}
-	return persistence.Commit{}, persistence.CommitError(a, persistence.Unavailable("mysql commit",
-		fmt.Errorf("checkpoint claimed by readers %d times in a row", maxCheckpointRetries)))
+	return driver.Commit{}, fmt.Errorf("checkpoint claimed by readers %d times in a row: %w",
+		maxCheckpointRetries, driver.ErrStorageUnavailable)
+}
+
+// orIfNil returns err, or alt if err is nil.
+func orIfNil(err, alt error) error {
+	if err != nil {
+		return err
+	}
+	return alt
 }
 
 // count runs a SELECT COUNT(*) query.
-func (e *Engine) count(ctx context.Context, query string, args ...any) (int64, error) {
-	s, err := e.stmt(ctx, query)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	err = s.QueryRowContext(ctx, args...).Scan(&n)
-	return n, err
+func (e *engine) count(ctx context.Context, query string, args ...any) (n int64, err error) {
+	return n, e.queryRow(ctx, query, args, &n)
 }

@@ -18,7 +18,7 @@ func attempt(bucket, stream string, seq int) *persistence.CommitAttempt {
 	}
 }
 
-func readStream(t *testing.T, e *Engine, bucket, stream string) []persistence.Commit {
+func readStream(t *testing.T, e *persistence.Engine, bucket, stream string) []persistence.Commit {
 	t.Helper()
 	var out []persistence.Commit
 	for c, err := range e.ReadStream(context.Background(), bucket, stream, 0, 0) {

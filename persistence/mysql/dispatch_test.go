@@ -38,10 +38,10 @@ func TestUndispatchedUsesIndex(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(last) {
 		t.Fatalf("undispatched %v, want %v", got, last)
 	}
-	if _, err := e.db.Exec("ANALYZE TABLE eventstore_commits"); err != nil {
+	if _, err := poolOf(t, e).Exec("ANALYZE TABLE eventstore_commits"); err != nil {
 		t.Fatal(err)
 	}
-	if _, key := plan(t, e, e.q.undispatched, 0, 3); key != "ix_undispatched" {
+	if _, key := plan(t, e, sqlOf.undispatched, 0, 3); key != "ix_undispatched" {
 		t.Fatalf("Undispatched query plan uses key %q, want ix_undispatched", key)
 	}
 }

@@ -6,55 +6,39 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/jmoiron/sqlx"
-
-	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
-// Engine is the MySQL engine. It implements persistence.Engine and is safe
-// for concurrent use.
-type Engine struct {
-	db    *sqlx.DB
-	ownDB bool // Close closes db
-	opts  Options
-	q     queries
+// engine is the MySQL driver of a persistence.Engine. It has every
+// capability of package driver.
+type engine struct {
+	db     DB
+	own    *sql.DB // the pool Open made, closed by Close; nil for New
+	prefix string
+	q      queries
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared once, reused on every connection
-
-	mu     sync.RWMutex
-	closed bool
-	calls  sync.WaitGroup
 }
 
-var _ persistence.Engine = (*Engine)(nil)
-
-// DB returns the pool the engine uses.
-func (e *Engine) DB() *sqlx.DB { return e.db }
-
-// Options returns the engine's options, defaults filled in.
-func (e *Engine) Options() Options { return e.opts }
-
-// enter registers a call in progress; it fails once the engine is closed
-// or ctx is done. The caller must call the returned function when done.
-func (e *Engine) enter(ctx context.Context, op string) (func(), error) {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	if e.closed {
-		return nil, fmt.Errorf("eventstore: mysql %s: %w", op, persistence.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("eventstore: mysql %s: %w", op, err)
-	}
-	e.calls.Add(1)
-	return e.calls.Done, nil
-}
+var (
+	_ driver.Engine          = (*engine)(nil)
+	_ driver.Initializer     = (*engine)(nil)
+	_ driver.Closer          = (*engine)(nil)
+	_ driver.Snapshotter     = (*engine)(nil)
+	_ driver.DispatchTracker = (*engine)(nil)
+	_ driver.StreamDeleter   = (*engine)(nil)
+	_ driver.Purger          = (*engine)(nil)
+	_ driver.Dropper         = (*engine)(nil)
+	_ driver.HeadReader      = (*engine)(nil)
+	_ driver.ErrorClassifier = (*engine)(nil)
+	_ driver.Aser            = (*engine)(nil)
+)
 
 // stmt returns the prepared statement for query, preparing it on first use.
 // A *sql.Stmt re-prepares itself on whatever connection runs it, so it
-// survives the server restarting (the connections it was prepared on are
-// discarded as bad, and new ones get it prepared afresh).
-func (e *Engine) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// survives the server restarting.
+func (e *engine) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	e.stmtMu.Lock()
 	s := e.stmts[query]
 	e.stmtMu.Unlock()
@@ -76,7 +60,7 @@ func (e *Engine) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 // exec runs a prepared statement.
-func (e *Engine) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+func (e *engine) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	s, err := e.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -85,7 +69,7 @@ func (e *Engine) exec(ctx context.Context, query string, args ...any) (sql.Resul
 }
 
 // query runs a prepared query.
-func (e *Engine) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (e *engine) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	s, err := e.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -93,36 +77,51 @@ func (e *Engine) query(ctx context.Context, query string, args ...any) (*sql.Row
 	return s.QueryContext(ctx, args...)
 }
 
-// Close waits for calls in progress (until ctx is done), then releases the
-// prepared statements and, if the engine opened the pool itself, the pool.
-// Later calls fail with ErrClosed.
-func (e *Engine) Close(ctx context.Context) error {
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil
+// queryRow runs a prepared query of one row and scans it into dest.
+func (e *engine) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	s, err := e.stmt(ctx, query)
+	if err != nil {
+		return err
 	}
-	e.closed = true
-	e.mu.Unlock()
+	return s.QueryRowContext(ctx, args...).Scan(dest...)
+}
 
-	done := make(chan struct{})
-	go func() { e.calls.Wait(); close(done) }()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("eventstore: mysql close: %w", ctx.Err())
-	}
+// Close releases the prepared statements and, if Open made the pool, the
+// pool.
+func (e *engine) Close(ctx context.Context) error {
 	e.stmtMu.Lock()
 	for q, s := range e.stmts {
 		s.Close()
 		delete(e.stmts, q)
 	}
 	e.stmtMu.Unlock()
-	if e.ownDB {
-		if cerr := e.db.Close(); cerr != nil && err == nil {
-			err = persistence.Unavailable("close", cerr)
-		}
+	if e.own != nil {
+		return e.own.Close()
 	}
-	return err
+	return nil
+}
+
+// As sets *target to the engine's pool: target is a **sql.DB (the pool, if
+// it is one) or a *DB (the pool as given to New).
+func (e *engine) As(target any) bool {
+	switch t := target.(type) {
+	case **sql.DB:
+		if e.own != nil {
+			*t = e.own
+			return true
+		}
+		if db, ok := e.db.(*sql.DB); ok {
+			*t = db
+			return true
+		}
+	case *DB:
+		*t = e.db
+		return true
+	}
+	return false
+}
+
+// String describes the engine for logs, without credentials.
+func (e *engine) String() string {
+	return fmt.Sprintf("mysql engine (tables %scommits, %ssnapshots)", e.prefix, e.prefix)
 }

@@ -14,8 +14,8 @@ import (
 func TestServerOutage(t *testing.T) {
 	srv := testserver.Dedicated(t, testserver.MySQL)
 	acceptance.RunOutage(t, acceptance.Outage{
-		New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
-			return Open(ctx, srv.Isolated(t)+"?timeout=2s&readTimeout=10s&writeTimeout=10s")
+		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+			return Open(ctx, srv.Isolated(t)+"?timeout=2s&readTimeout=10s&writeTimeout=10s", opts...)
 		},
 		Stop:  srv.Stop,
 		Start: srv.Start,

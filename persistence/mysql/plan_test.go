@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+
+	"github.com/goeventstore/eventstore/persistence"
 )
 
 // plan returns the access type and key of the server's plan for query.
-func plan(t *testing.T, e *Engine, query string, args ...any) (typ, key string) {
+func plan(t *testing.T, e *persistence.Engine, query string, args ...any) (typ, key string) {
 	t.Helper()
-	rows, err := e.db.Query("EXPLAIN "+query, args...)
+	rows, err := poolOf(t, e).Query("EXPLAIN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,28 +43,28 @@ func plan(t *testing.T, e *Engine, query string, args ...any) (typ, key string) 
 func TestReadStreamSeeks(t *testing.T) {
 	ctx := context.Background()
 	e := openIsolated(t, isolatedURL(t))
-	tx, err := e.db.BeginTx(ctx, nil)
+	tx, err := poolOf(t, e).BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 2000; i++ {
 		a := attempt("b", "s", i)
-		if _, err := tx.ExecContext(ctx, e.q.insertCommit, idKey("b"), idKey("s"), i, a.CommitID[:], i, 1, a.CommitStamp.UnixMicro(), "b", "s", a.Payload); err != nil {
+		if _, err := tx.ExecContext(ctx, sqlOf.insertCommit, idKey("b"), idKey("s"), i, a.CommitID[:], i, 1, a.CommitStamp.UnixMicro(), "b", "s", a.Payload); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.Exec("ANALYZE TABLE eventstore_commits"); err != nil {
+	if _, err := poolOf(t, e).Exec("ANALYZE TABLE eventstore_commits"); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []struct {
 		query string
 		args  []any
 	}{
-		{e.q.readStream, []any{idKey("b"), idKey("s"), 1000, 0, 100}},
-		{e.q.readStreamBounded, []any{idKey("b"), idKey("s"), 1000, 0, 1500, 100}},
+		{sqlOf.readStream, []any{idKey("b"), idKey("s"), 1000, 0, 100}},
+		{sqlOf.readStreamBounded, []any{idKey("b"), idKey("s"), 1000, 0, 1500, 100}},
 	} {
 		if typ, key := plan(t, e, q.query, q.args...); typ != "range" || key != keySequence {
 			t.Errorf("stream read plan: %s on %q, want range on %s", typ, key, keySequence)
@@ -70,5 +72,22 @@ func TestReadStreamSeeks(t *testing.T) {
 	}
 	if got := readStream(t, e, "b", "s"); len(got) != 2000 || got[1999].CommitSequence != 2000 {
 		t.Fatalf("read %d commits", len(got))
+	}
+}
+
+// Head reads the primary key backwards from its end: no table scan, no sort.
+func TestHeadPlan(t *testing.T) {
+	ctx := context.Background()
+	e := openIsolated(t, isolatedURL(t))
+	for i := 1; i <= 50; i++ {
+		if _, err := e.Commit(ctx, attempt("b", "s", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := poolOf(t, e).Exec("ANALYZE TABLE eventstore_commits"); err != nil {
+		t.Fatal(err)
+	}
+	if typ, key := plan(t, e, sqlOf.head); typ != "index" || key != "PRIMARY" {
+		t.Errorf("Head plan: %s on %q, want index on PRIMARY", typ, key)
 	}
 }

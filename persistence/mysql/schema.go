@@ -2,14 +2,17 @@ package mysql
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // SchemaVersion is the version of the tables this package creates. It is
 // recorded in the schema table; Initialize migrates older versions and
-// refuses newer ones.
-const SchemaVersion = 1
+// refuses newer ones. Version 2 added schema.purged (see Purge).
+const SchemaVersion = 2
 
 // Index names. Commit tells the duplicate-key errors apart by them.
 const (
@@ -18,12 +21,25 @@ const (
 	keyPrimary  = "PRIMARY"      // checkpoint
 )
 
-// schemaV1 creates the tables. {p} is replaced by the validated prefix.
+// keyLen is the length of the hashed keys: the first 160 bits of SHA-256,
+// as long as NEventStore's SHA-1 stream hash and far from any collision.
+const keyLen = 20
+
+// idKey returns the index key of a bucket or stream ID: IDs of up to 1000
+// characters of any Unicode are too long for an InnoDB index, so the keys
+// hold a hash and the original ID is stored beside it.
+func idKey(id string) []byte {
+	sum := sha256.Sum256([]byte(id))
+	return sum[:keyLen]
+}
+
+// schema creates the tables. {p} is replaced by the validated prefix.
 //
 // commits: one row per commit, or a tombstone: a row holding only a
 // checkpoint (every other column NULL), left by a reader that claimed a
-// checkpoint no writer had made visible, or by DeleteStream and PurgeBucket.
-// NULLs are distinct in unique keys, so tombstones never collide there.
+// checkpoint no writer had made visible, by DeleteStream and PurgeBucket, or
+// by Purge at the highest checkpoint. NULLs are distinct in unique keys, so
+// tombstones never collide there.
 //
 //   - PRIMARY (checkpoint): AUTO_INCREMENT, the global order.
 //   - ux_sequence, ux_commit_id: concurrency and idempotency, enforced by
@@ -35,12 +51,15 @@ const (
 //
 // There is deliberately no (bucket_key, checkpoint) index: every index costs
 // each commit, and bucket reads scan the checkpoint range anyway (see
-// ReadBucket).
+// readBucket).
 //
 // IDs are hashed for the keys (SHA-256, first 20 bytes) and stored whole
 // beside them; the commit stamp is microseconds since the Unix epoch, UTC,
 // which no connection time zone can shift.
-var schemaV1 = []string{
+//
+// schema: one row (id 1): the schema version, and purged, the checkpoint
+// below which every hole is final (see Purge).
+var schema = []string{
 	"CREATE TABLE IF NOT EXISTS `{p}commits` (" +
 		"checkpoint BIGINT NOT NULL AUTO_INCREMENT," +
 		"bucket_key BINARY(20) NULL," +
@@ -68,11 +87,14 @@ var schemaV1 = []string{
 		"payload MEDIUMBLOB NOT NULL," +
 		"PRIMARY KEY (bucket_key, stream_key, stream_revision)" +
 		") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+	"CREATE TABLE IF NOT EXISTS `{p}schema` (id TINYINT NOT NULL PRIMARY KEY, version INT NOT NULL, " +
+		"purged BIGINT NOT NULL DEFAULT 0) ENGINE=InnoDB",
 }
 
-// migrations[v] upgrades a schema at version v to v+1. None yet: version 1
-// is the first.
-var migrations = map[int][]string{}
+// migrations[v] upgrades a schema at version v to v+1.
+var migrations = map[int][]string{
+	1: {"ALTER TABLE `{p}schema` ADD COLUMN purged BIGINT NOT NULL DEFAULT 0"},
+}
 
 // Initialize creates the tables if they do not exist and records the schema
 // version, migrating an older schema. It is idempotent. It also checks that
@@ -81,59 +103,48 @@ var migrations = map[int][]string{}
 // tombstone insert (correct, but it doubles the writes and the table), and a
 // step above 1 usually means a multi-primary setup, where the lock wait the
 // checkpoint mechanism relies on happens on one server only.
-func (e *Engine) Initialize(ctx context.Context) error {
-	done, err := e.enter(ctx, "initialize")
-	if err != nil {
-		return err
-	}
-	defer done()
+func (e *engine) Initialize(ctx context.Context) error {
 	var step int
 	if err := e.db.QueryRowContext(ctx, "SELECT @@session.auto_increment_increment").Scan(&step); err != nil {
-		return fail(ctx, "initialize", err)
+		return err
 	}
 	if step != 1 {
-		return fmt.Errorf("eventstore: mysql initialize: auto_increment_increment is %d, want 1 (multi-primary replication is not supported; set it to 1 for the event store's connections)", step)
+		return fmt.Errorf("auto_increment_increment is %d, want 1 (multi-primary replication is not supported; set it to 1 for the event store's connections): %w", step, driver.ErrMisconfigured)
 	}
-	for _, ddl := range schemaV1 {
+	for _, ddl := range schema {
 		if _, err := e.db.ExecContext(ctx, e.q.expand(ddl)); err != nil {
-			return fail(ctx, "initialize", err)
+			return err
 		}
 	}
-	if _, err := e.db.ExecContext(ctx, e.q.expand("CREATE TABLE IF NOT EXISTS `{p}schema` (id TINYINT NOT NULL PRIMARY KEY, version INT NOT NULL) ENGINE=InnoDB")); err != nil {
-		return fail(ctx, "initialize", err)
-	}
 	if _, err := e.db.ExecContext(ctx, e.q.expand("INSERT IGNORE INTO `{p}schema` (id, version) VALUES (1, ?)"), SchemaVersion); err != nil {
-		return fail(ctx, "initialize", err)
+		return err
 	}
 	var version int
 	if err := e.db.QueryRowContext(ctx, e.q.expand("SELECT version FROM `{p}schema` WHERE id = 1")).Scan(&version); err != nil {
-		return fail(ctx, "initialize", err)
+		return err
 	}
 	if version > SchemaVersion {
-		return fmt.Errorf("eventstore: mysql initialize: tables %s* have schema version %d, newer than this package's %d: upgrade the library", e.opts.TablePrefix, version, SchemaVersion)
+		return fmt.Errorf("tables %s* have schema version %d, newer than this package's %d: upgrade the library: %w", e.prefix, version, SchemaVersion, driver.ErrMisconfigured)
 	}
 	for ; version < SchemaVersion; version++ {
 		for _, ddl := range migrations[version] {
-			if _, err := e.db.ExecContext(ctx, e.q.expand(ddl)); err != nil {
-				return fail(ctx, fmt.Sprintf("migrate schema %d to %d", version, version+1), err)
+			// A migration interrupted before it recorded its version is
+			// run again: a column it added already is no error.
+			if _, err := e.db.ExecContext(ctx, e.q.expand(ddl)); err != nil && !isServerError(err, errDupColumn) {
+				return fmt.Errorf("migrate schema %d to %d: %w", version, version+1, err)
 			}
 		}
 		if _, err := e.db.ExecContext(ctx, e.q.expand("UPDATE `{p}schema` SET version = ? WHERE id = 1 AND version = ?"), version+1, version); err != nil {
-			return fail(ctx, "initialize", err)
+			return err
 		}
 	}
 	return nil
 }
 
 // Drop removes the engine's tables. Initialize creates them again.
-func (e *Engine) Drop(ctx context.Context) error {
-	done, err := e.enter(ctx, "drop")
-	if err != nil {
-		return err
-	}
-	defer done()
-	_, err = e.db.ExecContext(ctx, e.q.expand("DROP TABLE IF EXISTS `{p}commits`, `{p}snapshots`, `{p}schema`"))
-	return fail(ctx, "drop", err)
+func (e *engine) Drop(ctx context.Context) error {
+	_, err := e.db.ExecContext(ctx, e.q.expand("DROP TABLE IF EXISTS `{p}commits`, `{p}snapshots`, `{p}schema`"))
+	return err
 }
 
 // queries holds the engine's SQL with the table names filled in.
@@ -144,11 +155,14 @@ type queries struct {
 	commitIDExists, sequenceExists            string
 	scanAll, getAt, scanCheckpoints, getCPAt  string
 	readBucket, readStream, readStreamBounded string
+	head, floor                               string
 	undispatched, markDispatched              string
 	addSnapshot, snapshotCommitExists         string
 	latestSnapshot, streamHeads               string
 	tombstoneStream, tombstoneBucket          string
 	deleteStreamSnapshots, deleteBucketSnaps  string
+	top, raiseFloor, purgeBelow, tombstoneAt  string
+	purgeSnapshots                            string
 }
 
 // commitColumns are the columns a full commit read selects, in scanCommit's order.
@@ -157,6 +171,10 @@ const commitColumns = "checkpoint, bucket_id, stream_id, stream_revision, items,
 // tombstoneSet is the SET clause that turns commits into tombstones.
 const tombstoneSet = "SET bucket_key = NULL, stream_key = NULL, commit_sequence = NULL, commit_id = NULL, " +
 	"stream_revision = NULL, items = NULL, commit_stamp = NULL, undispatched = NULL, bucket_id = NULL, stream_id = NULL, payload = NULL"
+
+// batchSize bounds the rows one DELETE or tombstone UPDATE touches, so that
+// no transaction grows with the data.
+const batchSize = 1000
 
 func newQueries(prefix string) queries {
 	q := queries{prefix: prefix}
@@ -177,13 +195,16 @@ func newQueries(prefix string) queries {
 	// three key parts). The same holds for stream_key > ? in streamHeads.
 	q.readStream = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?")
 	q.readStreamBounded = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?")
+	// The primary key read backwards, past the tombstones at its end.
+	q.head = x("SELECT checkpoint FROM `{p}commits` WHERE stream_key IS NOT NULL ORDER BY checkpoint DESC LIMIT 1")
+	q.floor = x("SELECT purged FROM `{p}schema` WHERE id = 1")
 	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
 	q.markDispatched = x("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?")
 	q.addSnapshot = x("INSERT INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
 		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1 " +
 		"ON DUPLICATE KEY UPDATE payload = VALUES(payload)")
 	q.snapshotCommitExists = x("SELECT COUNT(*) FROM (SELECT 1 FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1) found")
-	q.latestSnapshot = x("SELECT bucket_id, stream_id, stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1")
+	q.latestSnapshot = x("SELECT stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1")
 	// One page of stream heads: the last commit of each stream (found on
 	// ux_sequence, in stream_key order) and its latest snapshot revision.
 	q.streamHeads = x("SELECT h.stream_key, c.bucket_id, c.stream_id, c.stream_revision, " +
@@ -192,10 +213,16 @@ func newQueries(prefix string) queries {
 		"GROUP BY bucket_key, stream_key ORDER BY stream_key LIMIT ?) h " +
 		"JOIN `{p}commits` c ON c.bucket_key = h.bucket_key AND c.stream_key = h.stream_key AND c.commit_sequence = h.seq " +
 		"ORDER BY h.stream_key")
-	q.tombstoneStream = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? AND stream_key = ? LIMIT 1000")
-	q.tombstoneBucket = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? LIMIT 1000")
+	limit := fmt.Sprint(" LIMIT ", batchSize)
+	q.tombstoneStream = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? AND stream_key = ?" + limit)
+	q.tombstoneBucket = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ?" + limit)
 	q.deleteStreamSnapshots = x("DELETE FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ?")
-	q.deleteBucketSnaps = x("DELETE FROM `{p}snapshots` WHERE bucket_key = ? LIMIT 1000")
+	q.deleteBucketSnaps = x("DELETE FROM `{p}snapshots` WHERE bucket_key = ?" + limit)
+	q.top = x("SELECT COALESCE(MAX(checkpoint), 0) FROM `{p}commits`")
+	q.raiseFloor = x("UPDATE `{p}schema` SET purged = GREATEST(purged, ?) WHERE id = 1")
+	q.purgeBelow = x("DELETE FROM `{p}commits` WHERE checkpoint < ? ORDER BY checkpoint" + limit)
+	q.tombstoneAt = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE checkpoint = ?")
+	q.purgeSnapshots = x("DELETE FROM `{p}snapshots`" + limit)
 	return q
 }
 

@@ -3,25 +3,66 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/goeventstore/eventstore/persistence"
 )
 
 func TestSchemaVersion(t *testing.T) {
 	ctx := context.Background()
 	e := openIsolated(t, isolatedURL(t))
+	db := poolOf(t, e)
 	var v int
-	if err := e.db.QueryRow("SELECT version FROM eventstore_schema WHERE id = 1").Scan(&v); err != nil || v != SchemaVersion {
+	if err := db.QueryRow("SELECT version FROM eventstore_schema WHERE id = 1").Scan(&v); err != nil || v != SchemaVersion {
 		t.Fatalf("schema version %d (%v), want %d", v, err, SchemaVersion)
 	}
 	if err := e.Initialize(ctx); err != nil {
 		t.Fatalf("second Initialize: %v", err)
 	}
-	if _, err := e.db.Exec("UPDATE eventstore_schema SET version = ?", SchemaVersion+1); err != nil {
+	if _, err := db.Exec("UPDATE eventstore_schema SET version = ?", SchemaVersion+1); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Initialize(ctx); err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Fatalf("Initialize over a newer schema: %v, want a refusal", err)
+	err := e.Initialize(ctx)
+	if !errors.Is(err, persistence.ErrMisconfigured) || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Initialize over a newer schema: %v, want ErrMisconfigured", err)
+	}
+}
+
+// Tables of version 1 (no schema.purged) are migrated, also when a
+// migration was interrupted after its ALTER.
+func TestMigrateFromV1(t *testing.T) {
+	ctx := context.Background()
+	url := isolatedURL(t)
+	for _, interrupted := range []bool{false, true} {
+		e := openIsolated(t, url)
+		db := poolOf(t, e)
+		if _, err := e.Commit(ctx, attempt("b", "s", 1)); err != nil {
+			t.Fatal(err)
+		}
+		if !interrupted {
+			if _, err := db.Exec("ALTER TABLE eventstore_schema DROP COLUMN purged"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Exec("UPDATE eventstore_schema SET version = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Initialize(ctx); err != nil {
+			t.Fatalf("Initialize over version 1 (interrupted %v): %v", interrupted, err)
+		}
+		var v int
+		var purged int64
+		if err := db.QueryRow("SELECT version, purged FROM eventstore_schema WHERE id = 1").Scan(&v, &purged); err != nil || v != SchemaVersion {
+			t.Fatalf("after migration: version %d (%v)", v, err)
+		}
+		if err := e.Purge(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -30,7 +71,7 @@ func TestTablePrefixes(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
 	a := openIsolated(t, url+"?table_prefix=a_")
-	b := openIsolated(t, url+"?table_prefix=b_")
+	b := openIsolated(t, url, WithTablePrefix("b_"))
 	if _, err := a.Commit(ctx, attempt("b", "s", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -43,13 +84,15 @@ func TestTablePrefixes(t *testing.T) {
 	if got := readStream(t, b, "b", "s"); len(got) != 1 {
 		t.Fatalf("dropping prefix a_ left prefix b_ with %d commits", len(got))
 	}
+	if _, err := a.Commit(ctx, attempt("b", "s", 2)); !errors.Is(err, persistence.ErrNotInitialized) {
+		t.Fatalf("Commit after Drop: %v, want ErrNotInitialized", err)
+	}
 }
 
 // A pool whose sessions step AUTO_INCREMENT by more than 1 is refused.
 func TestAutoIncrementStep(t *testing.T) {
 	ctx := context.Background()
-	url := isolatedURL(t)
-	cfg, _, err := ParseDSN(url + "?auto_increment_increment=2")
+	cfg, _, err := parseDSN(isolatedURL(t) + "?auto_increment_increment=2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,17 +101,15 @@ func TestAutoIncrementStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	e, err := NewDB(db, Options{})
+	e, err := New(db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Initialize(ctx); err == nil || !strings.Contains(err.Error(), "auto_increment_increment") {
-		t.Fatalf("Initialize: %v, want a refusal naming auto_increment_increment", err)
+	err = e.Initialize(ctx)
+	if !errors.Is(err, persistence.ErrMisconfigured) || !strings.Contains(err.Error(), "auto_increment_increment") {
+		t.Fatalf("Initialize: %v, want ErrMisconfigured naming auto_increment_increment", err)
 	}
 	if err := e.Close(ctx); err != nil {
 		t.Fatal(err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("Close closed a pool it does not own: %v", err)
 	}
 }

@@ -1,0 +1,317 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/gapfill"
+)
+
+// ReadStream returns one page of the stream's commits holding revisions in
+// [q.MinRevision, q.MaxRevision], in commit sequence order: a range on
+// ux_sequence (keyset paging on the commit sequence, never OFFSET). Bucket
+// and stream IDs are not selected: they are the ones asked for.
+func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver.Commit, error) {
+	bk, sk := idKey(q.BucketID), idKey(q.StreamID)
+	var rows *sql.Rows
+	var err error
+	if q.MaxRevision == math.MaxInt {
+		rows, err = e.query(ctx, e.q.readStream, bk, sk, q.AfterSequence, q.MinRevision, q.Limit)
+	} else {
+		rows, err = e.query(ctx, e.q.readStreamBounded, bk, sk, q.AfterSequence, q.MinRevision, q.MaxRevision, q.Limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := make([]driver.Commit, 0, min(q.Limit, 128))
+	var commitID sql.RawBytes
+	var stamp int64
+	for rows.Next() {
+		var c driver.Commit
+		if err := rows.Scan(&c.Checkpoint, &c.StreamRevision, &c.EventCount, &commitID, &c.CommitSequence, &stamp, &c.Payload); err != nil {
+			return nil, err
+		}
+		c.BucketID, c.StreamID = q.BucketID, q.StreamID
+		c.CommitStamp = time.UnixMicro(stamp).UTC()
+		copy(c.CommitID[:], commitID)
+		page = append(page, c)
+	}
+	return page, rows.Err()
+}
+
+// The checkpoint readers. Checkpoints are AUTO_INCREMENT values, handed out
+// before the INSERT that uses them is visible, and burnt by INSERTs that
+// fail. ReadCommits therefore reads through gapfill.Page, which settles each
+// hole between two visible checkpoints by claiming it with a tombstone
+// (Fill). The claim is an INSERT of the bare checkpoint:
+//
+//   - it succeeds: no row held the number; the writer that may still hold it
+//     gets a duplicate key on PRIMARY and retries (see Commit);
+//   - it fails with a duplicate key: a row is there. If its writer had not
+//     committed yet, InnoDB made the claim wait for the writer's row lock,
+//     so a fresh SELECT (Get) now sees the row.
+//
+// Holes beyond the last visible checkpoint are left alone: later polls read
+// them. Holes at or below the purge floor (schema.purged, see Purge) are
+// final and never claimed; the floor is read only when a reader meets a
+// hole, so reads without holes cost no extra query.
+
+// entry is a row of the commits table as the checkpoint readers see it: a
+// commit, or a tombstone (a checkpoint with nothing in it).
+type entry struct {
+	driver.Commit
+	tombstone bool
+}
+
+// reader is one ReadCommits call: the gapfill logs share its purge floor.
+type reader struct {
+	e         *engine
+	floor     int64
+	floorRead bool
+}
+
+// errBelowFloor: Fill met a hole at or below the purge floor, which it had
+// not read yet; the page is read again with the floor.
+var errBelowFloor = errors.New("hole below the purge floor")
+
+// Fill claims checkpoint cp with a tombstone; claimed is false if a row
+// already holds it.
+func (r *reader) Fill(ctx context.Context, cp int64) (claimed bool, err error) {
+	if !r.floorRead {
+		if err := r.e.queryRow(ctx, r.e.q.floor, nil, &r.floor); err != nil {
+			return false, err
+		}
+		r.floorRead = true
+		if cp <= r.floor {
+			return false, errBelowFloor
+		}
+	}
+	_, err = r.e.exec(ctx, r.e.q.fill, cp)
+	if err == nil {
+		return true, nil
+	}
+	if _, dup := dupKey(err); dup {
+		return false, nil
+	}
+	return false, err
+}
+
+// settled returns gapfill.Page of log, again with the purge floor if a hole
+// below it was met.
+func settled[E any](ctx context.Context, r *reader, log gapfill.Log[E], after int64, limit int) ([]E, error) {
+	page, err := gapfill.Page(ctx, log, after, r.floor, limit)
+	if errors.Is(err, errBelowFloor) {
+		page, err = gapfill.Page(ctx, log, after, r.floor, limit)
+	}
+	return page, err
+}
+
+// commitLog is the commits table as gapfill.Page sees it, whole rows.
+type commitLog struct{ *reader }
+
+func (l commitLog) Checkpoint(x entry) int64 { return x.Checkpoint }
+
+func (l commitLog) Scan(ctx context.Context, after int64, limit int) ([]entry, error) {
+	return l.e.queryCommits(ctx, l.e.q.scanAll, after, limit)
+}
+
+func (l commitLog) Get(ctx context.Context, cp int64) (entry, bool, error) {
+	got, err := l.e.queryCommits(ctx, l.e.q.getAt, cp)
+	if err != nil || len(got) == 0 {
+		return entry{}, false, err
+	}
+	return got[0], true, nil
+}
+
+// checkpointLog is the commits table as gapfill.Page sees it for bucket
+// reads: checkpoints only, a primary-key range scan that sends no payloads.
+type checkpointLog struct{ *reader }
+
+func (l checkpointLog) Checkpoint(cp int64) int64 { return cp }
+
+func (l checkpointLog) Scan(ctx context.Context, after int64, limit int) ([]int64, error) {
+	rows, err := l.e.query(ctx, l.e.q.scanCheckpoints, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]int64, 0, limit)
+	for rows.Next() {
+		var cp int64
+		if err := rows.Scan(&cp); err != nil {
+			return nil, err
+		}
+		out = append(out, cp)
+	}
+	return out, rows.Err()
+}
+
+func (l checkpointLog) Get(ctx context.Context, cp int64) (int64, bool, error) {
+	rows, err := l.e.query(ctx, l.e.q.getCPAt, cp)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rows.Close()
+	ok := rows.Next()
+	return cp, ok, rows.Err()
+}
+
+// ReadCommits returns one page of commits after q.After in checkpoint order,
+// never skipping one that becomes visible late.
+func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
+	r := &reader{e: e}
+	if q.BucketID != "" {
+		return r.readBucket(ctx, q)
+	}
+	out := make([]driver.Commit, 0, min(q.Limit, 128))
+	pos := q.After
+	for len(out) < q.Limit {
+		n := q.Limit - len(out)
+		page, err := settled(ctx, r, commitLog{r}, pos, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range page {
+			if !x.tombstone {
+				out = append(out, x.Commit)
+			}
+		}
+		if len(page) < n {
+			break
+		}
+		pos = page[len(page)-1].Checkpoint
+	}
+	return out, nil
+}
+
+// readBucket returns one page of the bucket's commits after q.After, with
+// ReadCommits' guarantee. It proceeds in rounds: settle the global log
+// (checkpoints only) up to a mark, then fetch the bucket's rows up to that
+// mark, a primary-key range filtered on bucket_key. Every checkpoint at or
+// below the mark is then either a visible row or a tombstone for good, so
+// the bucket query misses nothing.
+//
+// Both passes walk the whole checkpoint range, every bucket's rows, but only
+// this bucket's rows cross the network. A (bucket_key, checkpoint) index
+// would spare the second pass the other buckets' rows at the price of one
+// more index write per commit; the settling pass has to walk the range
+// anyway, because a hole can belong to any bucket until it is settled.
+func (r *reader) readBucket(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
+	bucketKey := idKey(q.BucketID)
+	round := q.Limit * 8
+	out := make([]driver.Commit, 0, min(q.Limit, 128))
+	pos := q.After
+	for {
+		cps, err := settled(ctx, r, checkpointLog{r}, pos, round)
+		if err != nil || len(cps) == 0 {
+			return out, err
+		}
+		mark := cps[len(cps)-1]
+		page, err := r.e.queryCommits(ctx, r.e.q.readBucket, pos, mark, bucketKey, q.Limit-len(out))
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range page {
+			out = append(out, x.Commit)
+		}
+		if len(out) == q.Limit {
+			return out, nil
+		}
+		pos = mark
+		if len(cps) < round {
+			return out, nil
+		}
+	}
+}
+
+// queryCommits runs a query selecting commitColumns and reads every row.
+func (e *engine) queryCommits(ctx context.Context, query string, args ...any) ([]entry, error) {
+	rows, err := e.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []entry
+	for rows.Next() {
+		x, err := scanCommit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// scanCommit reads a row selected with commitColumns.
+func scanCommit(rows *sql.Rows) (entry, error) {
+	var (
+		x               entry
+		bucket, stream  sql.NullString
+		rev, items, seq sql.NullInt64
+		stamp           sql.NullInt64
+		commitID        sql.RawBytes
+	)
+	if err := rows.Scan(&x.Checkpoint, &bucket, &stream, &rev, &items, &commitID, &seq, &stamp, &x.Payload); err != nil {
+		return x, err
+	}
+	if !stream.Valid {
+		x.tombstone = true
+		return x, nil
+	}
+	x.BucketID, x.StreamID = bucket.String, stream.String
+	x.StreamRevision, x.EventCount, x.CommitSequence = int(rev.Int64), int(items.Int64), int(seq.Int64)
+	x.CommitStamp = time.UnixMicro(stamp.Int64).UTC()
+	if len(commitID) != len(x.CommitID) {
+		return x, fmt.Errorf("commit at checkpoint %d has a %d-byte commit ID", x.Checkpoint, len(commitID))
+	}
+	copy(x.CommitID[:], commitID)
+	return x, nil
+}
+
+// Head returns the greatest checkpoint of a commit: the primary key read
+// backwards from its end, past any tombstones there.
+func (e *engine) Head(ctx context.Context) (int64, error) {
+	var cp int64
+	err := e.queryRow(ctx, e.q.head, nil, &cp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return cp, err
+}
+
+// Undispatched returns a page of the commits not yet marked dispatched, in
+// checkpoint order: a range scan of ix_undispatched (undispatched = 1,
+// checkpoint > after), never a table scan. Tombstones are never
+// undispatched.
+//
+// It does not settle holes as ReadCommits does: that would claim or read
+// every dispatched commit between two undispatched ones, a cost that grows
+// with the store. None is needed either: a commit that becomes visible late
+// stays undispatched, and the next recovery, which reads from the start,
+// finds it.
+func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]driver.Commit, error) {
+	page, err := e.queryCommits(ctx, e.q.undispatched, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]driver.Commit, 0, len(page))
+	for _, x := range page {
+		if !x.tombstone {
+			out = append(out, x.Commit)
+		}
+	}
+	return out, nil
+}
+
+// MarkDispatched clears the commit's undispatched flag. The row must still
+// be the same commit (same checkpoint, stream and commit ID).
+func (e *engine) MarkDispatched(ctx context.Context, c driver.Commit) error {
+	_, err := e.exec(ctx, e.q.markDispatched, c.Checkpoint, idKey(c.BucketID), idKey(c.StreamID), c.CommitID[:])
+	return err
+}
