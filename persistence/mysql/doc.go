@@ -1,5 +1,5 @@
 // Package mysql is the event store engine for MySQL 8 and MariaDB 10.11 (and
-// later), built on github.com/jmoiron/sqlx and github.com/go-sql-driver/mysql.
+// later), built on database/sql and github.com/go-sql-driver/mysql.
 //
 // Link it in with a blank import; it registers itself as "mysql":
 //
@@ -7,20 +7,22 @@
 //
 //	store, err := eventstore.Wireup().UsingMySQL("user:pass@tcp(127.0.0.1:3306)/events").Build(ctx)
 //
-// The data source is either a go-sql-driver DSN or a URL
-// mysql://user:pass@host:port/db?table_prefix=es_&page_size=512 (see
-// [ParseDSN]). [New] and [NewDB] wrap a pool the caller already has.
+// [Open] takes a go-sql-driver DSN or a URL
+// mysql://user:pass@host:port/db?table_prefix=es_&page_size=512 and options
+// ([WithTablePrefix] and package persistence's); [New] wraps a pool the
+// caller already has. Both return a *persistence.Engine, whose As gives back
+// the *sql.DB.
 //
 // # Storage
 //
 // Three tables, named with a validated prefix (default "eventstore_"):
-// commits, snapshots and schema (the schema version, for migrations). A
-// commit is one row; its events and headers are one opaque payload column.
-// Bucket and stream IDs may be up to 1000 characters of any Unicode, too long
-// for an index key, so the keys hold a 20-byte SHA-256 prefix of each ID
-// (bucket_key, stream_key) and the originals are stored beside them, as
-// NEventStore does with its StreamId hash. See schema.go for the tables and
-// indexes.
+// commits, snapshots and schema (the schema version, for migrations, and the
+// purge floor). A commit is one row; its events and headers are one opaque
+// payload column. Bucket and stream IDs may be up to 1000 characters of any
+// Unicode, too long for an index key, so the keys hold a 20-byte SHA-256
+// prefix of each ID (bucket_key, stream_key) and the originals are stored
+// beside them, as NEventStore does with its StreamId hash. See schema.go for
+// the tables and indexes.
 //
 // # Concurrency and idempotency
 //
@@ -34,20 +36,31 @@
 // The checkpoint is the commits table's AUTO_INCREMENT primary key. InnoDB
 // hands a number out before the row becomes visible, and burns numbers on
 // failed inserts, so readers can see holes that may still fill. Readers close
-// every hole between two visible checkpoints with package internal/gapfill:
-// they insert a tombstone row at the missing checkpoint. If that insert
-// succeeds, the number is dead: a writer still holding it gets a duplicate
-// key on PRIMARY and retries its INSERT with a new number, which lies beyond
+// every hole between two visible checkpoints with package gapfill: they
+// insert a tombstone row at the missing checkpoint. If that insert succeeds,
+// the number is dead: a writer still holding it gets a duplicate key on
+// PRIMARY and retries its INSERT with a new number, which lies beyond
 // everything read so far. If it fails with a duplicate key, the row exists
 // (InnoDB made the insert wait for the writer's row lock) and is read. So
 // ReadAll and ReadBucket never skip a commit that becomes visible late, and
-// writers are never serialized. See checkpoint.go.
+// writers are never serialized. See read.go.
 //
 // Readers therefore write (tombstones): they need INSERT privilege and the
 // primary, not a replica. DeleteStream and PurgeBucket turn rows into
 // tombstones rather than deleting them, so that no hole is ever left for a
-// reader to fill; Purge truncates the tables and starts numbering again at 1.
-// Multi-primary setups (Galera, group replication in multi-primary mode) are
-// not supported: the lock wait that makes a tombstone insert safe happens on
-// one server only.
+// reader to fill. Purge deletes the rows but keeps a tombstone at the
+// highest checkpoint and records it as the purge floor, below which readers
+// claim no hole: no checkpoint is ever handed out twice, not even by a server
+// that recomputes AUTO_INCREMENT from MAX(checkpoint) at restart (see
+// delete.go). Multi-primary setups (Galera, group replication in
+// multi-primary mode) are not supported: the lock wait that makes a
+// tombstone insert safe happens on one server only.
+//
+// # Errors
+//
+// Server errors are classified by number (see Classify in errors.go): access
+// denied (1044, 1045, 1142, ...) is ErrPermissionDenied, a missing table
+// (1146) ErrNotInitialized, an unknown database (1049) or a read-only server
+// ErrMisconfigured, lost connections, too many connections, lock wait
+// timeouts and deadlocks ErrStorageUnavailable.
 package mysql
