@@ -16,7 +16,9 @@ import (
 type BenchHarness struct {
 	// New returns a new, NOT yet initialized engine over storage of its own
 	// (Bench calls Initialize and, at the end, Close), configured with opts
-	// (Bench passes none today). It is called once per Bench call.
+	// (Bench passes a generous operation timeout, 30 seconds, so that a slow
+	// page on a loaded machine does not end the benchmark: hand them to the
+	// engine's Open or New). It is called once per Bench call.
 	New func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error)
 	// Baseline returns the plain driver's side of the comparison, given the
 	// initialized engine (whose As gives the native client, and whose
@@ -107,7 +109,7 @@ func Bench(b *testing.B, h BenchHarness) {
 		h.ReadEvents = defaultReadEvents
 	}
 	ctx := context.Background()
-	e, err := h.New(ctx, b)
+	e, err := h.New(ctx, b, persistence.WithTimeout(opTimeout))
 	if err != nil {
 		b.Fatalf("BenchHarness.New: %v", err)
 	}
