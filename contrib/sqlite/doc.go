@@ -32,8 +32,8 @@
 // the driver: mode=ro, _pragma=cache_size(-20000), and so on.
 //
 // For a database you open yourself, New takes the *sql.DB (of the driver
-// "sqlite") and leaves it open on Close; Engine.As(&db) returns the pool of
-// either.
+// "sqlite", which this package links in) and leaves it open on Close;
+// Engine.As(&db), with db a *sql.DB, returns the pool of either.
 //
 // sqlite://:memory: opens a private in-memory database, gone with the
 // engine: for tests and demos.
@@ -51,7 +51,8 @@
 //     The checkpoint is the table's INTEGER PRIMARY KEY AUTOINCREMENT: never
 //     reused, not after DeleteStream, not after Purge (sqlite_sequence keeps
 //     the greatest ever handed out; only Drop forgets it).
-//   - Durability: a Commit that returned is on disk (synchronous=FULL).
+//   - Durability: a Commit that returned is on disk (synchronous=FULL, which
+//     Open sets unless the data source chooses otherwise).
 //   - Several engines on one file, in one process or several on one host
 //     (WAL mode): they share the write lock, and a writer waits for it up
 //     to its call's timeout, then fails with ErrStorageUnavailable. Not on
@@ -74,7 +75,8 @@
 //
 // # Schema
 //
-// Initialize creates, if missing (see schema.go for the DDL):
+// Initialize creates, if missing (the DDL, with the reason for each index,
+// is in schema.go):
 //
 //	eventstore_commits    checkpoint INTEGER PRIMARY KEY AUTOINCREMENT,
 //	                      bucket, stream, sequence, commit_id, revision,

@@ -35,12 +35,12 @@ func Open(_ context.Context, dataSource string, opts ...persistence.Option) (*pe
 	if err != nil {
 		return nil, err
 	}
-	if path, ok := strings.CutPrefix(rest, "sqlite://"); ok {
-		rest = "file:" + strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
+	path, query, hasQuery := strings.Cut(rest, "?")
+	if p, ok := strings.CutPrefix(path, "sqlite://"); ok {
+		rest = "file:" + strings.NewReplacer("%", "%25", "#", "%23").Replace(p) + rest[len(path):]
 	}
-	_, query, _ := strings.Cut(strings.ToLower(rest), "?")
-	sep := "?"
-	if strings.Contains(rest, "?") {
+	query, sep := strings.ToLower(query), "?"
+	if hasQuery {
 		sep = "&"
 	}
 	for _, p := range [][2]string{

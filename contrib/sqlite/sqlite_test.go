@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -292,6 +294,46 @@ func TestQueryPlans(t *testing.T) {
 		rows.Close()
 		if !strings.Contains(plan.String(), want) || strings.Contains(plan.String(), "TEMP B-TREE") || strings.Contains(plan.String(), "SCAN") {
 			t.Errorf("plan of %s: %s; want %s, no sort, no scan", query, plan.String(), want)
+		}
+	}
+}
+
+// TestOpenDefaults: Open adds WAL, synchronous=FULL and a busy timeout
+// unless the data source sets them, takes the portable parameters out, and
+// opens the path as written, whatever its characters.
+func TestOpenDefaults(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		params  string
+		journal string
+		sync    int
+		busy    int
+	}{
+		{"?page_size=7", "wal", 2, 60000},
+		{"?page_size=7&_busy_timeout=50&_synchronous=NORMAL&_pragma=journal_mode(DELETE)", "delete", 1, 50},
+	} {
+		path := filepath.Join(dir, "odd #%20name "+strconv.Itoa(len(tc.params))+".db")
+		e := open(t, "sqlite://"+path+tc.params)
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("the database is not at %q: %v", path, err)
+		}
+		var db *sql.DB
+		e.As(&db)
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var journal string
+		var sync, busy int
+		for pragma, dest := range map[string]any{"journal_mode": &journal, "synchronous": &sync, "busy_timeout": &busy} {
+			if err := conn.QueryRowContext(t.Context(), "PRAGMA "+pragma).Scan(dest); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conn.Close()
+		if journal != tc.journal || sync != tc.sync || busy != tc.busy || e.Settings().PageSize != 7 {
+			t.Errorf("%s: journal_mode %s, synchronous %d, busy_timeout %d, page size %d; want %s, %d, %d, 7",
+				tc.params, journal, sync, busy, e.Settings().PageSize, tc.journal, tc.sync, tc.busy)
 		}
 	}
 }
