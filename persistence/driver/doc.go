@@ -93,7 +93,9 @@
 //
 //	func TestAcceptance(t *testing.T) {
 //		acceptance.Run(t, acceptance.Harness{
-//			New:      func(ctx context.Context, t *testing.T) (driver.Engine, error) { ... },
+//			New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+//				return myengine.Open(ctx, freshStorage(t), opts...) // wraps the driver with persistence.NewEngine
+//			},
 //			PageSize: 3,
 //			Features: acceptance.AllFeatures,
 //		})
