@@ -6,6 +6,7 @@ import (
 	"iter"
 	"math"
 	"sync"
+	"sync/atomic"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
 )
@@ -661,31 +662,32 @@ func validateStream(bucketID, streamID string) error {
 	return ValidateID("StreamID", streamID)
 }
 
-// gate tracks the calls in progress and the closed state.
+// gate tracks the calls in progress and the closed state in one word, so
+// that entering and leaving cost an atomic add each (a lock would be a
+// good part of an in-memory commit): n counts the calls in progress, plus
+// closedBit once Close has begun.
 type gate struct {
-	mu      sync.Mutex
-	closed  bool
-	n       int
-	drained chan struct{} // closed when n drops to 0 after close
+	n       atomic.Int64
+	mu      sync.Mutex    // serializes close
+	drained chan struct{} // made before closedBit is set; signalled when n drops to closedBit
 }
 
+const closedBit = 1 << 62
+
 func (g *gate) enter() bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closed {
+	if g.n.Add(1)&closedBit != 0 {
+		g.leave()
 		return false
 	}
-	g.n++
 	return true
 }
 
 func (g *gate) leave() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.n--
-	if g.n == 0 && g.drained != nil {
-		close(g.drained)
-		g.drained = nil
+	if g.n.Add(-1) == closedBit {
+		select { // the closer may have been signalled already
+		case g.drained <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -693,24 +695,20 @@ func (g *gate) leave() {
 // is done. first is false if it was closed already.
 func (g *gate) close(ctx context.Context) (first bool, err error) {
 	g.mu.Lock()
-	if g.closed {
+	if g.n.Load()&closedBit != 0 {
 		g.mu.Unlock()
 		return false, nil
 	}
-	g.closed = true
-	var wait chan struct{}
-	if g.n > 0 {
-		wait = make(chan struct{})
-		g.drained = wait
-	}
+	g.drained = make(chan struct{}, 1)
+	before := g.n.Or(closedBit)
 	g.mu.Unlock()
-	if wait == nil {
-		return true, nil
+	for before != 0 {
+		select {
+		case <-g.drained:
+			before = g.n.Load() &^ closedBit
+		case <-ctx.Done():
+			return true, fmt.Errorf("eventstore: close: calls still in progress: %w", ctx.Err())
+		}
 	}
-	select {
-	case <-wait:
-		return true, nil
-	case <-ctx.Done():
-		return true, fmt.Errorf("eventstore: close: calls still in progress: %w", ctx.Err())
-	}
+	return true, nil
 }
