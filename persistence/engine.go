@@ -144,17 +144,22 @@ func call[T any](e *Engine, ctx context.Context, op string, timeout bool, f func
 	if err := ctx.Err(); err != nil {
 		return zero, err
 	}
-	if !e.gate.enter() {
-		return zero, ErrClosed
-	}
-	defer e.gate.leave()
 	if e.immediate {
+		// It answers at once and copes with a concurrent Close: no
+		// timer, no counting, only the closed state.
+		if e.gate.closed() {
+			return zero, ErrClosed
+		}
 		v, err := f(ctx)
 		if err != nil {
 			return v, classify(e.d, ctx, ctx, op, err)
 		}
 		return v, nil
 	}
+	if !e.gate.enter() {
+		return zero, ErrClosed
+	}
+	defer e.gate.leave()
 	d := e.settings.AdminTimeout
 	if timeout {
 		d = e.settings.Timeout
@@ -673,6 +678,9 @@ type gate struct {
 }
 
 const closedBit = 1 << 62
+
+// closed reports whether close has begun.
+func (g *gate) closed() bool { return g.n.Load()&closedBit != 0 }
 
 func (g *gate) enter() bool {
 	if g.n.Add(1)&closedBit != 0 {

@@ -186,8 +186,10 @@ type Aser interface {
 
 // Immediate is implemented by engines whose calls never wait: they do no
 // I/O and ignore their context (an engine in the caller's memory). The
-// portable layer calls them without bounding the call with the operation
-// timeout, whose timer would cost more than the call itself.
+// portable layer calls them without the operation timeout and without
+// counting them for Close, which would cost a good part of the call: Close
+// may then run while calls are still in progress, and must leave the
+// engine safe for them to finish (on emptied storage, say).
 type Immediate interface {
 	Immediate()
 }

@@ -109,7 +109,7 @@ func newEngine() *engine {
 }
 
 // Immediate declares that calls never wait (driver.Immediate): the
-// portable layer sets no timer for them.
+// portable layer neither times nor counts them.
 func (*engine) Immediate() {}
 
 // String names the engine in logs.
@@ -171,8 +171,9 @@ func (e *engine) Drop(context.Context) error {
 }
 
 // Close releases what the engine holds. The portable layer calls no method
-// after it, but may call it while calls that outlived Close's context are
-// still running: those find an empty engine, not a broken one.
+// after it, but may call it while calls are still running (it does not
+// count the calls of a driver.Immediate): those find an empty engine, not
+// a broken one.
 func (e *engine) Close(context.Context) error {
 	e.lockAll()
 	defer e.unlockAll()
