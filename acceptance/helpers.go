@@ -332,15 +332,6 @@ func describe(p []byte) string {
 	return fmt.Sprintf("%d bytes %q…", len(p), p[:32])
 }
 
-// ids returns the commit IDs of cs.
-func ids(cs []persistence.Commit) []persistence.UUID {
-	out := make([]persistence.UUID, len(cs))
-	for i, c := range cs {
-		out[i] = c.CommitID
-	}
-	return out
-}
-
 // without returns cs minus the commits of stream streamID.
 func without(cs []persistence.Commit, bucketID, streamID string) []persistence.Commit {
 	return slices.DeleteFunc(slices.Clone(cs), func(c persistence.Commit) bool {

@@ -118,10 +118,9 @@ func BenchmarkSyncSchedule(b *testing.B) {
 // fakeStore is a stand-in for the in-memory engine: a mutex, an optimistic
 // concurrency check per stream and an append to the global log.
 type fakeStore struct {
-	mu      sync.Mutex
-	heads   map[string]int
-	log     []benchCommit
-	scratch []byte
+	mu    sync.Mutex
+	heads map[string]int
+	log   []benchCommit
 }
 
 func (s *fakeStore) commit(c benchCommit) (benchCommit, error) {

@@ -17,7 +17,7 @@ const (
 	azuriteKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-// azureURL returns azuretables://TABLE?endpoint=..&account=..&account_key=.. (the base URL when table
+// azureURL returns azuretables://TABLE?endpoint=URL&account=..&account_key=.. (the base URL when table
 // is empty).
 func azureURL(table, endpoint, account, key string) string {
 	q := url.Values{}
@@ -32,7 +32,7 @@ func azureURL(table, endpoint, account, key string) string {
 func azureClient(rawURL string) (*aztables.ServiceClient, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme != "azuretables" {
-		return nil, "", fmt.Errorf("testserver: Azure URL %q: want azuretables://TABLE?endpoint=..", rawURL)
+		return nil, "", fmt.Errorf("testserver: Azure URL %q: want azuretables://TABLE?endpoint=URL", rawURL)
 	}
 	q := u.Query()
 	cred, err := aztables.NewSharedKeyCredential(q.Get("account"), q.Get("account_key"))

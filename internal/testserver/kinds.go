@@ -101,16 +101,6 @@ var specs = map[string]*spec{
 	},
 }
 
-// defaultImage returns the image run for kind unless EVENTSTORE_<KIND>_IMAGE names another one:
-// mysql:8.4, mongo:8.0, MinIO's minio/minio and Azurite's mcr.microsoft.com/azure-storage/azurite.
-func defaultImage(kind string) string {
-	sp, ok := specs[kind]
-	if !ok {
-		return ""
-	}
-	return sp.image
-}
-
 // image returns the image to run for kind, and the substitute to fall back on when it is the default
 // image and that cannot be had (empty if EVENTSTORE_<KIND>_IMAGE chose the image).
 func image(kind string) (img, sub string) {

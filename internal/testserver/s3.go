@@ -19,7 +19,7 @@ const (
 	s3Region    = "us-east-1"
 )
 
-// s3URL returns s3://BUCKET?endpoint=..&region=..&use_path_style=true&access_key_id=..&secret_access_key=..
+// s3URL returns s3://BUCKET?endpoint=URL&region=..&use_path_style=true&access_key_id=..&secret_access_key=..
 // (the base URL when bucket is empty).
 func s3URL(bucket, endpoint, region, key, secret string) string {
 	q := url.Values{}
@@ -36,7 +36,7 @@ func s3URL(bucket, endpoint, region, key, secret string) string {
 func s3Client(rawURL string) (*s3.Client, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Scheme != "s3" {
-		return nil, "", fmt.Errorf("testserver: S3 URL %q: want s3://BUCKET?endpoint=..", rawURL)
+		return nil, "", fmt.Errorf("testserver: S3 URL %q: want s3://BUCKET?endpoint=URL", rawURL)
 	}
 	q := u.Query()
 	cfg := aws.Config{

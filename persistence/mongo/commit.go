@@ -48,6 +48,7 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 		doc.ID = cp
 		_, err = e.commits.InsertOne(ctx, &doc)
 		if err == nil {
+			e.parked.commits.Add(1)
 			return driver.Commit{CommitAttempt: *a, Checkpoint: cp}, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {

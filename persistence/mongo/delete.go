@@ -33,6 +33,7 @@ func (e *engine) PurgeBucket(ctx context.Context, bucketID string) error {
 // deleteWhere turns the commits matching filter into tombstones and deletes
 // the snapshots matching it.
 func (e *engine) deleteWhere(ctx context.Context, filter bson.D) error {
+	e.parked.close(false)
 	if err := e.tombstoneAll(ctx, filter); err != nil {
 		return err
 	}
@@ -92,6 +93,7 @@ func (e *engine) tombstoneAll(ctx context.Context, filter bson.D) error {
 func (e *engine) Purge(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
+	e.parked.close(false)
 	top, err := e.maxCheckpoint(ctx)
 	if err != nil {
 		return err

@@ -30,7 +30,8 @@ type engine struct {
 	commits   *mongo.Collection
 	snapshots *mongo.Collection
 
-	cps checkpoints
+	cps    checkpoints
+	parked parking // cursors between the pages of a read (cursor.go)
 
 	// purgeMu keeps this process's writers out while Purge or Drop moves
 	// the checkpoint floor: Commit holds it shared, Purge and Drop
@@ -85,6 +86,10 @@ func open(uri string, opts ...persistence.Option) (*engine, *persistence.Setting
 			persistence.WithEngineOption(name, v)(s)
 		}
 	}
+	commits, snapshots, err := collections(s)
+	if err != nil {
+		return nil, nil, err
+	}
 	co, err := clientOptions(driverURI, s)
 	if err != nil {
 		return nil, nil, err
@@ -93,11 +98,7 @@ func open(uri string, opts ...persistence.Option) (*engine, *persistence.Setting
 	if err != nil {
 		return nil, nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
 	}
-	d, err := newEngine(client.Database(database), s)
-	if err != nil {
-		_ = client.Disconnect(context.Background())
-		return nil, nil, err
-	}
+	d := newEngine(client.Database(database), commits, snapshots)
 	d.owned = true
 	return d, s, nil
 }
@@ -130,11 +131,11 @@ func New(db *mongo.Database, opts ...persistence.Option) (*persistence.Engine, e
 	if err != nil {
 		return nil, err
 	}
-	d, err := newEngine(db, s)
+	commits, snapshots, err := collections(s)
 	if err != nil {
 		return nil, err
 	}
-	return persistence.NewEngineWithSettings("mongodb", d, s), nil
+	return persistence.NewEngineWithSettings("mongodb", newEngine(db, commits, snapshots), s), nil
 }
 
 // newEngine returns an engine on db. The commits are read from the primary
@@ -142,17 +143,13 @@ func New(db *mongo.Database, opts ...persistence.Option) (*persistence.Engine, e
 // fails to claim a checkpoint with a tombstone must then see the commit
 // that is there (see read.go), which a lagging secondary or a majority read
 // could hide.
-func newEngine(db *mongo.Database, s *persistence.Settings) (*engine, error) {
-	commits, snapshots, err := collections(s)
-	if err != nil {
-		return nil, err
-	}
+func newEngine(db *mongo.Database, commits, snapshots string) *engine {
 	primary := options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local())
 	return &engine{
 		client:    db.Client(),
 		commits:   db.Collection(commits, primary),
 		snapshots: db.Collection(snapshots, primary),
-	}, nil
+	}
 }
 
 // String names the engine for logs, without credentials.
@@ -188,6 +185,7 @@ func (e *engine) Initialize(ctx context.Context) error {
 func (e *engine) Drop(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
+	e.parked.close(false)
 	if err := e.commits.Drop(ctx); err != nil {
 		return err
 	}
@@ -198,8 +196,10 @@ func (e *engine) Drop(ctx context.Context) error {
 	return nil
 }
 
-// Close disconnects the client if Open created it.
+// Close closes the parked cursors and disconnects the client if Open
+// created it.
 func (e *engine) Close(ctx context.Context) error {
+	e.parked.close(true)
 	if !e.owned {
 		return nil
 	}

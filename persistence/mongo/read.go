@@ -3,7 +3,7 @@ package mongo
 import (
 	"context"
 	"errors"
-	"time"
+	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -13,34 +13,24 @@ import (
 	"github.com/goeventstore/eventstore/persistence/gapfill"
 )
 
-// Every read is one find with a limit and a batch size one greater, so that
-// the server answers it in one batch and closes its cursor (FerretDB keeps a
-// cursor open when the batch is exactly full; a batch is split only past
-// 16 MB, and then the getMores follow at once).
-
 // ReadStream returns a page of the stream's commits through the
-// stream_sequence index. Revisions grow with the commit sequence, so the
-// page ends at the first commit that starts past q.MaxRevision.
+// stream_sequence index, continuing a parked cursor (cursor.go) when the
+// previous page left one. Revisions grow with the commit sequence, so the
+// read ends at the first commit that starts past q.MaxRevision.
 func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver.Commit, error) {
-	filter := bson.D{
-		{Key: fKey, Value: streamKey(q.BucketID, q.StreamID)},
-		{Key: fSeq, Value: bson.D{{Key: "$gt", Value: int64(q.AfterSequence)}}},
-	}
-	if q.MinRevision > 1 {
-		filter = append(filter, bson.E{Key: fRev, Value: bson.D{{Key: "$gte", Value: int64(q.MinRevision)}}})
-	}
-	docs, err := find(ctx, e.commits, filter, bson.D{{Key: fSeq, Value: 1}}, q.Limit, nil)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]driver.Commit, 0, len(docs))
-	for i := range docs {
-		if docs[i].first() > int64(q.MaxRevision) {
-			break
+	key := streamKey(q.BucketID, q.StreamID)
+	kind := "stream/" + key + "/" + strconv.Itoa(q.MinRevision) + "/" + strconv.Itoa(q.Limit)
+	docs, err := e.parked.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+		filter := bson.D{
+			{Key: fKey, Value: key},
+			{Key: fSeq, Value: bson.D{{Key: "$gt", Value: after}}},
 		}
-		out = append(out, docs[i].commit())
-	}
-	return out, nil
+		if q.MinRevision > 1 {
+			filter = append(filter, bson.E{Key: fRev, Value: bson.D{{Key: "$gte", Value: int64(q.MinRevision)}}})
+		}
+		return e.commits.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}).SetBatchSize(int32(q.Limit)))
+	}, func(d *commitDoc) int64 { return d.Seq }, func(d *commitDoc) bool { return d.first() > int64(q.MaxRevision) })
+	return commits(docs), err
 }
 
 // Undispatched returns a page of the commits still flagged undispatched,
@@ -48,17 +38,21 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 // no gap filling: a commit that becomes visible behind the page is still
 // flagged, and the next scan from the start finds it.
 func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]driver.Commit, error) {
-	docs, err := find(ctx, e.commits,
-		bson.D{{Key: fUndispatched, Value: true}, {Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-		bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}}, limit, nil)
-	if err != nil {
-		return nil, err
-	}
+	docs, err := e.parked.read(ctx, "undispatched/"+strconv.Itoa(limit), after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+		return e.commits.Find(ctx,
+			bson.D{{Key: fUndispatched, Value: true}, {Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
+			options.Find().SetSort(bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}}).SetBatchSize(int32(limit)))
+	}, func(d *commitDoc) int64 { return d.ID }, nil)
+	return commits(docs), err
+}
+
+// commits converts commit documents.
+func commits(docs []commitDoc) []driver.Commit {
 	out := make([]driver.Commit, len(docs))
 	for i := range docs {
 		out[i] = docs[i].commit()
 	}
-	return out, nil
+	return out
 }
 
 // MarkDispatched removes the undispatched flag of c. A commit marked twice,
@@ -83,60 +77,80 @@ func (e *engine) MarkDispatched(ctx context.Context, c driver.Commit) error {
 // atomic) and the reader reads it. Holes at or below the floor that Purge
 // records are skipped without filling. Tombstones are never returned.
 
-// maxIDScan bounds the checkpoints a bucket read settles per round trip.
+// maxIDScan bounds the checkpoints a bucket read settles per round.
 const maxIDScan = 16384
 
 // ReadCommits returns a page of commits in checkpoint order. Every bucket:
-// the log's documents in pages, tombstones dropped, until the page is full
-// or the log ends. One bucket: other buckets' commits are holes in the
-// bucket's order that must not be filled, so it settles the whole log as
-// above reading only the checkpoints (_id, covered by the _id index), then
-// reads the bucket's commits in the settled range through the bucket
-// index; payloads of other buckets never travel. While a round finds too
-// few of the bucket's commits, the next one settles twice as many
-// checkpoints.
+// the log's documents, tombstones dropped, until the page is full or the
+// log ends. One bucket: other buckets' commits are holes in the bucket's
+// order that must not be filled, so it settles the whole log as above
+// reading only the checkpoints (_id, covered by the _id index), then reads
+// the bucket's commits in the settled range through the bucket index;
+// payloads of other buckets never travel. While a round finds too few of
+// the bucket's commits, the next one settles twice as many checkpoints.
+//
+// The log's cursor is parked for the next page (cursor.go) with the
+// position it has settled up to, which may lie past the page's last
+// commit, and the purge floor, which the first page of a read looks up.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
-	floor, err := e.floor(ctx)
-	if err != nil {
-		return nil, err
+	kind := "commits/" + strconv.Itoa(q.Limit) + "/" + q.BucketID
+	log := &commitLog{e: e, idsOnly: q.BucketID != "", x: e.parked.take(parkKey(kind, q.After))}
+	if log.x == nil {
+		floor, err := e.floor(ctx)
+		if err != nil {
+			return nil, err
+		}
+		log.x = &parked{at: q.After, floor: floor}
 	}
 	out := make([]driver.Commit, 0, min(q.Limit, 512))
-	pos, scan := q.After, q.Limit
+	// Every checkpoint up to settled is settled; the page holds the
+	// bucket's commits up to pos.
+	pos, settled, scan := q.After, log.x.at, q.Limit
 	for {
-		asked := scan
-		entries, err := gapfill.Page(ctx, commitLog{e, q.BucketID != ""}, pos, floor, asked)
-		if err != nil || len(entries) == 0 {
-			return out, err
+		want := q.Limit - len(out)
+		if q.BucketID != "" {
+			want = scan
 		}
-		top := entries[len(entries)-1].ID
+		entries, err := gapfill.Page(ctx, log, settled, log.x.floor, want)
+		if err != nil {
+			log.close()
+			return nil, err
+		}
+		if len(entries) > 0 {
+			settled = entries[len(entries)-1].ID
+		}
 		if q.BucketID == "" {
 			for i := range entries {
 				if !entries[i].Tombstone {
-					if out = append(out, entries[i].commit()); len(out) == q.Limit {
-						return out, nil
-					}
+					out = append(out, entries[i].commit())
 				}
 			}
-		} else {
+		} else if settled > pos {
 			docs, err := find(ctx, e.commits, bson.D{
 				{Key: fBucket, Value: q.BucketID},
-				{Key: fID, Value: bson.D{{Key: "$gt", Value: pos}, {Key: "$lte", Value: top}}},
+				{Key: fID, Value: bson.D{{Key: "$gt", Value: pos}, {Key: "$lte", Value: settled}}},
 			}, bson.D{{Key: fID, Value: 1}}, q.Limit-len(out), nil)
 			if err != nil {
+				log.close()
 				return nil, err
 			}
-			for i := range docs {
-				out = append(out, docs[i].commit())
-			}
-			if len(out) == q.Limit {
-				return out, nil
-			}
+			out = append(out, commits(docs)...)
 			scan = min(2*scan, max(maxIDScan, q.Limit))
 		}
-		if len(entries) < asked {
+		if len(out) == q.Limit {
+			// Park the log's cursor if it read nothing past settled.
+			if log.x.cur != nil && log.x.at == settled {
+				e.parked.park(parkKey(kind, out[len(out)-1].Checkpoint), log.x)
+			} else {
+				log.close()
+			}
 			return out, nil
 		}
-		pos = top
+		if len(entries) < want {
+			log.close()
+			return out, nil
+		}
+		pos = settled
 	}
 }
 
@@ -152,35 +166,72 @@ func (e *engine) floor(ctx context.Context) (int64, error) {
 	return d.ID, err
 }
 
-// commitLog is the commits collection as gapfill.Page sees it: whole
-// documents, or only their _id.
+// commitLog is the commits collection as gapfill.Page sees it, for one
+// page: whole documents, or only their _id. Scan continues its cursor when
+// asked for what follows it.
 type commitLog struct {
 	e       *engine
 	idsOnly bool
+	x       *parked // the cursor (if any), where it is, the purge floor
 }
 
-var _ gapfill.Log[commitDoc] = commitLog{}
+var _ gapfill.Log[commitDoc] = (*commitLog)(nil)
 
 // projection returns the projection of the log's reads.
-func (l commitLog) projection() any {
+func (l *commitLog) projection() any {
 	if l.idsOnly {
 		return bson.D{{Key: fID, Value: 1}}
 	}
 	return nil
 }
 
-// Scan implements gapfill.Log.
-func (l commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitDoc, error) {
-	return find(ctx, l.e.commits, bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-		bson.D{{Key: fID, Value: 1}}, limit, l.projection())
+// Scan implements gapfill.Log. A cursor older than the engine's last commit
+// that runs out is followed by a new query (see cursor.go).
+func (l *commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitDoc, error) {
+	var docs []commitDoc
+	for {
+		fresh := false
+		if l.x.cur == nil || l.x.at != after {
+			l.close()
+			gen := l.e.parked.commits.Load()
+			cur, err := l.e.commits.Find(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
+				options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()))
+			if err != nil {
+				return nil, err
+			}
+			l.x.cur, l.x.gen, l.x.at, fresh = cur, gen, after, true
+		}
+		more, err := nextDocs(ctx, l.x.cur, limit-len(docs), nil)
+		if err != nil && (fresh || !isCursorNotFound(err)) {
+			l.close()
+			return nil, err
+		}
+		docs = append(docs, more...)
+		if len(docs) > 0 {
+			l.x.at = docs[len(docs)-1].ID
+		}
+		if len(docs) == limit || (err == nil && (fresh || l.e.parked.current(l.x))) {
+			return docs, nil
+		}
+		l.close() // a cursor older than the last commit ran out: query again
+		after = l.x.at
+	}
+}
+
+// close closes the log's cursor.
+func (l *commitLog) close() {
+	if l.x.cur != nil {
+		closeCursor(l.x.cur)
+		l.x.cur = nil
+	}
 }
 
 // Checkpoint implements gapfill.Log.
-func (commitLog) Checkpoint(d commitDoc) int64 { return d.ID }
+func (*commitLog) Checkpoint(d commitDoc) int64 { return d.ID }
 
 // Fill implements gapfill.Log: it inserts a tombstone at cp. A duplicate _id
 // means a commit (or another reader's tombstone) is there, fully written.
-func (l commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
+func (l *commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
 	_, err := l.e.commits.InsertOne(ctx, tombstone(cp))
 	switch {
 	case err == nil:
@@ -193,7 +244,7 @@ func (l commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
 }
 
 // Get implements gapfill.Log.
-func (l commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) {
+func (l *commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) {
 	var d commitDoc
 	err := l.e.commits.FindOne(ctx, bson.D{{Key: fID, Value: cp}}, options.FindOne().SetProjection(l.projection())).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
@@ -203,7 +254,9 @@ func (l commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) {
 }
 
 // find returns up to limit documents of coll matching filter in sort
-// order, with its cursor closed.
+// order, with its cursor closed. Its batch is one greater than limit, so
+// that the server answers in one batch and closes its cursor (FerretDB
+// keeps a cursor open when the batch is exactly full).
 func find(ctx context.Context, coll *mongo.Collection, filter, sort bson.D, limit int, projection any) ([]commitDoc, error) {
 	o := options.Find().SetSort(sort).SetLimit(int64(limit)).SetBatchSize(int32(min(limit, 1<<30) + 1))
 	if projection != nil {
@@ -214,25 +267,5 @@ func find(ctx context.Context, coll *mongo.Collection, filter, sort bson.D, limi
 		return nil, err
 	}
 	defer closeCursor(cur)
-	docs := make([]commitDoc, 0, min(limit, 512))
-	for cur.Next(ctx) {
-		docs = append(docs, commitDoc{})
-		if err := cur.Decode(&docs[len(docs)-1]); err != nil {
-			return nil, err
-		}
-	}
-	return docs, cur.Err()
-}
-
-// closeCursor kills a server cursor still open (a read that ended early),
-// even when the read's context is done. A cursor the server exhausted costs
-// nothing.
-func closeCursor(cur *mongo.Cursor) {
-	if cur.ID() == 0 {
-		_ = cur.Close(context.Background())
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = cur.Close(ctx)
+	return nextDocs(ctx, cur, limit, nil)
 }

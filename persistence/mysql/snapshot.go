@@ -68,6 +68,7 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 	defer rows.Close()
 	var heads []driver.StreamHead
 	var key sql.RawBytes
+	var last []byte
 	n := 0
 	for rows.Next() {
 		var h driver.StreamHead
@@ -75,6 +76,7 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 			return nil, "", err
 		}
 		n++
+		last = append(last[:0], key...) // key is valid until the next row only
 		if h.HeadRevision-h.SnapshotRevision >= q.Threshold {
 			heads = append(heads, h)
 		}
@@ -85,5 +87,5 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 	if n < q.Limit {
 		return heads, "", nil
 	}
-	return heads, hex.EncodeToString(key), nil
+	return heads, hex.EncodeToString(last), nil
 }
