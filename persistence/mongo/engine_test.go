@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/goeventstore/eventstore/persistence"
 )
@@ -141,4 +142,100 @@ func TestStreamsToSnapshotPages(t *testing.T) {
 	if !maps.Equal(got, want) {
 		t.Errorf("StreamsToSnapshot = %v, want %v", got, want)
 	}
+}
+
+// firstPage reads the first page of seq (of page size 2) and stops, leaving
+// its cursor parked; it returns the last checkpoint read.
+func firstPage(t *testing.T, seq func(func(persistence.Commit, error) bool)) int64 {
+	t.Helper()
+	var last int64
+	n := 0
+	for c, err := range seq {
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = c.Checkpoint
+		if n++; n == 2 {
+			break
+		}
+	}
+	return last
+}
+
+// A parked cursor opened before a commit of this engine is not trusted to
+// end the data, and one opened before a delete of this engine is closed: a
+// read that resumes another read's cursor sees what the other could not.
+func TestParkedCursorsAreNotStale(t *testing.T) {
+	ctx := context.Background()
+	e, d := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
+	for i := 1; i <= 2; i++ {
+		if _, err := e.Commit(ctx, attempt("b", "kept", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 2; i++ {
+		if _, err := e.Commit(ctx, attempt("b", "gone", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := firstPage(t, e.ReadAll(ctx, 0))
+	c, err := e.Commit(ctx, attempt("b", "kept", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readAll(t, e, p), []int64{p + 1, p + 2, c.Checkpoint}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ReadAll(%d) after a commit = %v, want %v", p, got, want)
+	}
+	p = firstPage(t, e.ReadAll(ctx, 0))
+	if err := e.DeleteStream(ctx, "b", "gone"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := readAll(t, e, p), []int64{c.Checkpoint}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("ReadAll(%d) after a delete = %v, want %v", p, got, want)
+	}
+	if n := parkedCount(d); n != 0 {
+		t.Errorf("%d cursors parked after complete reads", n)
+	}
+}
+
+// Parked cursors are closed when they stay unused.
+func TestParkedCursorsExpire(t *testing.T) {
+	defer func(d time.Duration) { parkIdle = d }(parkIdle)
+	parkIdle = 50 * time.Millisecond
+	ctx := context.Background()
+	e, d := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
+	for i := 1; i <= 3; i++ {
+		if _, err := e.Commit(ctx, attempt("b", "s", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	firstPage(t, e.ReadStream(ctx, "b", "s", 0, 0))
+	firstPage(t, e.ReadAll(ctx, 0))
+	if n := parkedCount(d); n != 2 {
+		t.Fatalf("%d cursors parked, want 2", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for parkedCount(d) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := parkedCount(d); n != 0 {
+		t.Fatalf("%d cursors still parked after %v", n, parkIdle)
+	}
+	// The read continues with a new query.
+	n := 0
+	for _, err := range e.ReadStream(ctx, "b", "s", 0, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("read %d commits", n)
+	}
+}
+
+func parkedCount(d *engine) int {
+	d.parked.mu.Lock()
+	defer d.parked.mu.Unlock()
+	return len(d.parked.m)
 }

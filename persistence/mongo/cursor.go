@@ -1,0 +1,201 @@
+package mongo
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Parked cursors
+//
+// A read comes to the engine one page per call. Answering each page with a
+// new query would cost a query per page where one cursor costs one query
+// and a getMore per page; on FerretDB, which filters and sorts in memory,
+// every query reads the whole collection, so a read of n pages would read
+// it n times. A page that ends with more to come therefore parks its cursor
+// under the query and the position the next page starts from, and the next
+// page, from whichever caller, continues it. A parked cursor holds no
+// connection (outside load-balanced deployments, where the driver pins
+// one), so the caller may call the engine between pages. It is closed
+// after parkIdle unused, when parkMax others are parked, when a newer read
+// parks at the same position, and when this engine deletes anything.
+//
+// A parked cursor may predate the latest writes. MongoDB's cursors see
+// documents inserted ahead of them, but FerretDB's are snapshots, so the
+// end of a parked cursor opened before a commit of this engine is not taken
+// for the end of the data: when it runs out before the page is full, a new
+// query continues after its last document. (Commits of other processes may
+// then show up on the next read rather than this one, on FerretDB only.)
+// MongoDB checks each document against the filter when it returns it, so a
+// cursor never returns a commit deleted before it got there; FerretDB may,
+// unless the delete was made by this engine, which closes its parked
+// cursors first.
+
+const parkMax = 64
+
+// parkIdle is how long a cursor may stay parked (a variable for tests).
+var parkIdle = 30 * time.Second
+
+// parked is a cursor between two pages of a read.
+type parked struct {
+	cur   *mongo.Cursor
+	gen   int64 // parking.commits when cur was opened
+	at    int64 // position (sequence or checkpoint) of the last document read
+	floor int64 // the purge floor a commit log read started with
+	timer *time.Timer
+}
+
+// parking holds the parked cursors of an engine.
+type parking struct {
+	commits atomic.Int64 // commits this engine stored
+	mu      sync.Mutex
+	m       map[string]*parked
+	closed  bool
+}
+
+// current reports whether x's cursor was opened after this engine's last
+// commit, so that its end is the end of the data as far as this engine
+// knows.
+func (p *parking) current(x *parked) bool { return x.gen == p.commits.Load() }
+
+// parkKey returns the key of the read kind (the query, its page size) whose
+// next page starts after position after.
+func parkKey(kind string, after int64) string {
+	return kind + "@" + strconv.FormatInt(after, 10)
+}
+
+// take removes and returns the cursor parked under key, or nil.
+func (p *parking) take(key string) *parked {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	x := p.m[key]
+	if x != nil {
+		delete(p.m, key)
+		x.timer.Stop()
+	}
+	return x
+}
+
+// park parks x under key, or closes its cursor if it cannot.
+func (p *parking) park(key string, x *parked) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if old := p.m[key]; old != nil {
+		delete(p.m, key)
+		old.timer.Stop()
+		go closeCursor(old.cur)
+	}
+	if p.closed || len(p.m) >= parkMax {
+		go closeCursor(x.cur)
+		return
+	}
+	if p.m == nil {
+		p.m = map[string]*parked{}
+	}
+	p.m[key] = x
+	x.timer = time.AfterFunc(parkIdle, func() {
+		p.mu.Lock()
+		mine := p.m[key] == x
+		if mine {
+			delete(p.m, key)
+		}
+		p.mu.Unlock()
+		if mine {
+			closeCursor(x.cur)
+		}
+	})
+}
+
+// close closes every parked cursor and, if final, parks no more.
+func (p *parking) close(final bool) {
+	p.mu.Lock()
+	m := p.m
+	p.m, p.closed = nil, p.closed || final
+	p.mu.Unlock()
+	for _, x := range m {
+		x.timer.Stop()
+		closeCursor(x.cur)
+	}
+}
+
+// read returns the next page of up to n documents of a read of kind: from
+// the cursor parked at after, or else from a cursor open opens after a
+// position. pos gives a document's position; past, if not nil, ends the
+// read at the first document past its range. A full page parks the cursor
+// at its last document.
+func (p *parking) read(ctx context.Context, kind string, after int64, n int,
+	open func(ctx context.Context, after int64) (*mongo.Cursor, error),
+	pos func(*commitDoc) int64, past func(*commitDoc) bool,
+) ([]commitDoc, error) {
+	x := p.take(parkKey(kind, after))
+	var docs []commitDoc
+	for fresh := false; ; {
+		if x == nil {
+			gen := p.commits.Load()
+			cur, err := open(ctx, after)
+			if err != nil {
+				return nil, err
+			}
+			x, fresh = &parked{cur: cur, gen: gen}, true
+		}
+		more, err := nextDocs(ctx, x.cur, n-len(docs), past)
+		if err != nil && (fresh || !isCursorNotFound(err)) {
+			closeCursor(x.cur)
+			return nil, err
+		}
+		docs = append(docs, more...)
+		if len(docs) > 0 {
+			after = pos(&docs[len(docs)-1])
+		}
+		if past != nil && len(more) > 0 && past(&more[len(more)-1]) {
+			closeCursor(x.cur)
+			return docs[:len(docs)-1], nil
+		}
+		if len(docs) == n {
+			x.at = after
+			p.park(parkKey(kind, after), x)
+			return docs, nil
+		}
+		closeCursor(x.cur)
+		if err == nil && (fresh || p.current(x)) {
+			return docs, nil
+		}
+		x = nil // a cursor older than the last commit ran out: query again
+	}
+}
+
+// nextDocs reads up to n documents from cur; if past is not nil, it stops
+// after the first document past reports (which it returns last).
+func nextDocs(ctx context.Context, cur *mongo.Cursor, n int, past func(*commitDoc) bool) ([]commitDoc, error) {
+	docs := make([]commitDoc, 0, min(n, 512))
+	for len(docs) < n && cur.Next(ctx) {
+		docs = append(docs, commitDoc{})
+		d := &docs[len(docs)-1]
+		if err := cur.Decode(d); err != nil {
+			return nil, err
+		}
+		if past != nil && past(d) {
+			break
+		}
+	}
+	return docs, cur.Err()
+}
+
+// closeCursor kills a server cursor still open, even when the read's context
+// is done. A cursor the server exhausted costs nothing.
+func closeCursor(cur *mongo.Cursor) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = cur.Close(ctx)
+}
+
+// isCursorNotFound reports whether the server no longer knows a cursor.
+func isCursorNotFound(err error) bool {
+	var se mongo.ServerError
+	return errors.As(err, &se) && se.HasErrorCode(43)
+}
