@@ -44,8 +44,8 @@ func headEmpty(f *fixture) {
 func headAfterCommits(f *fixture) {
 	var cs []persistence.Commit
 	for i := range 2*f.page + 1 {
-		b := bucketA
-		if i%2 == 1 {
+		b := bucketA // the bucket follows the stream: s1 in bucket-b, s0 and s2 in bucket-a
+		if i%3 == 1 {
 			b = bucketB
 		}
 		cs = append(cs, f.commit(f.attempt(b, fmt.Sprintf("s%d", i%3), i/3+1, i/3+1, 1)))

@@ -252,6 +252,11 @@ func TestTimeoutIsUnavailableAndCallerCancelIsTheCallers(t *testing.T) {
 	if el := time.Since(start); el > 2*time.Second {
 		t.Errorf("gave up after %v with a 50ms timeout", el)
 	}
+	// The caller's cancel comes long before the (now long) timeout.
+	e, err = NewEngine("fake", d, WithTimeout(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
 	for _, err := range e.ReadAll(ctx, 0) {

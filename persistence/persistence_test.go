@@ -3,7 +3,9 @@ package persistence
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -163,14 +165,17 @@ func TestStreamErrorNamesTheStream(t *testing.T) {
 	}
 }
 
+var registered atomic.Int64
+
 func TestRegistry(t *testing.T) {
-	Register("test-engine", func(ctx context.Context, ds string, opts ...Option) (*Engine, error) {
-		if ds != "test-engine://x" {
+	name := fmt.Sprintf("test-engine-%d", registered.Add(1)) // -count=2 registers again
+	Register(name, func(ctx context.Context, ds string, opts ...Option) (*Engine, error) {
+		if ds != name+"://x" {
 			t.Errorf("data source %q", ds)
 		}
-		return NewEngine("test-engine", &fakeDriver{}, opts...)
+		return NewEngine(name, &fakeDriver{}, opts...)
 	})
-	if e, err := OpenURL(context.Background(), "test-engine://x"); err != nil || e == nil {
+	if e, err := OpenURL(context.Background(), name+"://x"); err != nil || e == nil {
 		t.Fatalf("OpenURL: %v, %v", e, err)
 	}
 	_, err := Open(context.Background(), "mongodb", "mongodb://localhost")
@@ -189,5 +194,5 @@ func TestRegistry(t *testing.T) {
 			t.Error("registering a name twice did not panic")
 		}
 	}()
-	Register("test-engine", func(context.Context, string, ...Option) (*Engine, error) { return nil, nil })
+	Register(name, func(context.Context, string, ...Option) (*Engine, error) { return nil, nil })
 }
