@@ -106,7 +106,7 @@ func (p *parking) park(key string, x *parked) {
 		}
 		p.mu.Unlock()
 		if mine {
-			closeCursor(x.cur)
+			x.close()
 		}
 	})
 }
@@ -119,53 +119,75 @@ func (p *parking) close(final bool) {
 	p.mu.Unlock()
 	for _, x := range m {
 		x.timer.Stop()
-		closeCursor(x.cur)
+		x.close()
 	}
 }
 
-// read returns the next page of up to n documents of a read of kind: from
-// the cursor parked at after, or else from a cursor open opens after a
-// position. pos gives a document's position; past, if not nil, ends the
-// read at the first document past its range. A full page parks the cursor
-// at its last document.
-func (p *parking) read(ctx context.Context, kind string, after int64, n int,
-	open func(ctx context.Context, after int64) (*mongo.Cursor, error),
-	pos func(*commitDoc) int64, past func(*commitDoc) bool,
-) ([]commitDoc, error) {
+// opener opens a cursor over the documents after a position.
+type opener func(ctx context.Context, after int64) (*mongo.Cursor, error)
+
+// read returns the next page of up to n documents of a read of kind, after
+// position after: from the cursor parked there, or else from a new one. A
+// full page parks the cursor at its last document.
+func (p *parking) read(ctx context.Context, kind string, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]commitDoc, error) {
 	x := p.take(parkKey(kind, after))
+	if x == nil {
+		x = &parked{}
+	}
+	docs, err := p.next(ctx, x, after, n, open, pos, past)
+	if x.cur != nil {
+		p.park(parkKey(kind, x.at), x)
+	}
+	return docs, err
+}
+
+// next reads up to n documents after position after: from x's cursor if it
+// stands there, else from one open opens. pos gives a document's position;
+// past, if not nil, ends the read at the first document past its range. A
+// cursor older than the engine's last commit that runs out is followed by
+// a new one. x keeps its cursor only if the page is full.
+func (p *parking) next(ctx context.Context, x *parked, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]commitDoc, error) {
 	var docs []commitDoc
-	for fresh := false; ; {
-		if x == nil {
+	for {
+		fresh := false
+		if x.cur == nil || x.at != after {
+			x.close()
 			gen := p.commits.Load()
 			cur, err := open(ctx, after)
 			if err != nil {
 				return nil, err
 			}
-			x, fresh = &parked{cur: cur, gen: gen}, true
+			x.cur, x.gen, x.at, fresh = cur, gen, after, true
 		}
 		more, err := nextDocs(ctx, x.cur, n-len(docs), past)
 		if err != nil && (fresh || !isCursorNotFound(err)) {
-			closeCursor(x.cur)
+			x.close()
 			return nil, err
 		}
 		docs = append(docs, more...)
 		if len(docs) > 0 {
-			after = pos(&docs[len(docs)-1])
+			x.at = pos(&docs[len(docs)-1])
 		}
 		if past != nil && len(more) > 0 && past(&more[len(more)-1]) {
-			closeCursor(x.cur)
+			x.close()
 			return docs[:len(docs)-1], nil
 		}
 		if len(docs) == n {
-			x.at = after
-			p.park(parkKey(kind, after), x)
 			return docs, nil
 		}
-		closeCursor(x.cur)
+		x.close()
 		if err == nil && (fresh || p.current(x)) {
 			return docs, nil
 		}
-		x = nil // a cursor older than the last commit ran out: query again
+		after = x.at // a cursor older than the last commit ran out: query again
+	}
+}
+
+// close closes x's cursor, if any.
+func (x *parked) close() {
+	if x.cur != nil {
+		closeCursor(x.cur)
+		x.cur = nil
 	}
 }
 

@@ -53,6 +53,15 @@
 // the engine reads from the primary with read concern "local", whatever the
 // URL says, and refuses unacknowledged writes (w=0).
 //
+// # Reads
+//
+// The portable layer asks for one page per call. A page that ends with more
+// to come parks its cursor, and the next page continues it with a getMore
+// (cursor.go): a read costs one query and a round trip per page, as a single
+// cursor would, also on FerretDB, where every new query reads the whole
+// collection. Parked cursors hold no connection; unused ones are closed
+// after 30 s.
+//
 // # Errors
 //
 // The engine returns the driver's errors as they are and classifies them

@@ -113,7 +113,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 		}
 		entries, err := gapfill.Page(ctx, log, settled, log.x.floor, want)
 		if err != nil {
-			log.close()
+			log.x.close()
 			return nil, err
 		}
 		if len(entries) > 0 {
@@ -131,7 +131,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 				{Key: fID, Value: bson.D{{Key: "$gt", Value: pos}, {Key: "$lte", Value: settled}}},
 			}, bson.D{{Key: fID, Value: 1}}, q.Limit-len(out), nil)
 			if err != nil {
-				log.close()
+				log.x.close()
 				return nil, err
 			}
 			out = append(out, commits(docs)...)
@@ -142,12 +142,12 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 			if log.x.cur != nil && log.x.at == settled {
 				e.parked.park(parkKey(kind, out[len(out)-1].Checkpoint), log.x)
 			} else {
-				log.close()
+				log.x.close()
 			}
 			return out, nil
 		}
 		if len(entries) < want {
-			log.close()
+			log.x.close()
 			return out, nil
 		}
 		pos = settled
@@ -185,45 +185,12 @@ func (l *commitLog) projection() any {
 	return nil
 }
 
-// Scan implements gapfill.Log. A cursor older than the engine's last commit
-// that runs out is followed by a new query (see cursor.go).
+// Scan implements gapfill.Log, continuing the log's cursor (cursor.go).
 func (l *commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitDoc, error) {
-	var docs []commitDoc
-	for {
-		fresh := false
-		if l.x.cur == nil || l.x.at != after {
-			l.close()
-			gen := l.e.parked.commits.Load()
-			cur, err := l.e.commits.Find(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-				options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()))
-			if err != nil {
-				return nil, err
-			}
-			l.x.cur, l.x.gen, l.x.at, fresh = cur, gen, after, true
-		}
-		more, err := nextDocs(ctx, l.x.cur, limit-len(docs), nil)
-		if err != nil && (fresh || !isCursorNotFound(err)) {
-			l.close()
-			return nil, err
-		}
-		docs = append(docs, more...)
-		if len(docs) > 0 {
-			l.x.at = docs[len(docs)-1].ID
-		}
-		if len(docs) == limit || (err == nil && (fresh || l.e.parked.current(l.x))) {
-			return docs, nil
-		}
-		l.close() // a cursor older than the last commit ran out: query again
-		after = l.x.at
-	}
-}
-
-// close closes the log's cursor.
-func (l *commitLog) close() {
-	if l.x.cur != nil {
-		closeCursor(l.x.cur)
-		l.x.cur = nil
-	}
+	return l.e.parked.next(ctx, l.x, after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+		return l.e.commits.Find(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
+			options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()))
+	}, func(d *commitDoc) int64 { return d.ID }, nil)
 }
 
 // Checkpoint implements gapfill.Log.
