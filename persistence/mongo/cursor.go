@@ -88,10 +88,10 @@ func (p *parking) park(key string, x *parked) {
 	if old := p.m[key]; old != nil {
 		delete(p.m, key)
 		old.timer.Stop()
-		go closeCursor(old.cur)
+		old.close()
 	}
 	if p.closed || len(p.m) >= parkMax {
-		go closeCursor(x.cur)
+		x.close()
 		return
 	}
 	if p.m == nil {
@@ -111,16 +111,25 @@ func (p *parking) park(key string, x *parked) {
 	})
 }
 
-// close closes every parked cursor and, if final, parks no more.
+// close closes every parked cursor and, if final, parks no more and waits
+// (a few seconds at most) until the server has killed them.
 func (p *parking) close(final bool) {
 	p.mu.Lock()
 	m := p.m
 	p.m, p.closed = nil, p.closed || final
 	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
 	for _, x := range m {
 		x.timer.Stop()
-		x.close()
+		if final {
+			wg.Go(func() { _ = x.cur.Close(ctx) })
+		} else {
+			x.close()
+		}
 	}
+	wg.Wait()
 }
 
 // opener opens a cursor over the documents after a position.
@@ -208,12 +217,22 @@ func nextDocs(ctx context.Context, cur *mongo.Cursor, n int, past func(*commitDo
 	return docs, cur.Err()
 }
 
-// closeCursor kills a server cursor still open, even when the read's context
-// is done. A cursor the server exhausted costs nothing.
+// killTimeout bounds killing a server cursor.
+const killTimeout = 5 * time.Second
+
+// closeCursor closes cur. A cursor the server still holds (a read that
+// stopped early, or failed) is killed in the background, so that a failing
+// server does not hold up the call; one it exhausted costs nothing.
 func closeCursor(cur *mongo.Cursor) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = cur.Close(ctx)
+	if cur.ID() == 0 {
+		_ = cur.Close(context.Background())
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
+		defer cancel()
+		_ = cur.Close(ctx)
+	}()
 }
 
 // isCursorNotFound reports whether the server no longer knows a cursor.

@@ -3,8 +3,10 @@ package mongo
 import (
 	"errors"
 	"regexp"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	mdriver "go.mongodb.org/mongo-driver/v2/x/mongo/driver"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/topology"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
@@ -41,9 +43,17 @@ var transientCodes = []int{
 func (e *engine) Classify(err error) error {
 	var se mongo.ServerError
 	isServer := errors.As(err, &se)
+	var pe mdriver.RetryablePoolError
 	switch {
 	case isServer && (se.HasErrorCode(codeUnauthorized) || se.HasErrorCode(codeAuthenticationFailed)):
 		return driver.ErrPermissionDenied
+	case errors.As(err, &pe):
+		// The pool was cleared after another call failed; the driver keeps
+		// that failure only in the message.
+		if strings.Contains(err.Error(), "(AuthenticationFailed)") || strings.Contains(err.Error(), "(Unauthorized)") {
+			return driver.ErrPermissionDenied
+		}
+		return driver.ErrStorageUnavailable
 	case isServer && se.HasErrorCode(codeNamespaceNotFound):
 		return driver.ErrNotInitialized
 	case errors.As(err, new(topology.ServerSelectionError)),

@@ -123,6 +123,8 @@ func TestClassifyOthers(t *testing.T) {
 		{mongo.CommandError{Code: 1, Labels: []string{"NetworkError"}}, driver.ErrStorageUnavailable},
 		{errors.Join(errors.New("commit"), errCheckpointContention), driver.ErrStorageUnavailable},
 		{errors.New("something else"), nil},
+		{poolCleared("connection pool was cleared because another operation failed with: EOF"), driver.ErrStorageUnavailable},
+		{poolCleared("connection pool was cleared because another operation failed with: auth error: (AuthenticationFailed) no"), driver.ErrPermissionDenied},
 		{mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 13}}}, driver.ErrPermissionDenied},
 		{mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 121}}}, nil},
 		{context.DeadlineExceeded, driver.ErrStorageUnavailable},
@@ -132,3 +134,10 @@ func TestClassifyOthers(t *testing.T) {
 		}
 	}
 }
+
+// poolCleared stands for the driver's unexported poolClearedError, which
+// keeps the failure that cleared the pool only in its message.
+type poolCleared string
+
+func (p poolCleared) Error() string { return string(p) }
+func (poolCleared) Retryable() bool { return true }
