@@ -307,8 +307,22 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 			}
 			q.AfterSequence = page[len(page)-1].CommitSequence
 			q.Buf = page[:0] // yielded by value: the next page may reuse it
+			q.Limit = e.nextLimit(q.Limit)
 		}
 	}
+}
+
+// maxPageGrowth bounds how far a long read grows its pages: up to this many
+// times Settings.PageSize.
+const maxPageGrowth = 8
+
+// nextLimit is the page size after a full page of limit: a read that keeps
+// finding full pages is a long one (a stream replayed, a projection catching
+// up), and asks for twice as much each time, up to maxPageGrowth times the
+// page size, so that it costs a few round trips rather than one per
+// PageSize commits. Short reads (the usual poll) stay at one small page.
+func (e *Engine) nextLimit(limit int) int {
+	return min(2*limit, maxPageGrowth*e.settings.PageSize)
 }
 
 func checkStreamPage(q driver.StreamQuery, page []Commit) error {
@@ -390,6 +404,7 @@ func (e *Engine) readCommits(ctx context.Context, op, bucketID string, after int
 			}
 			q.After = page[len(page)-1].Checkpoint
 			q.Buf = page[:0] // yielded by value: the next page may reuse it
+			q.Limit = e.nextLimit(q.Limit)
 		}
 	}
 }

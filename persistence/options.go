@@ -24,8 +24,9 @@ const (
 // the engine's own, by name. Every engine spells its options the same way in
 // code (Option values) and in URLs (query parameters of the same names).
 type Settings struct {
-	// PageSize is how many commits (or stream heads) a read fetches per
-	// engine call. URL: page_size. Default DefaultPageSize.
+	// PageSize is how many commits (or stream heads) a read fetches with
+	// its first engine call; a read that keeps finding full pages doubles
+	// it, up to 8 times PageSize. URL: page_size. Default DefaultPageSize.
 	PageSize int
 	// Timeout bounds each data operation. URL: op_timeout (a Go duration,
 	// "5s"). Default DefaultTimeout.
