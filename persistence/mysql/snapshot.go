@@ -11,7 +11,7 @@ import (
 )
 
 // AddSnapshot stores s, replacing a snapshot at the same revision, in one
-// INSERT ... SELECT that finds the commit holding s.StreamRevision: if the
+// REPLACE ... SELECT that finds the commit holding s.StreamRevision: if the
 // stream has none, nothing is inserted and it returns ErrStreamNotFound.
 func (e *Engine) AddSnapshot(ctx context.Context, s persistence.Snapshot) error {
 	if err := persistence.ValidateSnapshot(&s); err != nil {
@@ -35,7 +35,7 @@ func (e *Engine) AddSnapshot(ctx context.Context, s persistence.Snapshot) error 
 		return nil
 	}
 	// 0 rows: no commit holds the revision, or the snapshot was already
-	// stored with this very payload (an unchanged row counts 0).
+	// stored with this very payload (an unchanged row may count 0).
 	n, err := e.count(ctx, e.q.snapshotCommitExists, bk, sk, s.StreamRevision, s.StreamRevision)
 	if err != nil {
 		return streamErr(fail(ctx, "add snapshot", err))
