@@ -8,13 +8,15 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// TestAcceptance runs the shared engine conformance suite, each scenario on
-// a fresh database of its own.
+// TestAcceptance runs the shared engine conformance suite on MySQL and on
+// MariaDB, each scenario on a fresh database of its own.
 func TestAcceptance(t *testing.T) {
-	acceptance.Run(t, acceptance.Harness{
-		New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
-			return Open(ctx, isolatedURL(t)+"?page_size=3")
-		},
-		PageSize: 3,
+	eachServer(t, func(t *testing.T, kind string) {
+		acceptance.Run(t, acceptance.Harness{
+			New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
+				return Open(ctx, isolatedURL(t, kind)+"?page_size=3")
+			},
+			PageSize: 3,
+		})
 	})
 }
