@@ -9,12 +9,14 @@ import (
 )
 
 // TestAcceptance runs the shared engine conformance suite on MySQL and on
-// MariaDB, each scenario on a fresh database of its own.
+// MariaDB, each scenario on a fresh database of its own, over connections
+// that fail the scenario if the server warns about any statement the engine
+// sends (see warnings_test.go).
 func TestAcceptance(t *testing.T) {
 	eachServer(t, func(t *testing.T, kind string) {
 		acceptance.Run(t, acceptance.Harness{
 			New: func(ctx context.Context, t *testing.T) (persistence.Engine, error) {
-				return Open(ctx, isolatedURL(t, kind)+"?page_size=3")
+				return openChecked(t, isolatedURL(t, kind)+"?page_size=3")
 			},
 			PageSize: 3,
 		})
