@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # test-images.sh makes sure every server image the engine tests need is present in the Docker engine.
 #
-# For each engine (MongoDB, MySQL, S3, Azure Table Storage) it uses, in this order:
+# For each server kind (MongoDB, MySQL, MariaDB, S3, Azure Table Storage) it uses, in this order:
 #   1. nothing, if EVENTSTORE_<KIND>_URL names an already-running server;
 #   2. EVENTSTORE_<KIND>_IMAGE if you set it (pulled if absent);
-#   3. the official image (mongo, mysql, MinIO's, Azurite's) if present or if `docker pull` works;
+#   3. the official image (mongo, mysql, mariadb, MinIO's, Azurite's) if present or if `docker pull` works;
 #   4. otherwise a local substitute, built here once and reused by later runs:
 #        MongoDB -> goeventstore/ferretdb:1.24.0-sqlite  (FerretDB embedded, SQLite; tools/ferretdb)
-#        MySQL   -> goeventstore/mariadb:10.11           (Debian's MariaDB)
+#        MySQL   -> goeventstore/mysql:9.7               (Oracle MySQL 9.7 from Debian sid)
+#        MariaDB -> goeventstore/mariadb:10.11           (Debian bookworm's MariaDB)
 #        S3      -> goeventstore/minio:local              (MinIO built from source)
 #        Azure   -> goeventstore/azurite:3.37.0           (Azurite from npm on Debian's Node)
 # It writes the choices to .cache/test-images.env (EVENTSTORE_<KIND>_IMAGE=...) for scripts/test.sh
@@ -37,11 +38,13 @@ flock 9
 # Keep these in step with internal/testserver (kinds.go).
 official_mongo=mongo:8.0
 official_mysql=mysql:8.4
+official_mariadb=mariadb:10.11
 official_s3=minio/minio:RELEASE.2025-04-22T22-12-26Z
 official_azure=mcr.microsoft.com/azure-storage/azurite:3.37.0
 
 sub_mongo=goeventstore/ferretdb:1.24.0-sqlite
-sub_mysql=goeventstore/mariadb:10.11
+sub_mysql=goeventstore/mysql:9.7
+sub_mariadb=goeventstore/mariadb:10.11
 sub_s3=goeventstore/minio:local
 sub_azure=goeventstore/azurite:3.37.0
 
@@ -68,6 +71,7 @@ fresh() {
 key_ferretdb() { cat "$root"/tools/ferretdb/{go.mod,go.sum,main.go} | sha256sum | cut -c1-16; }
 key_minio() { echo "$recipe-$minio_version"; }
 key_debian() { echo "$recipe-$azurite_version-$(sed -n '/^build_debian()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
+key_mysql() { echo "$recipe-$(sed -n '/^build_mysql()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
 
 # scratch_image TAG KEY DIR BINARY ENTRYPOINT...: a FROM scratch image holding one static binary.
 scratch_image() {
@@ -120,7 +124,7 @@ debian_mirror() {
 	echo "$m"
 }
 
-# build_debian: ONE Debian root file system with MariaDB, Node.js and Azurite, from which two slim
+# build_debian: ONE Debian (bookworm) root file system with MariaDB, Node.js and Azurite, from which two slim
 # images are imported (no layers: the vfs storage driver copies every layer whole, and every
 # container's file system too, so each image holds only what its server needs).
 build_debian() {
@@ -169,10 +173,74 @@ SH
 		'./usr/lib/x86_64-linux-gnu/libmariadb*' ./etc/mysql)
 	local perl=('./usr/bin/perl*' './usr/share/perl*' './usr/lib/x86_64-linux-gnu/perl*')
 	say "docker import (two slim images)"
-	import_rootfs "$sub_mysql" 'CMD ["/usr/local/bin/mariadb-test-server"]' 'EXPOSE 3306' "${node_only[@]}" "${perl[@]}" \
+	import_rootfs "$rootfs" "$(key_debian)" "$sub_mariadb" 'CMD ["/usr/local/bin/mariadb-test-server"]' 'EXPOSE 3306' "${node_only[@]}" "${perl[@]}" \
 		'./var/lib/mysql/*' './usr/bin/mariadb*' './usr/bin/mysql*' './usr/bin/myisam*' './usr/bin/aria_*' ./usr/lib/galera
-	import_rootfs "$sub_azure" 'CMD ["azurite-table", "--tableHost", "0.0.0.0", "--location", "/tmp"]' 'EXPOSE 10002' \
+	import_rootfs "$rootfs" "$(key_debian)" "$sub_azure" 'CMD ["azurite-table", "--tableHost", "0.0.0.0", "--location", "/tmp"]' 'EXPOSE 10002' \
 		"${mariadb_only[@]}" "${perl[@]}"
+	remove_rootfs "$rootfs"
+}
+
+# build_mysql: Oracle MySQL 9.7 from Debian sid (Debian's stable suites have no mysql-server), in a
+# root file system of its own, imported as ONE image. The data directory is initialized here, once,
+# not at every container start: `mysqld --initialize` takes seconds, while the vfs driver copies the
+# initialized files (about 75 MB, with an 8 MB redo log) in well under one. The server then runs
+# with the default redo log capacity (100 MB, created at start) like the official image: a small
+# one stalls writers. --skip-grant-tables would turn networking off on MySQL 8+, so root@'%' (no
+# password) is created through --init-file.
+build_mysql() {
+	local dir="$cache/mysql" rootfs="$cache/mysql/rootfs" mirror suite=sid
+	mirror=$(debian_mirror)
+	remove_rootfs "$rootfs"
+	mkdir -p "$dir/debs"
+	say "debootstrap $suite from $mirror (Oracle MySQL; about 1.5 min; sid prints warnings but finishes)"
+	debootstrap --variant=minbase --cache-dir="$dir/debs" --include=mysql-server \
+		"$suite" "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+		{ tail -20 "$dir/debootstrap.log" >&2; return 1; }
+	# Debian logs to a file; without that line mysqld logs to stderr (the container's log). Its
+	# `--log-error=/dev/stderr` would abort instead.
+	sed -i '/^[[:space:]]*log[_-]error/d' "$rootfs/etc/mysql/mysql.conf.d/mysqld.cnf"
+	cat >"$rootfs/etc/mysql/mysql.conf.d/zz-eventstore-test.cnf" <<'CNF'
+# Throw-away MySQL for tests (scripts/test-images.sh): root over TCP without a password.
+[mysqld]
+bind-address = 0.0.0.0
+skip-name-resolve
+mysqlx = OFF
+CNF
+	cat >"$rootfs/tmp/root.sql" <<'SQL'
+CREATE USER 'root'@'%' IDENTIFIED BY '';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
+SQL
+	# The package's postinst initialized a data directory with Debian's settings: start afresh.
+	rm -rf "${rootfs:?}/var/lib/mysql" && mkdir -p "$rootfs/var/lib/mysql" "$rootfs/run/mysqld"
+	chroot "$rootfs" chown mysql:mysql /var/lib/mysql /run/mysqld
+	chroot "$rootfs" mysqld --initialize-insecure --user=mysql --init-file=/tmp/root.sql --innodb-redo-log-capacity=8M \
+		>"$dir/initialize.log" 2>&1 ||
+		{ tail -20 "$dir/initialize.log" >&2; return 1; }
+	rm -f "$rootfs/tmp/root.sql"
+	cat >"$rootfs/usr/local/bin/mysql-test-server" <<'SH'
+#!/bin/sh
+# Throw-away MySQL for tests: root@'%' without a password (data directory initialized in the image).
+set -e
+mkdir -p /run/mysqld
+chown mysql:mysql /run/mysqld /var/lib/mysql
+exec mysqld --user=mysql "$@"
+SH
+	chmod +x "$rootfs/usr/local/bin/mysql-test-server"
+	(cd "$rootfs" && rm -rf usr/share/doc usr/share/man usr/share/info usr/share/locale usr/share/lintian \
+		var/cache/apt var/lib/apt/lists var/cache/debconf/*-old var/log/* var/lib/dpkg/info/*.md5sums)
+	# Of the plugins, mysqld loads one component at start; English error messages suffice.
+	find "$rootfs/usr/lib/mysql/plugin" -mindepth 1 ! -name component_reference_cache.so -delete
+	find "$rootfs/usr/share/mysql" -name errmsg.sys ! -path '*/english/*' -delete
+	# mysqld needs none of the client tools or Perl (Debian's maintainer scripts use it).
+	local tools=()
+	local t
+	for t in "$rootfs"/usr/bin/my* "$rootfs"/usr/bin/innochecksum "$rootfs"/usr/bin/ibd2sdi "$rootfs"/usr/bin/perror; do
+		[[ "${t##*/}" == mysql ]] || tools+=("./usr/bin/${t##*/}")
+	done
+	say "docker import (one slim image)"
+	import_rootfs "$rootfs" "$(key_mysql)" "$sub_mysql" 'CMD ["/usr/local/bin/mysql-test-server"]' 'EXPOSE 3306' \
+		"${tools[@]}" './usr/bin/perl*' './usr/share/perl*' './usr/lib/x86_64-linux-gnu/perl*' \
+		'./usr/lib/x86_64-linux-gnu/libperl*'
 	remove_rootfs "$rootfs"
 }
 
@@ -187,17 +255,18 @@ remove_rootfs() {
 	rm -rf --one-file-system "$dir"
 }
 
-# import_rootfs TAG CMD EXPOSE EXCLUDE...: the Debian root file system without EXCLUDE, as one image.
+# import_rootfs ROOTFS KEY TAG CMD EXPOSE EXCLUDE...: the root file system ROOTFS without EXCLUDE,
+# as one image labelled with the recipe KEY.
 import_rootfs() {
-	local tag=$1 cmd=$2 expose=$3 rootfs="$cache/debian/rootfs"
-	shift 3
+	local rootfs=$1 key=$2 tag=$3 cmd=$4 expose=$5
+	shift 5
 	local ex=() p
 	for p in "$@"; do ex+=("--exclude=$p"); done
 	local old
 	old=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null) || true
 	tar -C "$rootfs" --wildcards "${ex[@]}" -c . | docker import \
 		--change "$cmd" --change "$expose" \
-		--change "LABEL org.goeventstore.recipe=$(key_debian)" - "$tag" >/dev/null
+		--change "LABEL org.goeventstore.recipe=$key" - "$tag" >/dev/null
 	drop_old "$tag" "$old"
 }
 
@@ -213,7 +282,7 @@ drop_old() {
 # ---- choices ----------------------------------------------------------------------------------
 
 declare -A chosen
-needs_debian=0 needs_ferretdb=0 needs_minio=0
+needs_debian=0 needs_mysql=0 needs_ferretdb=0 needs_minio=0
 
 # choose KIND OFFICIAL SUBSTITUTE BUILDER
 choose() {
@@ -245,13 +314,15 @@ choose() {
 	chosen[$kind]=$sub
 	case $builder in
 	debian) needs_debian=1 ;;
+	mysql) needs_mysql=1 ;;
 	ferretdb) needs_ferretdb=1 ;;
 	minio) needs_minio=1 ;;
 	esac
 }
 
 choose mongo "$official_mongo" "$sub_mongo" ferretdb
-choose mysql "$official_mysql" "$sub_mysql" debian
+choose mysql "$official_mysql" "$sub_mysql" mysql
+choose mariadb "$official_mariadb" "$sub_mariadb" debian
 choose s3 "$official_s3" "$sub_s3" minio
 choose azure "$official_azure" "$sub_azure" debian
 
@@ -259,19 +330,35 @@ choose azure "$official_azure" "$sub_azure" debian
 
 # The tools the builds need, checked (and installed) before anything starts, so that a missing one
 # stops the run at once with its name.
-if ((needs_debian)); then
+if ((needs_debian || needs_mysql)); then
 	need debootstrap
+fi
+if ((needs_debian)); then
 	need npm
+fi
+if ((needs_mysql)); then
+	need chroot coreutils
 fi
 
 debian_pid=
 if ((needs_debian)); then
-	if fresh "$sub_mysql" "$(key_debian)" && fresh "$sub_azure" "$(key_debian)"; then
-		say "mysql, azure: $sub_mysql, $sub_azure (substitutes, built earlier)"
+	if fresh "$sub_mariadb" "$(key_debian)" && fresh "$sub_azure" "$(key_debian)"; then
+		say "mariadb, azure: $sub_mariadb, $sub_azure (substitutes, built earlier)"
 	else
 		t0=$SECONDS
-		(build_debian && say "mysql, azure: built $sub_mysql and $sub_azure in $((SECONDS - t0)) s") &
+		(build_debian && say "mariadb, azure: built $sub_mariadb and $sub_azure in $((SECONDS - t0)) s") &
 		debian_pid=$!
+	fi
+fi
+# Oracle MySQL from sid, in a root file system of its own, beside the bookworm one.
+mysql_pid=
+if ((needs_mysql)); then
+	if fresh "$sub_mysql" "$(key_mysql)"; then
+		say "mysql: $sub_mysql (substitute, built earlier)"
+	else
+		t0=$SECONDS
+		(build_mysql && say "mysql: built $sub_mysql in $((SECONDS - t0)) s") &
+		mysql_pid=$!
 	fi
 fi
 status=0
@@ -294,6 +381,9 @@ if ((needs_minio)); then
 fi
 if [[ -n "$debian_pid" ]]; then
 	wait "$debian_pid" || status=1
+fi
+if [[ -n "$mysql_pid" ]]; then
+	wait "$mysql_pid" || status=1
 fi
 
 {

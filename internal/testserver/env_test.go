@@ -15,11 +15,32 @@ func TestRequired(t *testing.T) {
 		{"ALL", Azure, true},
 		{"mysql,s3", S3, true},
 		{"mysql, s3", Mongo, false},
+		{"all", MariaDB, true},
+		{"mysql", MariaDB, false},
+		{"mariadb", MariaDB, true},
+		{"mariadb", MySQL, false},
 	} {
 		t.Setenv(envRequire, c.env)
 		if got := required(c.kind); got != c.want {
 			t.Errorf("%s=%q: required(%s) = %v, want %v", envRequire, c.env, c.kind, got, c.want)
 		}
+	}
+}
+
+func TestKinds(t *testing.T) {
+	if len(Kinds) != len(specs) {
+		t.Fatalf("Kinds %v, specs for %d kinds", Kinds, len(specs))
+	}
+	for _, k := range Kinds {
+		if specs[k] == nil {
+			t.Errorf("kind %q has no spec", k)
+		}
+	}
+	if urlVar(MariaDB) != "EVENTSTORE_MARIADB_URL" || imageVar(MariaDB) != "EVENTSTORE_MARIADB_IMAGE" {
+		t.Errorf("MariaDB variables %s, %s", urlVar(MariaDB), imageVar(MariaDB))
+	}
+	if specs[MySQL].image == specs[MariaDB].image || specs[MySQL].sub == specs[MariaDB].sub {
+		t.Errorf("MySQL and MariaDB share an image")
 	}
 }
 
@@ -35,7 +56,7 @@ func TestURLForms(t *testing.T) {
 			t.Fatalf("%s: %v", kind, err)
 		}
 		switch kind {
-		case MySQL, Mongo:
+		case MySQL, MariaDB, Mongo:
 			if u.Host != "127.0.0.1:4242" || u.Path != "/es0123" {
 				t.Errorf("%s: isolated URL %s, want host 127.0.0.1:4242 and path /es0123", kind, u)
 			}

@@ -9,15 +9,20 @@ import (
 
 // Kinds of server.
 const (
-	MySQL = "mysql"
-	Mongo = "mongo"
-	S3    = "s3"
-	Azure = "azure"
+	MySQL   = "mysql"   // Oracle MySQL
+	MariaDB = "mariadb" // MariaDB, for the MySQL engine's second server
+	Mongo   = "mongo"
+	S3      = "s3"
+	Azure   = "azure"
 )
 
+// Kinds lists every kind of server, in a stable order.
+var Kinds = []string{MySQL, MariaDB, Mongo, S3, Azure}
+
 // spec describes how to run and reach one kind of server. The images a user expects are the
-// defaults; scripts/test-images.sh builds substitutes (FerretDB, MariaDB, MinIO from source, Azurite
-// on Debian) that take the same environment and command, so this table needs no second flavour.
+// defaults; scripts/test-images.sh builds substitutes (FerretDB, MySQL from Debian sid, MariaDB,
+// MinIO from source, Azurite on Debian) that take the same environment and command (ignoring what
+// they do not need), so this table needs no second flavour.
 type spec struct {
 	image   string            // default image; keep in step with scripts/test-images.sh
 	sub     string            // the local substitute scripts/test-images.sh builds
@@ -51,9 +56,19 @@ type admin interface {
 var specs = map[string]*spec{
 	MySQL: {
 		image:   "mysql:8.4",
-		sub:     "goeventstore/mariadb:10.11",
+		sub:     "goeventstore/mysql:9.7",
 		port:    "3306/tcp",
 		env:     map[string]string{"MYSQL_ALLOW_EMPTY_PASSWORD": "yes", "MYSQL_ROOT_HOST": "%"},
+		example: "mysql://root@127.0.0.1:3306/",
+		ready:   3 * time.Minute,
+		base:    func(port int) string { return fmt.Sprintf("mysql://root@127.0.0.1:%d/", port) },
+		open:    openMySQL,
+	},
+	MariaDB: {
+		image:   "mariadb:10.11",
+		sub:     "goeventstore/mariadb:10.11",
+		port:    "3306/tcp",
+		env:     map[string]string{"MARIADB_ALLOW_EMPTY_ROOT_PASSWORD": "1", "MARIADB_ROOT_HOST": "%"},
 		example: "mysql://root@127.0.0.1:3306/",
 		ready:   3 * time.Minute,
 		base:    func(port int) string { return fmt.Sprintf("mysql://root@127.0.0.1:%d/", port) },

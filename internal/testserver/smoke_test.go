@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -24,9 +25,15 @@ func TestMain(m *testing.M) { os.Exit(Main(m)) }
 // The smoke tests write and read one record on each server with that engine's Go driver, through
 // the URL Isolated returns.
 
-func TestMySQL(t *testing.T) {
+func TestMySQL(t *testing.T) { testSQL(t, MySQL, "MariaDB", false) }
+
+func TestMariaDB(t *testing.T) { testSQL(t, MariaDB, "MariaDB", true) }
+
+// testSQL runs the smoke test on a server of kind and checks that its version string contains
+// marker (or does not), so that the two kinds are never the same server.
+func testSQL(t *testing.T, kind, marker string, want bool) {
 	t.Parallel()
-	db := openSQL(t, Get(t, MySQL).Isolated(t))
+	db := openSQL(t, Get(t, kind).Isolated(t))
 	ctx := t.Context()
 	if _, err := db.ExecContext(ctx, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))"); err != nil {
 		t.Fatal(err)
@@ -42,6 +49,13 @@ func TestMySQL(t *testing.T) {
 	var v string
 	if err := db.QueryRowContext(ctx, "SELECT v FROM t WHERE id = 1").Scan(&v); err != nil || v != "one" {
 		t.Fatalf("read back %q, %v; want \"one\"", v, err)
+	}
+	var version string
+	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(version, marker) != want {
+		t.Fatalf("%s server is version %q", kind, version)
 	}
 }
 

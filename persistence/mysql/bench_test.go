@@ -25,24 +25,36 @@ import (
 
 const benchPayload = 512
 
-// benchEnv is the engine and plain table shared by the benchmarks.
+// benchEnv is the engine and plain table shared by the benchmarks of one
+// server.
 type benchEnv struct {
+	once  sync.Once
+	err   error
 	e     *persistence.Engine
 	db    *sql.DB   // the engine's pool
 	plain *sql.Stmt // INSERT INTO plain (data) VALUES (?)
 	row   []byte    // the plain row's bytes
+
+	readOnce sync.Once
+	stream   string // the 10,000-commit stream
 }
 
-var (
-	benchOnce sync.Once
-	bench     *benchEnv
-	benchErr  error
-)
+// benchEnvs holds the benchEnv of each server, by database URL.
+var benchEnvs struct {
+	sync.Mutex
+	m map[string]*benchEnv
+}
 
 // BenchmarkMySQL runs the engine and plain-driver benchmarks side by side
-// on one server and one database.
+// on one server and one database, for each server kind:
+// BenchmarkMySQL/MySQL/... and BenchmarkMySQL/MariaDB/....
 func BenchmarkMySQL(b *testing.B) {
-	url := benchURL(b)
+	for _, s := range servers {
+		b.Run(s.name, func(b *testing.B) { benchServer(b, isolatedURL(b, s.kind)) })
+	}
+}
+
+func benchServer(b *testing.B, url string) {
 	b.Run("Commit", func(b *testing.B) { benchCommit(b, url) })
 	b.Run("PlainInsert", func(b *testing.B) { benchPlainInsert(b, url) })
 	b.Run("Commit16", func(b *testing.B) { benchCommit16(b, url) })
@@ -56,42 +68,52 @@ func BenchmarkMySQL(b *testing.B) {
 
 func getBench(b *testing.B, url string) *benchEnv {
 	b.Helper()
-	benchOnce.Do(func() {
+	benchEnvs.Lock()
+	if benchEnvs.m == nil {
+		benchEnvs.m = map[string]*benchEnv{}
+	}
+	env := benchEnvs.m[url]
+	if env == nil {
+		env = new(benchEnv)
+		benchEnvs.m[url] = env
+	}
+	benchEnvs.Unlock()
+	env.once.Do(func() {
 		ctx := context.Background()
 		e, err := Open(ctx, url)
 		if err != nil {
-			benchErr = err
+			env.err = err
 			return
 		}
-		if benchErr = e.Initialize(ctx); benchErr != nil {
+		if env.err = e.Initialize(ctx); env.err != nil {
 			return
 		}
 		db := poolOf(b, e)
-		if _, benchErr = db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS plain (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, data MEDIUMBLOB NOT NULL) ENGINE=InnoDB"); benchErr != nil {
+		if _, env.err = db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS plain (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, data MEDIUMBLOB NOT NULL) ENGINE=InnoDB"); env.err != nil {
 			return
 		}
 		st, err := db.PrepareContext(ctx, "INSERT INTO plain (data) VALUES (?)")
 		if err != nil {
-			benchErr = err
+			env.err = err
 			return
 		}
 		// 20+20 (keys) + 4+16+4+4+8+1 (sequence, ID, revision, items, stamp, flag) + IDs + payload.
-		row := make([]byte, 77+len("bench")+len("stream-000000")+benchPayload)
-		bench = &benchEnv{e: e, db: db, plain: st, row: row}
+		env.e, env.db, env.plain = e, db, st
+		env.row = make([]byte, 77+len("bench")+len("stream-000000")+benchPayload)
 		// Warm both paths up (a fresh server allocates its files and
 		// buffer pool on first use), so that the first benchmark to run
 		// does not pay for it alone.
 		for range 300 {
-			if _, benchErr = st.ExecContext(ctx, row); benchErr != nil {
+			if _, env.err = st.ExecContext(ctx, env.row); env.err != nil {
 				return
 			}
 		}
 		commitN(b, e, 300)
 	})
-	if benchErr != nil {
-		b.Fatal(benchErr)
+	if env.err != nil {
+		b.Fatal(env.err)
 	}
-	return bench
+	return env
 }
 
 var streamNo struct {
@@ -180,27 +202,22 @@ func benchPlainInsert16(b *testing.B, url string) {
 
 const readEvents = 10000
 
-var (
-	readOnce    sync.Once
-	benchStream string
-)
-
 // streamOf10k returns a stream of 10,000 one-event commits, written in one
 // transaction with the engine's own INSERT (identical rows, set up fast).
 func streamOf10k(b *testing.B, env *benchEnv) string {
-	readOnce.Do(func() {
+	env.readOnce.Do(func() {
 		ctx := context.Background()
-		benchStream = newStreamID()
+		env.stream = newStreamID()
 		tx, err := env.db.BeginTx(ctx, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer tx.Rollback()
 		payload := make([]byte, benchPayload)
-		bk, sk := idKey("bench"), idKey(benchStream)
+		bk, sk := idKey("bench"), idKey(env.stream)
 		for i := 1; i <= readEvents; i++ {
 			id := persistence.NewUUID()
-			if _, err := tx.ExecContext(ctx, sqlOf.insertCommit, bk, sk, i, id[:], i, 1, time.Now().UnixMicro(), "bench", benchStream, payload); err != nil {
+			if _, err := tx.ExecContext(ctx, sqlOf.insertCommit, bk, sk, i, id[:], i, 1, time.Now().UnixMicro(), "bench", env.stream, payload); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -208,7 +225,7 @@ func streamOf10k(b *testing.B, env *benchEnv) string {
 			b.Fatal(err)
 		}
 	})
-	return benchStream
+	return env.stream
 }
 
 func benchReadStream10k(b *testing.B, url string) {

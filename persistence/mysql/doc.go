@@ -1,5 +1,7 @@
-// Package mysql is the event store engine for MySQL 8 and MariaDB 10.11 (and
-// later), built on database/sql and github.com/go-sql-driver/mysql.
+// Package mysql is the event store engine for Oracle MySQL 8.0.20 and later
+// (tested on 9.7) and MariaDB 10.11 and later, built on database/sql and
+// github.com/go-sql-driver/mysql. Its tests run on both servers and fail on
+// any warning the server gives for a statement the engine sends.
 //
 // Link it in with a blank import; it registers itself as "mysql":
 //

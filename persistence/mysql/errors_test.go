@@ -66,124 +66,130 @@ func TestClassify(t *testing.T) {
 // A table dropped under an open engine: ErrNotInitialized, as before
 // Initialize; Initialize makes the engine work again.
 func TestErrorNotInitialized(t *testing.T) {
-	ctx := context.Background()
-	url := isolatedURL(t)
-	e, err := Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close(ctx)
-	if _, err := e.Commit(ctx, attempt("b", "s", 1)); !errors.Is(err, persistence.ErrNotInitialized) {
-		t.Fatalf("Commit before Initialize: %v, want ErrNotInitialized", err)
-	}
-	if err := e.Initialize(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := poolOf(t, e).Exec("DROP TABLE eventstore_commits"); err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.Commit(ctx, attempt("b", "s", 1))
-	if !errors.Is(err, persistence.ErrNotInitialized) || errors.Is(err, persistence.ErrStorage) {
-		t.Fatalf("Commit on a dropped table: %v, want ErrNotInitialized only", err)
-	}
-	for _, err := range e.ReadAll(ctx, 0) {
-		if !errors.Is(err, persistence.ErrNotInitialized) {
-			t.Fatalf("ReadAll on a dropped table: %v, want ErrNotInitialized", err)
+	eachServer(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		url := isolatedURL(t, kind)
+		e, err := Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, err := e.Head(ctx); !errors.Is(err, persistence.ErrNotInitialized) {
-		t.Fatalf("Head on a dropped table: %v, want ErrNotInitialized", err)
-	}
-	if err := e.Initialize(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Commit(ctx, attempt("b", "s", 1)); err != nil {
-		t.Fatalf("Commit after Initialize: %v", err)
-	}
+		defer e.Close(ctx)
+		if _, err := e.Commit(ctx, attempt("b", "s", 1)); !errors.Is(err, persistence.ErrNotInitialized) {
+			t.Fatalf("Commit before Initialize: %v, want ErrNotInitialized", err)
+		}
+		if err := e.Initialize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := poolOf(t, e).Exec("DROP TABLE eventstore_commits"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Commit(ctx, attempt("b", "s", 1))
+		if !errors.Is(err, persistence.ErrNotInitialized) || errors.Is(err, persistence.ErrStorage) {
+			t.Fatalf("Commit on a dropped table: %v, want ErrNotInitialized only", err)
+		}
+		for _, err := range e.ReadAll(ctx, 0) {
+			if !errors.Is(err, persistence.ErrNotInitialized) {
+				t.Fatalf("ReadAll on a dropped table: %v, want ErrNotInitialized", err)
+			}
+		}
+		if _, err := e.Head(ctx); !errors.Is(err, persistence.ErrNotInitialized) {
+			t.Fatalf("Head on a dropped table: %v, want ErrNotInitialized", err)
+		}
+		if err := e.Initialize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Commit(ctx, attempt("b", "s", 1)); err != nil {
+			t.Fatalf("Commit after Initialize: %v", err)
+		}
+	})
 }
 
 // A database that does not exist: ErrMisconfigured.
 func TestErrorUnknownDatabase(t *testing.T) {
-	ctx := context.Background()
-	url := isolatedURL(t)
-	e, err := Open(ctx, url+"_missing")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close(ctx)
-	if err := e.Initialize(ctx); !errors.Is(err, persistence.ErrMisconfigured) {
-		t.Fatalf("Initialize: %v, want ErrMisconfigured", err)
-	}
-	if _, err := e.Commit(ctx, attempt("b", "s", 1)); !errors.Is(err, persistence.ErrMisconfigured) {
-		t.Fatalf("Commit: %v, want ErrMisconfigured", err)
-	}
+	eachServer(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		url := isolatedURL(t, kind)
+		e, err := Open(ctx, url+"_missing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer e.Close(ctx)
+		if err := e.Initialize(ctx); !errors.Is(err, persistence.ErrMisconfigured) {
+			t.Fatalf("Initialize: %v, want ErrMisconfigured", err)
+		}
+		if _, err := e.Commit(ctx, attempt("b", "s", 1)); !errors.Is(err, persistence.ErrMisconfigured) {
+			t.Fatalf("Commit: %v, want ErrMisconfigured", err)
+		}
+	})
 }
 
 // A user who may only read, and a wrong password: ErrPermissionDenied. It
 // runs on a server of its own, since it may turn the grant tables on (see
 // enableGrants).
 func TestErrorPermissionDenied(t *testing.T) {
-	ctx := context.Background()
-	srv := testserver.Dedicated(t, testserver.MySQL)
-	rootURL := srv.Isolated(t)
-	root := openIsolated(t, rootURL)
-	c, err := root.Commit(ctx, attempt("b", "s", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := poolOf(t, root)
-	enableGrants(t, db)
-	u, err := neturl.Parse(rootURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbName := strings.TrimPrefix(u.Path, "/")
-	for _, stmt := range []string{
-		"CREATE USER 'es_reader'@'%' IDENTIFIED BY 'pw'",
-		"GRANT SELECT ON `" + dbName + "`.* TO 'es_reader'@'%'",
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
+	eachServer(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		srv := testserver.Dedicated(t, kind)
+		rootURL := srv.Isolated(t)
+		root := openIsolated(t, rootURL)
+		c, err := root.Commit(ctx, attempt("b", "s", 1))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-
-	u.User = neturl.UserPassword("es_reader", "pw")
-	reader, err := Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Close(ctx)
-	// Reads work; writes are refused.
-	var n int
-	for got, err := range reader.ReadStream(ctx, "b", "s", 0, 0) {
-		if err != nil || got.Checkpoint != c.Checkpoint {
-			t.Fatalf("ReadStream as a reader: %v, %v", got.Checkpoint, err)
+		db := poolOf(t, root)
+		enableGrants(t, db)
+		u, err := neturl.Parse(rootURL)
+		if err != nil {
+			t.Fatal(err)
 		}
-		n++
-	}
-	if n != 1 {
-		t.Fatalf("reader read %d commits", n)
-	}
-	_, err = reader.Commit(ctx, attempt("b", "s", 2))
-	if !errors.Is(err, persistence.ErrPermissionDenied) || errors.Is(err, persistence.ErrStorage) {
-		t.Fatalf("Commit without INSERT: %v, want ErrPermissionDenied only", err)
-	}
-	if err := reader.Initialize(ctx); !errors.Is(err, persistence.ErrPermissionDenied) {
-		t.Fatalf("Initialize without CREATE: %v, want ErrPermissionDenied", err)
-	}
-	if err := reader.MarkDispatched(ctx, c); !errors.Is(err, persistence.ErrPermissionDenied) {
-		t.Fatalf("MarkDispatched without UPDATE: %v, want ErrPermissionDenied", err)
-	}
+		dbName := strings.TrimPrefix(u.Path, "/")
+		for _, stmt := range []string{
+			"CREATE USER 'es_reader'@'%' IDENTIFIED BY 'pw'",
+			"GRANT SELECT ON `" + dbName + "`.* TO 'es_reader'@'%'",
+		} {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
 
-	u.User = neturl.UserPassword("es_reader", "wrong")
-	bad, err := Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bad.Close(ctx)
-	if _, err := bad.Head(ctx); !errors.Is(err, persistence.ErrPermissionDenied) {
-		t.Fatalf("Head with a wrong password: %v, want ErrPermissionDenied", err)
-	}
+		u.User = neturl.UserPassword("es_reader", "pw")
+		reader, err := Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reader.Close(ctx)
+		// Reads work; writes are refused.
+		var n int
+		for got, err := range reader.ReadStream(ctx, "b", "s", 0, 0) {
+			if err != nil || got.Checkpoint != c.Checkpoint {
+				t.Fatalf("ReadStream as a reader: %v, %v", got.Checkpoint, err)
+			}
+			n++
+		}
+		if n != 1 {
+			t.Fatalf("reader read %d commits", n)
+		}
+		_, err = reader.Commit(ctx, attempt("b", "s", 2))
+		if !errors.Is(err, persistence.ErrPermissionDenied) || errors.Is(err, persistence.ErrStorage) {
+			t.Fatalf("Commit without INSERT: %v, want ErrPermissionDenied only", err)
+		}
+		if err := reader.Initialize(ctx); !errors.Is(err, persistence.ErrPermissionDenied) {
+			t.Fatalf("Initialize without CREATE: %v, want ErrPermissionDenied", err)
+		}
+		if err := reader.MarkDispatched(ctx, c); !errors.Is(err, persistence.ErrPermissionDenied) {
+			t.Fatalf("MarkDispatched without UPDATE: %v, want ErrPermissionDenied", err)
+		}
+
+		u.User = neturl.UserPassword("es_reader", "wrong")
+		bad, err := Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bad.Close(ctx)
+		if _, err := bad.Head(ctx); !errors.Is(err, persistence.ErrPermissionDenied) {
+			t.Fatalf("Head with a wrong password: %v, want ErrPermissionDenied", err)
+		}
+	})
 }
 
 // enableGrants makes the server check privileges. MySQL does already. The

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/goeventstore/eventstore/internal/testserver"
@@ -12,11 +13,31 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testserver.Main(m)) }
 
-// isolatedURL returns a mysql:// URL naming a fresh database on the shared
-// test server, dropped when t ends.
-func isolatedURL(t testing.TB) string {
+// servers are the servers every server-backed test of this package runs on,
+// as subtests of these names: Oracle MySQL and MariaDB differ exactly where
+// this engine lives (duplicate-key messages, deprecations, query plans).
+var servers = []struct{ name, kind string }{
+	{"MySQL", testserver.MySQL},
+	{"MariaDB", testserver.MariaDB},
+}
+
+// eachServer runs f once per server kind, as parallel subtests named
+// "MySQL" and "MariaDB".
+func eachServer(t *testing.T, f func(t *testing.T, kind string)) {
 	t.Helper()
-	return testserver.Get(t, testserver.MySQL).Isolated(t)
+	for _, s := range servers {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, s.kind)
+		})
+	}
+}
+
+// isolatedURL returns a mysql:// URL naming a fresh database on the shared
+// test server of kind, dropped when t ends.
+func isolatedURL(t testing.TB, kind string) string {
+	t.Helper()
+	return testserver.Get(t, kind).Isolated(t)
 }
 
 // openIsolated opens and initializes an engine on url, closed when t ends.
@@ -47,5 +68,12 @@ func poolOf(t testing.TB, e *persistence.Engine) *sql.DB {
 // sqlOf is the engine's SQL under the default table prefix.
 var sqlOf = newQueries(DefaultTablePrefix)
 
-// benchURL is isolatedURL for benchmarks.
-func benchURL(b *testing.B) string { return isolatedURL(b) }
+// isMariaDB reports whether e's server is MariaDB (else Oracle MySQL).
+func isMariaDB(t testing.TB, e *persistence.Engine) bool {
+	t.Helper()
+	var v string
+	if err := poolOf(t, e).QueryRow("SELECT VERSION()").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(v, "MariaDB")
+}

@@ -134,48 +134,50 @@ func TestUnreachableServer(t *testing.T) {
 
 // New takes a pool the caller owns: As returns it, Close leaves it open.
 func TestNew(t *testing.T) {
-	ctx := context.Background()
-	if _, err := New(nil); !errors.Is(err, persistence.ErrInvalid) {
-		t.Fatalf("New(nil): %v, want ErrInvalid", err)
-	}
-	cfg, _, err := parseDSN(isolatedURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := New(db, WithTablePrefix("9a")); !errors.Is(err, persistence.ErrInvalid) {
-		t.Fatalf("bad prefix: %v, want ErrInvalid", err)
-	}
-	e, err := New(db, WithTablePrefix("n_"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Initialize(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.Commit(ctx, attempt("b", "s", 1)); err != nil {
-		t.Fatal(err)
-	}
-	var got *sql.DB
-	if !e.As(&got) || got != db {
-		t.Fatal("As(**sql.DB) does not return the pool")
-	}
-	var asDB DB
-	if !e.As(&asDB) || asDB != DB(db) {
-		t.Fatal("As(*DB) does not return the pool")
-	}
-	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM n_commits").Scan(&n); err != nil || n != 1 {
-		t.Fatalf("n_commits holds %d rows (%v)", n, err)
-	}
-	if err := e.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		t.Fatalf("Close closed a pool it does not own: %v", err)
-	}
+	eachServer(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		if _, err := New(nil); !errors.Is(err, persistence.ErrInvalid) {
+			t.Fatalf("New(nil): %v, want ErrInvalid", err)
+		}
+		cfg, _, err := parseDSN(isolatedURL(t, kind))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := New(db, WithTablePrefix("9a")); !errors.Is(err, persistence.ErrInvalid) {
+			t.Fatalf("bad prefix: %v, want ErrInvalid", err)
+		}
+		e, err := New(db, WithTablePrefix("n_"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Initialize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Commit(ctx, attempt("b", "s", 1)); err != nil {
+			t.Fatal(err)
+		}
+		var got *sql.DB
+		if !e.As(&got) || got != db {
+			t.Fatal("As(**sql.DB) does not return the pool")
+		}
+		var asDB DB
+		if !e.As(&asDB) || asDB != DB(db) {
+			t.Fatal("As(*DB) does not return the pool")
+		}
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM n_commits").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("n_commits holds %d rows (%v)", n, err)
+		}
+		if err := e.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PingContext(ctx); err != nil {
+			t.Fatalf("Close closed a pool it does not own: %v", err)
+		}
+	})
 }

@@ -12,12 +12,14 @@ import (
 // The server goes away and comes back under an open engine (a dedicated
 // container, stopped and restarted): see acceptance.RunOutage.
 func TestServerOutage(t *testing.T) {
-	srv := testserver.Dedicated(t, testserver.MySQL)
-	acceptance.RunOutage(t, acceptance.Outage{
-		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
-			return Open(ctx, srv.Isolated(t)+"?timeout=2s&readTimeout=10s&writeTimeout=10s", opts...)
-		},
-		Stop:  srv.Stop,
-		Start: srv.Start,
+	eachServer(t, func(t *testing.T, kind string) {
+		srv := testserver.Dedicated(t, kind)
+		acceptance.RunOutage(t, acceptance.Outage{
+			New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+				return Open(ctx, srv.Isolated(t)+"?timeout=2s&readTimeout=10s&writeTimeout=10s", opts...)
+			},
+			Stop:  srv.Stop,
+			Start: srv.Start,
+		})
 	})
 }

@@ -200,9 +200,13 @@ func newQueries(prefix string) queries {
 	q.floor = x("SELECT purged FROM `{p}schema` WHERE id = 1")
 	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
 	q.markDispatched = x("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?")
-	q.addSnapshot = x("INSERT INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
-		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1 " +
-		"ON DUPLICATE KEY UPDATE payload = VALUES(payload)")
+	// REPLACE, not INSERT ... ON DUPLICATE KEY UPDATE payload = VALUES(payload):
+	// MySQL 8.0.20+ deprecates VALUES() there (warning 1287) in favour of a
+	// row alias (INSERT ... AS new) that MariaDB does not parse. The primary
+	// key is the table's only unique key, so REPLACE replaces exactly the
+	// snapshot at this revision (InnoDB updates it in place), on both servers.
+	q.addSnapshot = x("REPLACE INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
+		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1")
 	q.snapshotCommitExists = x("SELECT COUNT(*) FROM (SELECT 1 FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1) found")
 	q.latestSnapshot = x("SELECT stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1")
 	// One page of stream heads: the last commit of each stream (found on

@@ -11,7 +11,7 @@ import (
 )
 
 // AddSnapshot stores s, replacing a snapshot at the same revision, in one
-// INSERT ... SELECT that finds the commit holding s.StreamRevision: if the
+// REPLACE ... SELECT that finds the commit holding s.StreamRevision: if the
 // stream has none, nothing is inserted and it returns ErrStreamNotFound.
 func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 	bk, sk := idKey(s.BucketID), idKey(s.StreamID)
@@ -24,7 +24,7 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 		return nil
 	}
 	// 0 rows: no commit holds the revision, or the snapshot was already
-	// stored with this very payload (an unchanged row counts 0).
+	// stored with this very payload (an unchanged row may count 0).
 	n, err := e.count(ctx, e.q.snapshotCommitExists, bk, sk, s.StreamRevision, s.StreamRevision)
 	if err != nil {
 		return err
