@@ -19,7 +19,9 @@ import (
 // read ends at the first commit that starts past q.MaxRevision.
 func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver.Commit, error) {
 	key := streamKey(q.BucketID, q.StreamID)
-	kind := "stream/" + key + "/" + strconv.Itoa(q.MinRevision) + "/" + strconv.Itoa(q.Limit)
+	// Not keyed by q.Limit: the portable layer grows the pages of a long read,
+	// and the parked cursor serves a page of any size.
+	kind := "stream/" + key + "/" + strconv.Itoa(q.MinRevision)
 	docs, err := e.parked.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
 		filter := bson.D{
 			{Key: fKey, Value: key},
