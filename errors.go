@@ -27,8 +27,24 @@ var (
 	// the revision asked for.
 	ErrSnapshotNotFound = persistence.ErrSnapshotNotFound
 	// ErrStorageUnavailable reports that the storage could not be reached or
-	// failed; the driver's error is wrapped too. Retry once it is back.
+	// did not answer within the operation timeout; the driver's error is
+	// wrapped too. It is transient: retry once the storage is back.
 	ErrStorageUnavailable = persistence.ErrStorageUnavailable
+	// ErrPermissionDenied reports that the storage refused the credentials
+	// or the operation. Fix the grants; retrying will not help.
+	ErrPermissionDenied = persistence.ErrPermissionDenied
+	// ErrNotInitialized reports that the tables (collections, buckets) the
+	// engine needs do not exist: Build initializes them, New does not.
+	ErrNotInitialized = persistence.ErrNotInitialized
+	// ErrMisconfigured reports a configuration that cannot work (an unknown
+	// database, a server lacking a feature the engine needs).
+	ErrMisconfigured = persistence.ErrMisconfigured
+	// ErrStorage reports any other failure of the storage, not known to be
+	// transient.
+	ErrStorage = persistence.ErrStorage
+	// ErrUnsupported reports an operation the engine has no capability for
+	// (see persistence.Engine.Supports).
+	ErrUnsupported = persistence.ErrUnsupported
 	// ErrClosed reports use of a store after Close.
 	ErrClosed = persistence.ErrClosed
 	// ErrInvalid is matched by every [*ValidationError]: bad input, nothing
