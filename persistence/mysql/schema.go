@@ -196,9 +196,13 @@ func newQueries(prefix string) queries {
 	q.readStream = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?")
 	q.readStreamBounded = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?")
 	// The primary key read backwards, past the tombstones at its end.
-	q.head = x("SELECT checkpoint FROM `{p}commits` WHERE stream_key IS NOT NULL ORDER BY checkpoint DESC LIMIT 1")
+	// FORCE INDEX: left alone, MySQL 9 may take stream_key IS NOT NULL for a
+	// range on ux_sequence, reading every commit's key and sorting.
+	q.head = x("SELECT checkpoint FROM `{p}commits` FORCE INDEX (PRIMARY) WHERE stream_key IS NOT NULL ORDER BY checkpoint DESC LIMIT 1")
 	q.floor = x("SELECT purged FROM `{p}schema` WHERE id = 1")
-	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
+	// FORCE INDEX: for a small LIMIT, MySQL 9 may prefer reading PRIMARY in
+	// order and filtering, which walks every dispatched commit.
+	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` FORCE INDEX (ix_undispatched) WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
 	q.markDispatched = x("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?")
 	// REPLACE, not INSERT ... ON DUPLICATE KEY UPDATE payload = VALUES(payload):
 	// MySQL 8.0.20+ deprecates VALUES() there (warning 1287) in favour of a

@@ -344,13 +344,13 @@ func TestStatementsDrawNoWarnings(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer e.Close(context.Background())
-				runEveryStatement(t, e, d)
+				runEveryStatement(t, url, e, d)
 			})
 		}
 	})
 }
 
-func runEveryStatement(t *testing.T, e *persistence.Engine, d *engine) {
+func runEveryStatement(t *testing.T, url string, e *persistence.Engine, d *engine) {
 	ctx := context.Background()
 	must := func(what string, err error) {
 		t.Helper()
@@ -364,12 +364,21 @@ func runEveryStatement(t *testing.T, e *persistence.Engine, d *engine) {
 	// The migration from schema version 1, whole, then interrupted after
 	// its ALTER (which then fails with a duplicate column: an error, not a
 	// warning).
+	// The tables are set back over a pool of their own: the checks are for
+	// the engine's statements (and MariaDB without its system tables, as
+	// the substitute image runs, warns about statistics on DROP COLUMN).
+	cfg, _, err := parseDSN(url)
+	must("parse URL", err)
+	c0, err := mysql.NewConnector(cfg)
+	must("connector", err)
+	plain := sql.OpenDB(c0)
+	defer plain.Close()
 	for _, interrupted := range []bool{false, true} {
 		if !interrupted {
-			_, err := d.db.ExecContext(ctx, d.q.expand("ALTER TABLE `{p}schema` DROP COLUMN purged"))
+			_, err := plain.ExecContext(ctx, d.q.expand("ALTER TABLE `{p}schema` DROP COLUMN purged"))
 			must("drop purged", err)
 		}
-		_, err := d.db.ExecContext(ctx, d.q.expand("UPDATE `{p}schema` SET version = 1"))
+		_, err := plain.ExecContext(ctx, d.q.expand("UPDATE `{p}schema` SET version = 1"))
 		must("set version 1", err)
 		must("Initialize over version 1", e.Initialize(ctx))
 	}
@@ -396,7 +405,7 @@ func runEveryStatement(t *testing.T, e *persistence.Engine, d *engine) {
 		func() error { return drain(e.ReadStream(ctx, "b", "s", 0, 0)) },
 		func() error { return drain(e.ReadStream(ctx, "b", "s", 0, 1)) },
 		func() error { return drain(e.Undispatched(ctx)) },
-		func() error { return drain(e.StreamsToSnapshot(ctx, "b", 0)) },
+		func() error { return drain(e.StreamsToSnapshot(ctx, "b", 1)) },
 	} {
 		must("read", read())
 	}
@@ -410,7 +419,7 @@ func runEveryStatement(t *testing.T, e *persistence.Engine, d *engine) {
 	must("AddSnapshot of no commit", ignore(e.AddSnapshot(ctx, persistence.Snapshot{BucketID: "b", StreamID: "none", StreamRevision: 1, Payload: []byte("x")}), persistence.ErrStreamNotFound))
 	_, err = e.LatestSnapshot(ctx, "b", "s", 1)
 	must("LatestSnapshot", err)
-	must("StreamsToSnapshot", drain(e.StreamsToSnapshot(ctx, "b", 0)))
+	must("StreamsToSnapshot", drain(e.StreamsToSnapshot(ctx, "b", 1)))
 	must("DeleteStream", e.DeleteStream(ctx, "b", "gone"))
 	must("PurgeBucket", e.PurgeBucket(ctx, "other"))
 
