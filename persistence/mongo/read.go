@@ -95,7 +95,7 @@ const maxIDScan = 16384
 // position it has settled up to, which may lie past the page's last
 // commit, and the purge floor, which the first page of a read looks up.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
-	kind := "commits/" + strconv.Itoa(q.Limit) + "/" + q.BucketID
+	kind := "commits/" + q.BucketID // not keyed by q.Limit, which grows along a long read
 	log := &commitLog{e: e, idsOnly: q.BucketID != "", x: e.parked.take(parkKey(kind, q.After))}
 	if log.x == nil {
 		floor, err := e.floor(ctx)
