@@ -58,6 +58,23 @@
 // multi-primary mode) are not supported: the lock wait that makes a
 // tombstone insert safe happens on one server only.
 //
+// # Paging
+//
+// The paged reads of a stream, of Undispatched and of StreamsToSnapshot seek
+// to their position on an index and stop after the page, so that a page
+// costs the same near the start as near the end of a large table (ReadAll
+// pages are ranges of the primary key; see readBucket in read.go for bucket
+// reads): a stream page is a range on ux_sequence, a page of
+// Undispatched a range on ix_undispatched (flag and checkpoint), and a page
+// of StreamsToSnapshot walks ux_sequence from the cursor one stream at a
+// time (it reads every index entry of the page's streams, then one row per
+// head).
+// Where a server's planner would otherwise pick a plan that grows with the
+// table, the statement forces its index. TestReadStreamSeeks asserts the
+// first plan, TestPlansAtScale the other two at 100,000 rows, on both
+// servers; BenchmarkPages measures a page at each end (see
+// bench_scale_test.go).
+//
 // # Errors
 //
 // Server errors are classified by number (see Classify in errors.go): access

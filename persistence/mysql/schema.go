@@ -213,14 +213,21 @@ func newQueries(prefix string) queries {
 		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1")
 	q.snapshotCommitExists = x("SELECT COUNT(*) FROM (SELECT 1 FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1) found")
 	q.latestSnapshot = x("SELECT stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1")
-	// One page of stream heads: the last commit of each stream (found on
-	// ux_sequence, in stream_key order) and its latest snapshot revision.
+	// One page of stream heads: the last commit of each stream and its
+	// latest snapshot revision. The derived table walks ux_sequence from
+	// the cursor in stream_key order, one group per stream, and stops after
+	// the page: its cost is the page's, wherever the cursor is. It groups by
+	// stream_key alone (bucket_key is fixed by the equality): grouped by
+	// (bucket_key, stream_key), MariaDB 10.11 collects every stream after
+	// the cursor in a temporary table and sorts it to keep a page.
+	// STRAIGHT_JOIN keeps the page first (each head is then an eq_ref on
+	// ux_sequence). There is no outer ORDER BY, which would sort the
+	// materialized page: StreamsToSnapshot sorts the page itself.
 	q.streamHeads = x("SELECT h.stream_key, c.bucket_id, c.stream_id, c.stream_revision, " +
-		"COALESCE((SELECT MAX(s.stream_revision) FROM `{p}snapshots` s WHERE s.bucket_key = h.bucket_key AND s.stream_key = h.stream_key), 0) " +
-		"FROM (SELECT bucket_key, stream_key, MAX(commit_sequence) AS seq FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key > ? " +
-		"GROUP BY bucket_key, stream_key ORDER BY stream_key LIMIT ?) h " +
-		"JOIN `{p}commits` c ON c.bucket_key = h.bucket_key AND c.stream_key = h.stream_key AND c.commit_sequence = h.seq " +
-		"ORDER BY h.stream_key")
+		"COALESCE((SELECT MAX(s.stream_revision) FROM `{p}snapshots` s WHERE s.bucket_key = c.bucket_key AND s.stream_key = c.stream_key), 0) " +
+		"FROM (SELECT stream_key, MAX(commit_sequence) AS seq FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key > ? " +
+		"GROUP BY stream_key ORDER BY stream_key LIMIT ?) h " +
+		"STRAIGHT_JOIN `{p}commits` c ON c.bucket_key = ? AND c.stream_key = h.stream_key AND c.commit_sequence = h.seq")
 	limit := fmt.Sprint(" LIMIT ", batchSize)
 	q.tombstoneStream = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? AND stream_key = ?" + limit)
 	q.tombstoneBucket = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ?" + limit)

@@ -1,11 +1,13 @@
 package mysql
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
 )
@@ -53,39 +55,47 @@ func (e *engine) LatestSnapshot(ctx context.Context, bucketID, streamID string, 
 // least q.Threshold revisions past their latest snapshot. It pages through
 // the bucket's streams in stream_key order, the cursor being the last
 // stream key of the page, in hex: per page, the last commit of each stream
-// comes from ux_sequence (MAX(commit_sequence) per stream) and the latest
-// snapshot from the snapshots primary key. There is no stream-head table:
-// keeping one would cost every commit a second write.
+// comes from ux_sequence (MAX(commit_sequence) per stream, walked from the
+// cursor and stopped after q.Limit streams) and the latest snapshot from the
+// snapshots primary key, so a page costs the same wherever the cursor is.
+// There is no stream-head table: keeping one would cost every commit a
+// second write.
 func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]driver.StreamHead, string, error) {
 	after, err := hex.DecodeString(q.Cursor)
 	if err != nil || (len(after) != 0 && len(after) != keyLen) {
 		return nil, "", fmt.Errorf("mysql: bad stream cursor %q", q.Cursor)
 	}
-	rows, err := e.query(ctx, e.q.streamHeads, idKey(q.BucketID), after, q.Limit)
+	bk := idKey(q.BucketID)
+	rows, err := e.query(ctx, e.q.streamHeads, bk, after, q.Limit, bk)
 	if err != nil {
 		return nil, "", err
 	}
 	defer rows.Close()
-	var heads []driver.StreamHead
-	var key sql.RawBytes
-	var last []byte
-	n := 0
+	type head struct {
+		key []byte
+		driver.StreamHead
+	}
+	var page []head
 	for rows.Next() {
-		var h driver.StreamHead
-		if err := rows.Scan(&key, &h.BucketID, &h.StreamID, &h.HeadRevision, &h.SnapshotRevision); err != nil {
+		var h head
+		if err := rows.Scan(&h.key, &h.BucketID, &h.StreamID, &h.HeadRevision, &h.SnapshotRevision); err != nil {
 			return nil, "", err
 		}
-		n++
-		last = append(last[:0], key...) // key is valid until the next row only
-		if h.HeadRevision-h.SnapshotRevision >= q.Threshold {
-			heads = append(heads, h)
-		}
+		page = append(page, h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	if n < q.Limit {
+	// The statement leaves the page unordered (see streamHeads).
+	slices.SortFunc(page, func(a, b head) int { return bytes.Compare(a.key, b.key) })
+	var heads []driver.StreamHead
+	for _, h := range page {
+		if h.HeadRevision-h.SnapshotRevision >= q.Threshold {
+			heads = append(heads, h.StreamHead)
+		}
+	}
+	if len(page) < q.Limit {
 		return heads, "", nil
 	}
-	return heads, hex.EncodeToString(last), nil
+	return heads, hex.EncodeToString(page[len(page)-1].key), nil
 }

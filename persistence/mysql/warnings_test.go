@@ -445,7 +445,7 @@ func runEveryStatement(t *testing.T, url string, e *persistence.Engine, d *engin
 		"addSnapshot":           {{bk, sk, 1, "b", "s", p, bk, sk, 1, 1}, {bk, sk, 1, "b", "s", p, bk, sk, 1, 1}}, // the second replaces the first
 		"snapshotCommitExists":  {{bk, sk, 1, 1}},
 		"latestSnapshot":        {{bk, sk, 10}},
-		"streamHeads":           {{bk, []byte{}, 10}, {bk, sk, 10}}, // first page, then after a cursor
+		"streamHeads":           {{bk, []byte{}, 10, bk}, {bk, sk, 10, bk}}, // first page, then after a cursor
 		"tombstoneStream":       {{bk, sk}},
 		"tombstoneBucket":       {{bk}},
 		"deleteStreamSnapshots": {{bk, sk}},
