@@ -288,9 +288,9 @@ func TestStreamCommits(t *testing.T) {
 		var stored []*eventstore.Commit
 		stored = append(stored, commit(t, st, "a", "b")) // revisions 1-2
 		st.SetHeader("hidden", true)
-		stored = append(stored, commit(t, st, "c")) // 3, filtered out
+		stored = append(stored, commit(t, st, "c"))           // 3, filtered out
 		stored = append(stored, commit(t, st, "d", "e", "f")) // 4-6
-		stored = append(stored, commit(t, st, "g")) // 7
+		stored = append(stored, commit(t, st, "g"))           // 7
 		if _, err := s.Bucket("other").Append(ctx, "s", eventstore.NoStream, eventstore.NewCommitID(), ev("x")...); err != nil {
 			t.Fatal(err)
 		}
