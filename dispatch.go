@@ -48,14 +48,14 @@ func (s *Store) setScheduler(sched commitScheduler) {
 
 // schedule hands a stored commit to the dispatcher. A failure (the context
 // is done, the store is closing) is only logged: the commit is stored and
-// stays undispatched, to be dispatched at the next start.
+// stays undispatched, for the next redispatch sweep or start.
 func (s *Store) schedule(ctx context.Context, c *Commit) {
 	if s.sched == nil {
 		return
 	}
 	if err := s.sched.Schedule(ctx, c); err != nil {
 		s.inflight.remove(c.Checkpoint) // for the next sweep
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; it will be dispatched at the next start",
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; the next redispatch sweep (or start) will dispatch it",
 			slog.String("bucket", c.BucketID), slog.String("stream", c.StreamID),
 			slog.Int("revision", c.StreamRevision), slog.String("commit", c.CommitID.String()),
 			slog.Any("error", err))
@@ -65,9 +65,10 @@ func (s *Store) schedule(ctx context.Context, c *Commit) {
 // dispatchKey orders dispatch per stream.
 func dispatchKey(c *Commit) string { return c.BucketID + "\x00" + c.StreamID }
 
-// markDispatched records in engine that c was dispatched.
-func markDispatched(ctx context.Context, engine *persistence.Engine, c *Commit) error {
-	defer inflightOf(engine).remove(c.Checkpoint)
+// markDispatched records in engine that c was dispatched, and that it is
+// no longer in flight.
+func markDispatched(ctx context.Context, engine *persistence.Engine, f *inflight, c *Commit) error {
+	defer f.remove(c.Checkpoint)
 	return engine.MarkDispatched(ctx, persistence.Commit{
 		CommitAttempt: persistence.CommitAttempt{
 			BucketID:       c.BucketID,
@@ -91,10 +92,11 @@ func markDispatched(ctx context.Context, engine *persistence.Engine, c *Commit) 
 //	store := eventstore.New(engine, eventstore.Options{Scheduler: sched})
 func DispatchOptionsFor(engine *persistence.Engine, opts DispatchOptions) DispatchOptions {
 	opts.Key = func(c Commit) string { return dispatchKey(&c) }
-	opts.MarkDispatched = func(ctx context.Context, c Commit) error { return markDispatched(ctx, engine, &c) }
+	f := inflightOf(engine)
+	opts.MarkDispatched = func(ctx context.Context, c Commit) error { return markDispatched(ctx, engine, f, &c) }
 	dl := opts.DeadLetter
 	opts.DeadLetter = func(ctx context.Context, c Commit, err error) {
-		inflightOf(engine).remove(c.Checkpoint)
+		f.remove(c.Checkpoint)
 		if dl != nil {
 			dl(ctx, c, err)
 		}
@@ -105,9 +107,10 @@ func DispatchOptionsFor(engine *persistence.Engine, opts DispatchOptions) Dispat
 // commitOptions is DispatchOptionsFor for the schedulers Wireup builds,
 // which take commits by pointer (see commitScheduler).
 func commitOptions(engine *persistence.Engine, opts DispatchOptions) dispatcher.Options[*Commit] {
+	f := inflightOf(engine)
 	o := dispatcher.Options[*Commit]{
 		Key:            dispatchKey,
-		MarkDispatched: func(ctx context.Context, c *Commit) error { return markDispatched(ctx, engine, c) },
+		MarkDispatched: func(ctx context.Context, c *Commit) error { return markDispatched(ctx, engine, f, c) },
 		MaxAttempts:    opts.MaxAttempts,
 		InitialBackoff: opts.InitialBackoff,
 		MaxBackoff:     opts.MaxBackoff,
@@ -117,7 +120,7 @@ func commitOptions(engine *persistence.Engine, opts DispatchOptions) dispatcher.
 	}
 	dl := opts.DeadLetter
 	o.DeadLetter = func(ctx context.Context, c *Commit, err error) {
-		inflightOf(engine).remove(c.Checkpoint)
+		f.remove(c.Checkpoint)
 		if dl != nil {
 			dl(ctx, *c, err)
 		}
