@@ -69,13 +69,13 @@ func New(engine *persistence.Engine, opts Options) *Store {
 	}
 	s.cm, _ = s.ser.(commitMarshaler)
 	if opts.Scheduler != nil {
+		s.inflight = inflightOf(engine)
 		s.setScheduler(byPointer(opts.Scheduler))
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.def = Bucket{store: s, id: DefaultBucket}
-	s.inflight = inflightOf(engine)
 	every := opts.RedispatchEvery
 	if every == 0 {
 		every = DefaultRedispatchEvery
@@ -178,6 +178,8 @@ func (s *Store) Close(ctx context.Context) error {
 		if err := s.sched.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.inflight != nil {
 		inflights.Delete(s.engine)
 	}
 	if err := s.engine.Close(ctx); err != nil {

@@ -378,6 +378,7 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = engine.Close(cctx)
+		inflights.Delete(engine)
 		return nil, err
 	}
 	if err := engine.Initialize(ctx); err != nil {
@@ -392,6 +393,7 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	if b.dispatcher == nil {
 		return s, nil
 	}
+	s.inflight = inflightOf(engine)
 	opts := commitOptions(engine, b.opts)
 	opts.Logger = logger
 	d := commitDispatcher(b.dispatcher)
