@@ -168,10 +168,13 @@ const DefaultRedispatchEvery = time.Minute
 // filters out are marked dispatched without being dispatched. It returns
 // how many commits it scheduled; without a scheduler it does nothing.
 //
-// Wireup's Build calls it at start; every store with a scheduler also calls
-// it every Options.RedispatchEvery. A store made with New calls it only
-// periodically: call it after New to dispatch at once what an earlier run
-// left. A dead-lettered commit redispatched after later commits of its
+// Wireup's Build calls it at start. Every store with a scheduler also
+// sweeps every Options.RedispatchEvery, redispatching only the commits
+// stamped at least one interval earlier, so that it leaves alone the
+// commits other processes writing to the same storage are still
+// dispatching (a store knows only its own). A store made with New does not
+// redispatch at start: call Redispatch after New to dispatch at once what
+// an earlier run left. A dead-lettered commit redispatched after later commits of its
 // stream were dispatched reaches the dispatcher after them.
 //
 // A commit this store is dispatching is recognized (and skipped) only if
@@ -185,7 +188,7 @@ func (s *Store) Redispatch(ctx context.Context) (int, error) {
 	if s.sched == nil {
 		return 0, nil
 	}
-	return s.redispatch(ctx, s.sched)
+	return s.redispatch(ctx, s.sched, time.Time{})
 }
 
 // inflight is the set of the checkpoints of commits a store handed to its
@@ -257,7 +260,7 @@ func (s *Store) startSweep(every time.Duration) {
 				return
 			case <-t.C:
 			}
-			n, err := s.redispatch(ctx, s.sched)
+			n, err := s.redispatch(ctx, s.sched, time.Now().Add(-every))
 			if err != nil && ctx.Err() == nil {
 				s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: periodic redispatch failed; will try again",
 					slog.Int("scheduled", n), slog.Any("error", err))
@@ -269,13 +272,17 @@ func (s *Store) startSweep(every time.Duration) {
 }
 
 // redispatch dispatches, through sched, every commit the engine holds as
-// undispatched that this store is not dispatching (see busy). Commits a
-// select hook filters out are marked dispatched without being dispatched.
-func (s *Store) redispatch(ctx context.Context, sched commitScheduler) (int, error) {
+// undispatched that this store is not dispatching (see busy) and that was
+// stamped before olderThan (if not zero). Commits a select hook filters out
+// are marked dispatched without being dispatched.
+func (s *Store) redispatch(ctx context.Context, sched commitScheduler, olderThan time.Time) (int, error) {
 	n := 0
 	for pc, err := range s.engine.Undispatched(ctx) {
 		if err != nil {
 			return n, err
+		}
+		if !olderThan.IsZero() && !pc.CommitStamp.Before(olderThan) {
+			continue
 		}
 		if s.busy(&pc) {
 			continue

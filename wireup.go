@@ -398,7 +398,7 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	opts.Logger = logger
 	d := commitDispatcher(b.dispatcher)
 	sync := dispatcher.NewSync(d, opts)
-	if _, err := s.redispatch(ctx, sync); err != nil {
+	if _, err := s.redispatch(ctx, sync, time.Time{}); err != nil {
 		_ = sync.Close(ctx)
 		return closeEngine(fmt.Errorf("eventstore: Wireup: dispatching undispatched commits: %w", err))
 	}
