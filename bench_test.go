@@ -294,3 +294,94 @@ func BenchmarkAsyncDispatchRatio(b *testing.B) {
 	b.ReportMetric(commits/tAsync.Seconds(), "async-commits/s")
 	b.ReportMetric(tPlain.Seconds()/tAsync.Seconds(), "async/plain")
 }
+
+// BenchmarkAppend appends one event per commit at the expected position,
+// to new streams and to the end of a stream of 10,000 events (one per
+// commit) written first: the two cost the same, since Append reads
+// nothing. "any" appends at AnyPosition, which looks for the end of the
+// stream with about 2·log2(revision) one-commit reads.
+//
+//	go test -run '^$' -bench 'Append' -benchmem -count 5 .
+func BenchmarkAppend(b *testing.B) {
+	ctx := context.Background()
+	ev := []eventstore.EventMessage{{Body: newBenchEvent(1)}}
+	long := func(b *testing.B, s *eventstore.Store) eventstore.Position {
+		pos := eventstore.NoStream
+		for range 10_000 {
+			c, err := s.Append(ctx, "long", pos, eventstore.NewCommitID(), ev...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pos = c.Position()
+		}
+		return pos
+	}
+	b.Run("new-stream", func(b *testing.B) {
+		s := benchStore(b, nil)
+		n := 0
+		for b.Loop() {
+			n++
+			if _, err := s.Append(ctx, "new-"+strconv.Itoa(n), eventstore.NoStream, eventstore.NewCommitID(), ev...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("10000-events", func(b *testing.B) {
+		s := benchStore(b, nil)
+		pos := long(b, s)
+		for b.Loop() {
+			c, err := s.Append(ctx, "long", pos, eventstore.NewCommitID(), ev...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pos = c.Position()
+		}
+	})
+	b.Run("any-10000-events", func(b *testing.B) {
+		s := benchStore(b, nil)
+		long(b, s)
+		for b.Loop() {
+			if _, err := s.Append(ctx, "long", eventstore.AnyPosition, eventstore.NewCommitID(), ev...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkAppendLongStreamRatio alternates appends to new streams and to
+// the end of a 10,000-event stream, timing each, and reports the ratio of
+// their mean costs (long/new, 1 when the stream's length costs nothing),
+// which a busy machine disturbs less than two separate benchmarks.
+func BenchmarkAppendLongStreamRatio(b *testing.B) {
+	ctx := context.Background()
+	ev := []eventstore.EventMessage{{Body: newBenchEvent(1)}}
+	s := benchStore(b, nil)
+	pos := eventstore.NoStream
+	for range 10_000 {
+		c, err := s.Append(ctx, "long", pos, eventstore.NewCommitID(), ev...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pos = c.Position()
+	}
+	var tNew, tLong time.Duration
+	n := 0
+	for b.Loop() {
+		n++
+		t0 := time.Now()
+		if _, err := s.Append(ctx, "new-"+strconv.Itoa(n), eventstore.NoStream, eventstore.NewCommitID(), ev...); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		c, err := s.Append(ctx, "long", pos, eventstore.NewCommitID(), ev...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tNew += t1.Sub(t0)
+		tLong += time.Since(t1)
+		pos = c.Position()
+	}
+	b.ReportMetric(float64(tNew.Nanoseconds())/float64(n), "ns/new")
+	b.ReportMetric(float64(tLong.Nanoseconds())/float64(n), "ns/long")
+	b.ReportMetric(float64(tLong)/float64(tNew), "long/new")
+}

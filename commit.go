@@ -66,30 +66,62 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 			return nil, fail(&ValidationError{Field: fmt.Sprintf("Events[%d].Body", i), Reason: "must not be nil"})
 		}
 	}
-	// One allocation holds the commit, the in-process form handed to the
-	// engine and (for one event) the events themselves.
-	blk := &commitBlock{}
-	var events []EventMessage
-	if len(st.uncommitted) == 1 {
-		blk.one[0] = st.uncommitted[0]
-		events = blk.one[:]
-	} else {
-		events = slices.Clone(st.uncommitted)
-	}
-	c := &blk.c
-	c.CommitAttempt = CommitAttempt{
+	c, err := s.write(ctx, newCommitBlock(st.uncommitted), CommitAttempt{
 		BucketID:       st.bucketID,
 		StreamID:       st.streamID,
-		StreamRevision: st.revision + len(events),
+		StreamRevision: revision,
 		CommitID:       commitID,
-		CommitSequence: st.sequence + 1,
-		CommitStamp:    time.Now().UTC().Truncate(time.Microsecond),
+		CommitSequence: sequence,
 		Headers:        st.uncommittedHeaders,
-		Events:         events,
+	}, &st.attempt, fail)
+	if err != nil {
+		if errors.Is(err, ErrConcurrency) && !errors.Is(err, ErrDuplicateCommit) {
+			if rerr := st.refresh(ctx); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+		var se *StreamError
+		if errors.As(err, &se) {
+			return nil, err
+		}
+		return nil, fail(err)
 	}
-	a := &c.CommitAttempt
+	st.committed = append(st.committed, c.Events...)
+	st.mergeHeaders(c.Headers)
+	st.revision = c.StreamRevision
+	st.sequence = c.CommitSequence
+	clear(st.uncommitted) // the stream keeps the array for the next events
+	st.uncommitted = st.uncommitted[:0]
+	st.uncommittedHeaders = nil
+	return c, nil
+}
+
+// newCommitBlock allocates a commit holding a copy of events, in one piece
+// when there is one event.
+func newCommitBlock(events []EventMessage) *commitBlock {
+	blk := &commitBlock{}
+	if len(events) == 1 {
+		blk.one[0] = events[0]
+		blk.c.Events = blk.one[:]
+	} else {
+		blk.c.Events = slices.Clone(events)
+	}
+	return blk
+}
+
+// write stores the commit of blk (its events set by newCommitBlock, the
+// rest of the attempt in a, the stamp set here) through the pre-commit
+// hooks, the serializer and the engine, then runs the post-commit hooks and
+// hands it to the dispatcher. pa is the engine's scratch attempt (engines
+// copy what they keep). Errors before the engine is called go through
+// fail; the engine's are returned as they are.
+func (s *Store) write(ctx context.Context, blk *commitBlock, a CommitAttempt, pa *persistence.CommitAttempt, fail func(error) error) (*Commit, error) {
+	c := &blk.c
+	a.Events = c.Events
+	a.CommitStamp = time.Now().UTC().Truncate(time.Microsecond)
+	c.CommitAttempt = a
 	if len(s.hooks) > 0 {
-		if err := s.hooks.preCommit(ctx, *a); err != nil {
+		if err := s.hooks.preCommit(ctx, c.CommitAttempt); err != nil {
 			return nil, fail(err)
 		}
 	}
@@ -104,9 +136,6 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 	if err != nil {
 		return nil, fail(&ValidationError{Field: "Events", Reason: "cannot be serialized: " + err.Error()})
 	}
-	// The engine's attempt lives in the stream, reused commit after commit:
-	// engines copy what they keep and do not hold on to the pointer.
-	pa := &st.attempt
 	*pa = persistence.CommitAttempt{
 		BucketID:       a.BucketID,
 		StreamID:       a.StreamID,
@@ -131,28 +160,11 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 	}
 	*pa = persistence.CommitAttempt{}
 	if err != nil {
-		if errors.Is(err, ErrConcurrency) && !errors.Is(err, ErrDuplicateCommit) {
-			if rerr := st.refresh(ctx); rerr != nil {
-				err = errors.Join(err, rerr)
-			}
-		}
-		var se *StreamError
-		if errors.As(err, &se) {
-			return nil, err
-		}
-		return nil, fail(err)
+		return nil, err
 	}
 	c.Checkpoint = pc.Checkpoint
-
-	st.committed = append(st.committed, a.Events...)
-	st.mergeHeaders(a.Headers)
-	st.revision = a.StreamRevision
-	st.sequence = a.CommitSequence
-	clear(st.uncommitted) // the stream keeps the array for the next events
-	st.uncommitted = st.uncommitted[:0]
-	st.uncommittedHeaders = nil
-
 	if s.order != nil {
+		s.inflight.add(c.Checkpoint)
 		tk.stored = c // the deferred end schedules it, after the post-commit hooks
 	}
 	if len(s.hooks) > 0 {

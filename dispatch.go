@@ -3,6 +3,8 @@ package eventstore
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/goeventstore/eventstore/dispatcher"
 	"github.com/goeventstore/eventstore/persistence"
@@ -46,13 +48,14 @@ func (s *Store) setScheduler(sched commitScheduler) {
 
 // schedule hands a stored commit to the dispatcher. A failure (the context
 // is done, the store is closing) is only logged: the commit is stored and
-// stays undispatched, to be dispatched at the next start.
+// stays undispatched, for the next redispatch sweep or start.
 func (s *Store) schedule(ctx context.Context, c *Commit) {
 	if s.sched == nil {
 		return
 	}
 	if err := s.sched.Schedule(ctx, c); err != nil {
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; it will be dispatched at the next start",
+		s.inflight.remove(c.Checkpoint) // for the next sweep
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; the next redispatch sweep (or start) will dispatch it",
 			slog.String("bucket", c.BucketID), slog.String("stream", c.StreamID),
 			slog.Int("revision", c.StreamRevision), slog.String("commit", c.CommitID.String()),
 			slog.Any("error", err))
@@ -62,8 +65,10 @@ func (s *Store) schedule(ctx context.Context, c *Commit) {
 // dispatchKey orders dispatch per stream.
 func dispatchKey(c *Commit) string { return c.BucketID + "\x00" + c.StreamID }
 
-// markDispatched records in engine that c was dispatched.
-func markDispatched(ctx context.Context, engine *persistence.Engine, c *Commit) error {
+// markDispatched records in engine that c was dispatched, and that it is
+// no longer in flight.
+func markDispatched(ctx context.Context, engine *persistence.Engine, f *inflight, c *Commit) error {
+	defer f.remove(c.Checkpoint)
 	return engine.MarkDispatched(ctx, persistence.Commit{
 		CommitAttempt: persistence.CommitAttempt{
 			BucketID:       c.BucketID,
@@ -87,16 +92,25 @@ func markDispatched(ctx context.Context, engine *persistence.Engine, c *Commit) 
 //	store := eventstore.New(engine, eventstore.Options{Scheduler: sched})
 func DispatchOptionsFor(engine *persistence.Engine, opts DispatchOptions) DispatchOptions {
 	opts.Key = func(c Commit) string { return dispatchKey(&c) }
-	opts.MarkDispatched = func(ctx context.Context, c Commit) error { return markDispatched(ctx, engine, &c) }
+	f := inflightOf(engine)
+	opts.MarkDispatched = func(ctx context.Context, c Commit) error { return markDispatched(ctx, engine, f, &c) }
+	dl := opts.DeadLetter
+	opts.DeadLetter = func(ctx context.Context, c Commit, err error) {
+		f.remove(c.Checkpoint)
+		if dl != nil {
+			dl(ctx, c, err)
+		}
+	}
 	return opts
 }
 
 // commitOptions is DispatchOptionsFor for the schedulers Wireup builds,
 // which take commits by pointer (see commitScheduler).
 func commitOptions(engine *persistence.Engine, opts DispatchOptions) dispatcher.Options[*Commit] {
+	f := inflightOf(engine)
 	o := dispatcher.Options[*Commit]{
 		Key:            dispatchKey,
-		MarkDispatched: func(ctx context.Context, c *Commit) error { return markDispatched(ctx, engine, c) },
+		MarkDispatched: func(ctx context.Context, c *Commit) error { return markDispatched(ctx, engine, f, c) },
 		MaxAttempts:    opts.MaxAttempts,
 		InitialBackoff: opts.InitialBackoff,
 		MaxBackoff:     opts.MaxBackoff,
@@ -104,8 +118,12 @@ func commitOptions(engine *persistence.Engine, opts DispatchOptions) dispatcher.
 		Workers:        opts.Workers,
 		Logger:         opts.Logger,
 	}
-	if dl := opts.DeadLetter; dl != nil {
-		o.DeadLetter = func(ctx context.Context, c *Commit, err error) { dl(ctx, *c, err) }
+	dl := opts.DeadLetter
+	o.DeadLetter = func(ctx context.Context, c *Commit, err error) {
+		f.remove(c.Checkpoint)
+		if dl != nil {
+			dl(ctx, *c, err)
+		}
 	}
 	return o
 }
@@ -138,28 +156,153 @@ func byPointer(sched Scheduler) commitScheduler {
 	return valueScheduler{sched}
 }
 
+// DefaultRedispatchEvery is how often a store with a scheduler looks for
+// undispatched commits (dead-lettered ones, say) and dispatches them again,
+// unless Options.RedispatchEvery or Wireup's RedispatchEvery says otherwise.
+const DefaultRedispatchEvery = time.Minute
+
+// Redispatch hands to the store's scheduler every commit the engine holds
+// as undispatched that this store is not dispatching at the moment: those
+// dead-lettered, those it could not schedule, those an earlier run (or
+// another process) stored and did not get dispatched. Commits a select hook
+// filters out are marked dispatched without being dispatched. It returns
+// how many commits it scheduled; without a scheduler it does nothing.
+//
+// Wireup's Build calls it at start. Every store with a scheduler also
+// sweeps every Options.RedispatchEvery, redispatching only the commits
+// stamped at least one interval earlier, so that it leaves alone the
+// commits other processes writing to the same storage are still
+// dispatching (a store knows only its own). A store made with New does not
+// redispatch at start: call Redispatch after New to dispatch at once what
+// an earlier run left. A dead-lettered commit redispatched after later commits of its
+// stream were dispatched reaches the dispatcher after them.
+//
+// A commit this store is dispatching is recognized (and skipped) only if
+// its scheduler was built with options from DispatchOptionsFor (Wireup's
+// are): with other options, a commit still queued may be dispatched twice,
+// which at-least-once delivery allows.
+func (s *Store) Redispatch(ctx context.Context) (int, error) {
+	if err := s.usable("redispatch", ""); err != nil {
+		return 0, err
+	}
+	if s.sched == nil {
+		return 0, nil
+	}
+	return s.redispatch(ctx, s.sched, time.Time{})
+}
+
+// inflight is the set of the checkpoints of commits a store handed to its
+// scheduler and that were neither marked dispatched nor dead-lettered yet:
+// what a sweep must not dispatch again. It is kept per engine (the one key
+// both a store and DispatchOptionsFor know).
+type inflight struct {
+	mu sync.Mutex
+	m  map[int64]struct{}
+}
+
+var inflights sync.Map // *persistence.Engine → *inflight
+
+func inflightOf(engine *persistence.Engine) *inflight {
+	if v, ok := inflights.Load(engine); ok {
+		return v.(*inflight)
+	}
+	v, _ := inflights.LoadOrStore(engine, &inflight{m: make(map[int64]struct{})})
+	return v.(*inflight)
+}
+
+func (f *inflight) add(cp int64) {
+	f.mu.Lock()
+	f.m[cp] = struct{}{}
+	f.mu.Unlock()
+}
+
+func (f *inflight) remove(cp int64) {
+	f.mu.Lock()
+	delete(f.m, cp)
+	f.mu.Unlock()
+}
+
+func (f *inflight) has(cp int64) bool {
+	f.mu.Lock()
+	_, ok := f.m[cp]
+	f.mu.Unlock()
+	return ok
+}
+
+// busy reports whether this store is dispatching pc: an attempt for it is
+// in progress (it may be stored and not yet handed over), or it was handed
+// over and is neither marked nor dead-lettered. The orderer is asked first:
+// an attempt records its checkpoint as in flight before it ends.
+func (s *Store) busy(pc *persistence.Commit) bool {
+	if s.order != nil && s.order.pending(streamKey{pc.BucketID, pc.StreamID}, pc.CommitSequence) {
+		return true
+	}
+	return s.inflight.has(pc.Checkpoint)
+}
+
+// startSweep starts the periodic Redispatch, every every (never if every is
+// not positive, without a scheduler, or if the engine does not track
+// dispatch).
+func (s *Store) startSweep(every time.Duration) {
+	if every <= 0 || s.sched == nil || !s.engine.Supports(persistence.Dispatch) {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	s.stopSweep = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := s.redispatch(ctx, s.sched, time.Now().Add(-every))
+			if err != nil && ctx.Err() == nil {
+				s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: periodic redispatch failed; will try again",
+					slog.Int("scheduled", n), slog.Any("error", err))
+			} else if n > 0 {
+				s.logger.LogAttrs(ctx, slog.LevelInfo, "eventstore: redispatched undispatched commits", slog.Int("scheduled", n))
+			}
+		}
+	}()
+}
+
 // redispatch dispatches, through sched, every commit the engine holds as
-// undispatched: those an earlier run stored but did not get dispatched.
-// Commits a select hook filters out are marked dispatched without being
-// dispatched.
-func (s *Store) redispatch(ctx context.Context, sched commitScheduler) error {
+// undispatched that this store is not dispatching (see busy) and that was
+// stamped before olderThan (if not zero). Commits a select hook filters out
+// are marked dispatched without being dispatched.
+func (s *Store) redispatch(ctx context.Context, sched commitScheduler, olderThan time.Time) (int, error) {
+	n := 0
 	for pc, err := range s.engine.Undispatched(ctx) {
 		if err != nil {
-			return err
+			return n, err
+		}
+		if !olderThan.IsZero() && !pc.CommitStamp.Before(olderThan) {
+			continue
+		}
+		if s.busy(&pc) {
+			continue
 		}
 		c, keep, err := s.selectCommit(ctx, &pc, false)
 		if err != nil {
-			return err
+			return n, err
 		}
 		if !keep {
 			if err := s.engine.MarkDispatched(ctx, pc); err != nil {
-				return err
+				return n, err
 			}
 			continue
 		}
+		s.inflight.add(c.Checkpoint)
 		if err := sched.Schedule(ctx, &c); err != nil {
-			return err
+			s.inflight.remove(c.Checkpoint)
+			return n, err
 		}
+		n++
 	}
-	return nil
+	return n, nil
 }

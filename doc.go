@@ -59,6 +59,15 @@
 //
 // Committing with no uncommitted events does nothing and returns nil, nil.
 //
+// # Appending without a stream
+//
+// [Store.Append] stores one commit at an expected [Position] without
+// reading the stream: [NoStream] (it must not exist), the position of the
+// last commit you saw ([CommitAttempt.Position], [Stream.Position]), or
+// [AnyPosition] (wherever it ends; this one reads). A position is a
+// revision and a commit sequence because engines enforce concurrency on
+// the commit sequence; the rules are CommitChanges'.
+//
 // # Errors
 //
 // Errors work with errors.Is and errors.As. Stream operations return a
@@ -73,7 +82,9 @@
 // # Reading
 //
 // OpenStream reads a revision range (minRevision above 0 on a stream
-// without such events is ErrStreamNotFound). [Store.Commits] reads every
+// without such events is ErrStreamNotFound); [Store.StreamCommits] yields
+// the same range as commits, with their IDs, stamps and checkpoints.
+// [Store.Commits] reads every
 // commit after a checkpoint, in order, for projections and read models:
 // keep the last checkpoint you processed and read again from there, and
 // you see each commit exactly once. [Store.Bucket] scopes everything to a
@@ -118,10 +129,14 @@
 // stream: synchronously before CommitChanges returns, or asynchronously
 // from a queue. The order holds also when goroutines of one process race
 // on a stream (a commit waits for an earlier attempt still in progress);
-// across processes, readers that need a total order use Store.Commits. A failing dispatcher is retried with backoff and then
-// handed to a dead-letter function; it never makes CommitChanges fail.
-// Whatever was not dispatched (a crash, a dead letter) stays marked
-// undispatched in storage, and Build dispatches it before it returns.
+// across processes, readers that need a total order use Store.Commits. A
+// failing dispatcher is retried with backoff and then handed to a
+// dead-letter function; it never makes CommitChanges fail. Whatever was
+// not dispatched (a crash, a dead letter) stays marked undispatched in
+// storage: Build dispatches it before it returns, every store with a
+// dispatcher sweeps for it periodically (Options.RedispatchEvery,
+// [Builder.RedispatchEvery]; [DefaultRedispatchEvery] is a minute), and
+// [Store.Redispatch] does it on demand.
 //
 // # Sharing and mutation
 //

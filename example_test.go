@@ -273,3 +273,32 @@ func ExampleEncryptWith() {
 	// {Amount:3} <nil>
 	// true eventstore: cannot decrypt payload: wrong key or altered data
 }
+
+// Append writes at an expected position without reading the stream: a
+// command handler that kept the position of the last commit it saw.
+func ExampleStore_Append() {
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().RegisterType("MoneyDeposited", MoneyDeposited{}).Build(ctx)
+	defer store.Close(ctx)
+
+	c, _ := store.Append(ctx, "account-1", eventstore.NoStream, eventstore.NewCommitID(),
+		eventstore.EventMessage{Body: MoneyDeposited{Amount: 10}})
+	pos := c.Position() // keep it with the state it describes
+	c, err := store.Append(ctx, "account-1", pos, eventstore.NewCommitID(),
+		eventstore.EventMessage{Body: MoneyDeposited{Amount: 20}})
+	fmt.Println(c.Position(), err)
+
+	// A writer still holding the old position loses.
+	_, err = store.Append(ctx, "account-1", pos, eventstore.NewCommitID(),
+		eventstore.EventMessage{Body: MoneyDeposited{Amount: 30}})
+	fmt.Println(errors.Is(err, eventstore.ErrConcurrency))
+
+	for c, err := range store.StreamCommits(ctx, "account-1", 0, 0) {
+		fmt.Println(c.CommitSequence, c.Events[0].Body, err)
+	}
+	// Output:
+	// {2 2} <nil>
+	// true
+	// 1 {10} <nil>
+	// 2 {20} <nil>
+}

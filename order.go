@@ -175,3 +175,17 @@ func (s *orderStripe) next(k streamKey) int {
 	}
 	return best
 }
+
+// pending reports whether an attempt at commit sequence seq of stream k is
+// in progress.
+func (o *orderer) pending(k streamKey, seq int) bool {
+	s := &o.stripes[maphash.String(o.seed, k.streamID)%uint64(len(o.stripes))]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.inflight {
+		if e.seq == seq && e.key == k {
+			return true
+		}
+	}
+	return false
+}

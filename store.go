@@ -7,6 +7,7 @@ import (
 	"iter"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/goeventstore/eventstore/dispatcher"
 	"github.com/goeventstore/eventstore/persistence"
@@ -29,6 +30,9 @@ type Store struct {
 	logger *slog.Logger
 	closed atomic.Bool
 	def    Bucket
+
+	inflight  *inflight // commits handed to the scheduler, not yet marked or dead-lettered
+	stopSweep func()    // stops the periodic Redispatch; nil if none runs
 }
 
 // Options configure a Store made with [New]. The zero value is usable: the
@@ -41,8 +45,14 @@ type Options struct {
 	// Scheduler receives every stored commit, after the post-commit hooks.
 	// Nil: commits are not dispatched. The Store closes it on Close. Build
 	// it with options from DispatchOptionsFor. New does not dispatch what
-	// an earlier run left undispatched; Wireup's Build does.
+	// an earlier run left undispatched at once (Wireup's Build does; call
+	// Store.Redispatch); the periodic sweep does, RedispatchEvery later.
 	Scheduler dispatcher.Scheduler[Commit]
+	// RedispatchEvery is how often a store with a Scheduler calls
+	// Redispatch, so that a dead-lettered commit is dispatched again once
+	// the dispatcher works, without a restart. Zero:
+	// DefaultRedispatchEvery (a minute). Negative: never.
+	RedispatchEvery time.Duration
 	// Logger receives what the store cannot report to a caller (a commit
 	// that could not be scheduled for dispatch). Nil: discard.
 	Logger *slog.Logger
@@ -59,12 +69,18 @@ func New(engine *persistence.Engine, opts Options) *Store {
 	}
 	s.cm, _ = s.ser.(commitMarshaler)
 	if opts.Scheduler != nil {
+		s.inflight = inflightOf(engine)
 		s.setScheduler(byPointer(opts.Scheduler))
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.def = Bucket{store: s, id: DefaultBucket}
+	every := opts.RedispatchEvery
+	if every == 0 {
+		every = DefaultRedispatchEvery
+	}
+	s.startSweep(every)
 	return s
 }
 
@@ -155,10 +171,16 @@ func (s *Store) Close(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
+	if s.stopSweep != nil {
+		s.stopSweep()
+	}
 	if s.sched != nil {
 		if err := s.sched.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.inflight != nil {
+		inflights.Delete(s.engine)
 	}
 	if err := s.engine.Close(ctx); err != nil {
 		errs = append(errs, err)

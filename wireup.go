@@ -45,7 +45,8 @@ type Builder struct {
 	dispatchBy   string // "UsingSyncDispatch" or "UsingAsyncDispatch"
 	dispatcher   Dispatcher
 	opts         DispatchOptions
-	dispatchOpts []string // dispatch options used, to report them without a dispatcher
+	dispatchOpts []string      // dispatch options used, to report them without a dispatcher
+	redispatch   time.Duration // RedispatchEvery's: 0 default, < 0 never
 
 	logger *slog.Logger
 }
@@ -282,14 +283,32 @@ func (b *Builder) DispatchBackoff(initial, max time.Duration) *Builder {
 }
 
 // DeadLetterTo receives each commit whose last dispatch attempt failed,
-// with the error. The commit stays undispatched, and is dispatched again at
-// the next start.
+// with the error. The commit stays undispatched, and is dispatched again by
+// the next periodic sweep (see RedispatchEvery) or at the next start.
 func (b *Builder) DeadLetterTo(fn func(ctx context.Context, c Commit, err error)) *Builder {
 	b.dispatchOpt("DeadLetterTo")
 	if fn == nil {
 		return b.fail("DeadLetterTo", "the function must not be nil")
 	}
 	b.opts.DeadLetter = fn
+	return b
+}
+
+// RedispatchEvery sets how often the store looks for undispatched commits
+// (dead-lettered ones, those it could not schedule) and dispatches them
+// again, so that they are dispatched once the dispatcher works, without a
+// restart (see Store.Redispatch). Default DefaultRedispatchEvery (a
+// minute); 0 turns the sweep off, leaving undispatched commits to the next
+// start or to explicit Redispatch calls.
+func (b *Builder) RedispatchEvery(d time.Duration) *Builder {
+	b.dispatchOpt("RedispatchEvery")
+	if d < 0 {
+		return b.fail("RedispatchEvery", "interval %v: must not be negative (0 turns the sweep off)", d)
+	}
+	if d == 0 {
+		d = -1
+	}
+	b.redispatch = d
 	return b
 }
 
@@ -305,7 +324,8 @@ func (b *Builder) LogTo(logger *slog.Logger) *Builder {
 
 // Build checks the configuration, opens and initializes the engine, builds
 // the serializer, starts dispatch, and dispatches every commit an earlier
-// run left undispatched before it returns. Configuration mistakes are all
+// run left undispatched before it returns; with a dispatcher, the store
+// then redispatches periodically (see RedispatchEvery). Configuration mistakes are all
 // returned together (errors.Join). On error, nothing is left open: the
 // engine is closed, one given with UsingPersistence included.
 func (b *Builder) Build(ctx context.Context) (*Store, error) {
@@ -358,6 +378,7 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = engine.Close(cctx)
+		inflights.Delete(engine)
 		return nil, err
 	}
 	if err := engine.Initialize(ctx); err != nil {
@@ -372,11 +393,12 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	if b.dispatcher == nil {
 		return s, nil
 	}
+	s.inflight = inflightOf(engine)
 	opts := commitOptions(engine, b.opts)
 	opts.Logger = logger
 	d := commitDispatcher(b.dispatcher)
 	sync := dispatcher.NewSync(d, opts)
-	if err := s.redispatch(ctx, sync); err != nil {
+	if _, err := s.redispatch(ctx, sync, time.Time{}); err != nil {
 		_ = sync.Close(ctx)
 		return closeEngine(fmt.Errorf("eventstore: Wireup: dispatching undispatched commits: %w", err))
 	}
@@ -388,5 +410,10 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	} else {
 		s.setScheduler(sync)
 	}
+	every := b.redispatch
+	if every == 0 {
+		every = DefaultRedispatchEvery
+	}
+	s.startSweep(every)
 	return s, nil
 }
