@@ -75,7 +75,11 @@ func (g *gobSerializer) decodeBody(name string, data []byte) (any, error) {
 }
 
 // MarshalCommit implements Serializer.
-func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMessage) ([]byte, error) {
+func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMessage) (_ []byte, err error) {
+	if err := checkCommit(headers, events, false); err != nil {
+		return nil, err
+	}
+	defer recoverTo(&err, "encoding gob commit")
 	doc := gobCommit{Headers: headers, Events: make([]gobEvent, len(events))}
 	for i, e := range events {
 		name, body, err := g.encodeBody(e.Body)
@@ -92,7 +96,8 @@ func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMess
 }
 
 // UnmarshalCommit implements Serializer.
-func (g *gobSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMessage, error) {
+func (g *gobSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []EventMessage, err error) {
+	defer recoverTo(&err, "decoding gob commit")
 	var doc gobCommit
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		return nil, nil, fmt.Errorf("decoding gob commit: %w", err)
@@ -109,7 +114,11 @@ func (g *gobSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMes
 }
 
 // MarshalSnapshot implements Serializer.
-func (g *gobSerializer) MarshalSnapshot(state any) ([]byte, error) {
+func (g *gobSerializer) MarshalSnapshot(state any) (_ []byte, err error) {
+	if err := checkBody("Snapshot.Payload", state, false); err != nil {
+		return nil, err
+	}
+	defer recoverTo(&err, "encoding gob snapshot")
 	name, body, err := g.encodeBody(state)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot state (%T): %w", state, err)
@@ -122,7 +131,8 @@ func (g *gobSerializer) MarshalSnapshot(state any) ([]byte, error) {
 }
 
 // UnmarshalSnapshot implements Serializer.
-func (g *gobSerializer) UnmarshalSnapshot(data []byte) (any, error) {
+func (g *gobSerializer) UnmarshalSnapshot(data []byte) (_ any, err error) {
+	defer recoverTo(&err, "decoding gob snapshot")
 	var doc gobEvent
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("decoding gob snapshot: %w", err)
