@@ -90,6 +90,7 @@ func TestPoisonCommits(t *testing.T) {
 		"events not list": []byte(`{"events":{"body":1}}`),
 		"truncated":       []byte(`{"events":[{"body":`),
 		"unknown type":    []byte(`{"events":[{"type":"OrderPlaced","body":"not an object"}]}`),
+		"no body":         []byte(`{"events":[{"headers":{"a":1}}]}`),
 	}
 	for name, payload := range payloads {
 		t.Run(name, func(t *testing.T) {

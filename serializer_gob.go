@@ -3,6 +3,7 @@ package eventstore
 import (
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -14,7 +15,9 @@ import (
 // gob.Register; an unregistered one is a validation error at commit time.
 // Header values follow the same gob rules (basic types, map[string]any and
 // []any are accepted), and come back with their Go types (an int stays an
-// int).
+// int). Like encoding/gob itself, it gives an empty slice inside a value
+// (a []any in a map, a slice field) back as a nil one; a body that is an
+// empty []any comes back as an empty []any.
 func NewGobSerializer(types *TypeRegistry) Serializer {
 	gobOnce.Do(func() {
 		gob.Register(map[string]any{})
@@ -70,6 +73,14 @@ func (g *gobSerializer) decodeBody(name string, data []byte) (any, error) {
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil, errors.New("the stored value is nil")
+	case []any:
+		if x == nil { // gob sends an empty slice as nothing
+			return []any{}, nil
+		}
 	}
 	return v, nil
 }
