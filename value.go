@@ -18,12 +18,13 @@ import (
 // value, or one that contains itself (a map holding itself, a pointer
 // cycle), is a *ValidationError matching ErrInvalid that names the field,
 // and nothing is written.
+//
+// The same goes for a string inside those values (or a map key) that is
+// not valid UTF-8: JSON would store it changed (invalid bytes become
+// U+FFFD), so every serializer of this package refuses it, and what it
+// reads back is byte for byte what was written. A nil body or state, also
+// a typed nil (a nil pointer, map or slice), is refused too.
 const MaxNesting = 100
-
-// Strings inside those values (and map keys) must be valid UTF-8: JSON
-// would otherwise store them changed (invalid bytes become U+FFFD), so
-// every serializer of this package refuses them, and what it reads back
-// is byte for byte what was written.
 
 // valueChecker walks a value before it is encoded.
 type valueChecker struct {
@@ -55,16 +56,6 @@ func checkBody(field string, v any, jsonMode bool) error {
 	}
 	c := valueChecker{json: jsonMode}
 	return c.result(field, c.any(v, 0))
-}
-
-// checkHeaders checks header values as checkBody does, except that nil
-// values are allowed.
-func checkHeaders(field string, h map[string]any, jsonMode bool) error {
-	if len(h) == 0 {
-		return nil
-	}
-	c := valueChecker{json: jsonMode}
-	return c.result(field, c.any(h, 0))
 }
 
 func (c *valueChecker) result(field string, bad *badValue) error {
