@@ -203,3 +203,18 @@ func TestRedispatchSkipsPoisonCommits(t *testing.T) {
 		t.Fatalf("left undispatched: %v", left)
 	}
 }
+
+func TestCorruptSnapshot(t *testing.T) {
+	e := bytesOnly()
+	s := build(t, eventstore.Wireup().UsingPersistence(e))
+	st, _ := s.CreateStream("s")
+	commit(t, st, "x")
+	if err := e.AddSnapshot(context.Background(), persistence.Snapshot{BucketID: eventstore.DefaultBucket, StreamID: "s", StreamRevision: 1, Payload: []byte("{garbage")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.LatestSnapshot(context.Background(), "s", 0)
+	var se *eventstore.StreamError
+	if !errors.Is(err, eventstore.ErrCorrupt) || !errors.As(err, &se) || se.StreamID != "s" || se.Revision != 1 {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -67,6 +67,8 @@ var ErrDecrypt = errors.New("cannot decrypt payload: wrong key or altered data")
 // than the commit says, or was encrypted with a key this store does not
 // have (then the error matches [ErrDecrypt] too). The error is a
 // [*CorruptCommitError] carrying the commit's coordinates and checkpoint.
+// A stored snapshot that cannot be decoded matches it too (the error is
+// then a [*StreamError] naming the stream and the snapshot's revision).
 var ErrCorrupt = errors.New("stored commit cannot be decoded")
 
 // CorruptCommitError reports a stored commit that cannot be decoded. It

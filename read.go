@@ -100,6 +100,13 @@ func (s *Store) selectCommit(ctx context.Context, pc *persistence.Commit, privat
 	return c, keep, nil
 }
 
+// unmarshalSnapshot is the serializer's UnmarshalSnapshot, with a
+// panicking serializer reported as an error.
+func (s *Store) unmarshalSnapshot(data []byte) (_ any, err error) {
+	defer recoverTo(&err, "decoding snapshot payload")
+	return s.ser.UnmarshalSnapshot(data)
+}
+
 // unmarshalCommit is the serializer's UnmarshalCommit, with an empty
 // payload and a panicking serializer reported as errors.
 func (s *Store) unmarshalCommit(data []byte) (_ map[string]any, _ []EventMessage, err error) {

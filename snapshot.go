@@ -50,10 +50,10 @@ func (b *Bucket) LatestSnapshot(ctx context.Context, streamID string, maxRevisio
 	if err != nil {
 		return Snapshot{}, streamErr(op, b.id, streamID, maxRevision, err)
 	}
-	state, err := b.store.ser.UnmarshalSnapshot(ps.Payload)
+	state, err := b.store.unmarshalSnapshot(ps.Payload)
 	if err != nil {
 		return Snapshot{}, &StreamError{Op: op, BucketID: b.id, StreamID: streamID, Revision: ps.StreamRevision,
-			Err: fmt.Errorf("decoding snapshot payload: %w", err)}
+			Err: fmt.Errorf("%w: decoding snapshot payload: %w", ErrCorrupt, err)}
 	}
 	return Snapshot{BucketID: b.id, StreamID: streamID, StreamRevision: ps.StreamRevision, Payload: state}, nil
 }
