@@ -62,8 +62,8 @@ func (st *Stream) CommitChanges(ctx context.Context, commitID UUID) (*Commit, er
 		return nil, fail(&ValidationError{Field: "CommitID", Reason: "must not be the zero UUID (use NewCommitID)"})
 	}
 	for i := range st.uncommitted {
-		if st.uncommitted[i].Body == nil {
-			return nil, fail(&ValidationError{Field: fmt.Sprintf("Events[%d].Body", i), Reason: "must not be nil"})
+		if isNil(st.uncommitted[i].Body) {
+			return nil, fail(&ValidationError{Field: fmt.Sprintf("Events[%d].Body", i), Value: fmt.Sprintf("%T", st.uncommitted[i].Body), Reason: "must not be nil"})
 		}
 	}
 	c, err := s.write(ctx, newCommitBlock(st.uncommitted), CommitAttempt{
@@ -134,6 +134,9 @@ func (s *Store) write(ctx context.Context, blk *commitBlock, a CommitAttempt, pa
 		payload, err = s.ser.MarshalCommit(a.Headers, a.Events)
 	}
 	if err != nil {
+		if _, ok := errors.AsType[*ValidationError](err); ok {
+			return nil, fail(err)
+		}
 		return nil, fail(&ValidationError{Field: "Events", Reason: "cannot be serialized: " + err.Error()})
 	}
 	*pa = persistence.CommitAttempt{

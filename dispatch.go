@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -288,6 +289,12 @@ func (s *Store) redispatch(ctx context.Context, sched commitScheduler, olderThan
 			continue
 		}
 		c, keep, err := s.selectCommit(ctx, &pc, false)
+		if errors.Is(err, ErrCorrupt) {
+			// It cannot be dispatched; it stays undispatched, and the rest
+			// still goes out.
+			s.logger.ErrorContext(ctx, "eventstore: undispatched commit cannot be decoded; left undispatched", "err", err)
+			continue
+		}
 		if err != nil {
 			return n, err
 		}

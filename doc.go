@@ -77,7 +77,8 @@
 // driver's error), [ErrClosed], [ErrVetoed], or a [*ValidationError] for
 // bad input (empty or over-long IDs, a zero commit ID, negative revisions,
 // nil bodies, bodies the serializer cannot encode). On any error, nothing
-// was written.
+// was written. A stored commit that cannot be decoded is a
+// [*CorruptCommitError] matching [ErrCorrupt] (see Poison commits).
 //
 // # Reading
 //
@@ -90,6 +91,37 @@
 // you see each commit exactly once. [Store.Bucket] scopes everything to a
 // bucket, a separate namespace of streams (a tenant); checkpoints are
 // store-wide.
+//
+// # Poison commits
+//
+// A stored commit that cannot be decoded (a payload damaged in storage,
+// written by other software, or encrypted with a key the store does not
+// have) is reported as a [*CorruptCommitError], matching [ErrCorrupt],
+// with its bucket, stream, commit ID, sequence, revision and checkpoint.
+// OpenStream of its stream fails with it. [Store.Commits] yields it once,
+// in its place in checkpoint order, and then ends: a projection decides
+// what to do (alert, record the commit for repair, stop) and, to go on
+// past it, reads again from the poison commit's checkpoint, which the
+// next read excludes:
+//
+//	after := last
+//	for {
+//		var corrupt *eventstore.CorruptCommitError
+//		for c, err := range store.Commits(ctx, after) {
+//			if errors.As(err, &corrupt) {
+//				report(corrupt)              // bucket, stream, commit, checkpoint
+//				after = corrupt.Checkpoint   // skip it
+//				break
+//			}
+//			if err != nil { return err }
+//			apply(c)
+//			after = c.Checkpoint
+//		}
+//		if corrupt == nil { break }          // read to the end
+//	}
+//
+// Build, dispatching what an earlier run left undispatched, logs such a
+// commit and leaves it undispatched instead of failing.
 //
 // # Snapshots
 //
@@ -105,7 +137,12 @@
 //
 // # Serialization
 //
-// Events and snapshots are serialized with JSON by default. Bodies whose
+// Events and snapshots are serialized with JSON by default. Whatever the
+// serializer, a value that contains itself, nests deeper than [MaxNesting],
+// holds a string that is not valid UTF-8 (JSON would store it altered), or
+// a nil body (also a typed nil: a nil pointer, map or slice) is a
+// [*ValidationError] naming the field, and nothing is written: what is read
+// back is what was written. Bodies whose
 // type is registered ([Builder.RegisterType], [TypeRegistry]) come back as
 // that Go type; others come back in encoding/json's generic form
 // (map[string]any, []any, float64, string, bool). Header values always come

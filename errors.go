@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/goeventstore/eventstore/persistence"
 )
@@ -60,6 +61,50 @@ var ErrVetoed = errors.New("commit vetoed by a pre-commit hook")
 // ErrDecrypt reports that an encrypted payload could not be decrypted: the
 // key is wrong or the data was altered. It is never returned as garbage.
 var ErrDecrypt = errors.New("cannot decrypt payload: wrong key or altered data")
+
+// ErrCorrupt reports a stored commit that cannot be decoded: its payload is
+// garbage, empty or of the wrong shape, holds another number of events
+// than the commit says, or was encrypted with a key this store does not
+// have (then the error matches [ErrDecrypt] too). The error is a
+// [*CorruptCommitError] carrying the commit's coordinates and checkpoint.
+// A stored snapshot that cannot be decoded matches it too (the error is
+// then a [*StreamError] naming the stream and the snapshot's revision).
+var ErrCorrupt = errors.New("stored commit cannot be decoded")
+
+// CorruptCommitError reports a stored commit that cannot be decoded. It
+// matches [ErrCorrupt] and the cause with errors.Is, and errors.As also
+// finds a [*StreamError] with the same coordinates in it, as for any other
+// error on a stream. Checkpoint says where a reader of [Store.Commits] can
+// go on from, past the commit (see the package documentation, Poison
+// commits).
+type CorruptCommitError struct {
+	BucketID       string
+	StreamID       string
+	StreamRevision int // the revision of the commit's last event
+	CommitSequence int
+	CommitID       UUID
+	Checkpoint     int64
+	Err            error // the cause
+}
+
+// Error names the commit and the cause.
+func (e *CorruptCommitError) Error() string {
+	return fmt.Sprintf("eventstore: corrupt commit: bucket %q stream %q revision %d commit sequence %d commit %s checkpoint %d: %v",
+		e.BucketID, e.StreamID, e.StreamRevision, e.CommitSequence, e.CommitID, e.Checkpoint, e.Err)
+}
+
+// Unwrap returns ErrCorrupt and the cause.
+func (e *CorruptCommitError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+
+// As sets a **StreamError target to a StreamError with e's coordinates.
+func (e *CorruptCommitError) As(target any) bool {
+	p, ok := target.(**StreamError)
+	if ok {
+		*p = &StreamError{Op: "read", BucketID: e.BucketID, StreamID: e.StreamID, Revision: e.StreamRevision,
+			CommitSequence: e.CommitSequence, CommitID: e.CommitID, Err: e}
+	}
+	return ok
+}
 
 // StreamError reports a failed operation on one stream: it names the
 // operation, the bucket, the stream and, where they apply, the revision,

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -44,14 +45,14 @@ func (s *Store) decode(pc *persistence.Commit, private bool) (Commit, error) {
 		}
 		return c, nil
 	}
-	headers, events, err := s.ser.UnmarshalCommit(pc.Payload)
+	headers, events, err := s.unmarshalCommit(pc.Payload)
 	if err == nil && len(events) != pc.EventCount {
 		err = fmt.Errorf("payload holds %d events, the commit says %d", len(events), pc.EventCount)
 	}
 	if err != nil {
-		return Commit{}, &StreamError{Op: "read", BucketID: pc.BucketID, StreamID: pc.StreamID,
-			Revision: pc.StreamRevision, CommitSequence: pc.CommitSequence, CommitID: pc.CommitID,
-			Err: fmt.Errorf("decoding commit payload: %w", err)}
+		return Commit{}, &CorruptCommitError{BucketID: pc.BucketID, StreamID: pc.StreamID,
+			StreamRevision: pc.StreamRevision, CommitSequence: pc.CommitSequence, CommitID: pc.CommitID,
+			Checkpoint: pc.Checkpoint, Err: fmt.Errorf("decoding commit payload: %w", err)}
 	}
 	c.Headers, c.Events = headers, events
 	return c, nil
@@ -97,4 +98,21 @@ func (s *Store) selectCommit(ctx context.Context, pc *persistence.Commit, privat
 			Revision: pc.StreamRevision, CommitSequence: pc.CommitSequence, CommitID: pc.CommitID, Err: err}
 	}
 	return c, keep, nil
+}
+
+// unmarshalSnapshot is the serializer's UnmarshalSnapshot, with a
+// panicking serializer reported as an error.
+func (s *Store) unmarshalSnapshot(data []byte) (_ any, err error) {
+	defer recoverTo(&err, "decoding snapshot payload")
+	return s.ser.UnmarshalSnapshot(data)
+}
+
+// unmarshalCommit is the serializer's UnmarshalCommit, with an empty
+// payload and a panicking serializer reported as errors.
+func (s *Store) unmarshalCommit(data []byte) (_ map[string]any, _ []EventMessage, err error) {
+	if len(data) == 0 {
+		return nil, nil, errors.New("the payload is empty")
+	}
+	defer recoverTo(&err, "decoding commit payload")
+	return s.ser.UnmarshalCommit(data)
 }

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -14,7 +15,9 @@ import (
 // gob.Register; an unregistered one is a validation error at commit time.
 // Header values follow the same gob rules (basic types, map[string]any and
 // []any are accepted), and come back with their Go types (an int stays an
-// int).
+// int). Like encoding/gob itself, it gives an empty slice inside a value
+// (a []any in a map, a slice field) back as a nil one; a body that is an
+// empty []any comes back as an empty []any.
 func NewGobSerializer(types *TypeRegistry) Serializer {
 	gobOnce.Do(func() {
 		gob.Register(map[string]any{})
@@ -71,11 +74,23 @@ func (g *gobSerializer) decodeBody(name string, data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
+	switch x := v.(type) {
+	case nil:
+		return nil, errors.New("the stored value is nil")
+	case []any:
+		if x == nil { // gob sends an empty slice as nothing
+			return []any{}, nil
+		}
+	}
 	return v, nil
 }
 
 // MarshalCommit implements Serializer.
-func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMessage) ([]byte, error) {
+func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMessage) (_ []byte, err error) {
+	if err := checkCommit(headers, events, false); err != nil {
+		return nil, err
+	}
+	defer recoverTo(&err, "encoding gob commit")
 	doc := gobCommit{Headers: headers, Events: make([]gobEvent, len(events))}
 	for i, e := range events {
 		name, body, err := g.encodeBody(e.Body)
@@ -92,7 +107,8 @@ func (g *gobSerializer) MarshalCommit(headers map[string]any, events []EventMess
 }
 
 // UnmarshalCommit implements Serializer.
-func (g *gobSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMessage, error) {
+func (g *gobSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []EventMessage, err error) {
+	defer recoverTo(&err, "decoding gob commit")
 	var doc gobCommit
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		return nil, nil, fmt.Errorf("decoding gob commit: %w", err)
@@ -109,7 +125,11 @@ func (g *gobSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMes
 }
 
 // MarshalSnapshot implements Serializer.
-func (g *gobSerializer) MarshalSnapshot(state any) ([]byte, error) {
+func (g *gobSerializer) MarshalSnapshot(state any) (_ []byte, err error) {
+	if err := checkBody("Snapshot.Payload", state, false); err != nil {
+		return nil, err
+	}
+	defer recoverTo(&err, "encoding gob snapshot")
 	name, body, err := g.encodeBody(state)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot state (%T): %w", state, err)
@@ -122,7 +142,8 @@ func (g *gobSerializer) MarshalSnapshot(state any) ([]byte, error) {
 }
 
 // UnmarshalSnapshot implements Serializer.
-func (g *gobSerializer) UnmarshalSnapshot(data []byte) (any, error) {
+func (g *gobSerializer) UnmarshalSnapshot(data []byte) (_ any, err error) {
+	defer recoverTo(&err, "decoding gob snapshot")
 	var doc gobEvent
 	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
 		return nil, fmt.Errorf("decoding gob snapshot: %w", err)

@@ -73,7 +73,11 @@ func (j *jsonSerializer) MarshalCommit(headers map[string]any, events []EventMes
 	return data, err
 }
 
-func (j *jsonSerializer) marshalCommit(headers map[string]any, events []EventMessage) ([]byte, bool, error) {
+func (j *jsonSerializer) marshalCommit(headers map[string]any, events []EventMessage) (_ []byte, _ bool, err error) {
+	if err := checkCommit(headers, events, true); err != nil {
+		return nil, false, err
+	}
+	defer recoverTo(&err, "encoding JSON commit")
 	lossless := jsonNativeMap(headers)
 	b := getJSONBuf()
 	defer putJSONBuf(b)
@@ -129,7 +133,8 @@ type jsonEvent struct {
 }
 
 // UnmarshalCommit implements Serializer.
-func (j *jsonSerializer) UnmarshalCommit(data []byte) (map[string]any, []EventMessage, error) {
+func (j *jsonSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []EventMessage, err error) {
+	defer recoverTo(&err, "decoding JSON commit")
 	var doc jsonCommit
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, nil, fmt.Errorf("decoding JSON commit: %w", err)
@@ -161,7 +166,11 @@ func (j *jsonSerializer) decodeBody(name string, raw json.RawMessage) (any, erro
 }
 
 // MarshalSnapshot implements Serializer.
-func (j *jsonSerializer) MarshalSnapshot(state any) ([]byte, error) {
+func (j *jsonSerializer) MarshalSnapshot(state any) (_ []byte, err error) {
+	if err := checkBody("Snapshot.Payload", state, true); err != nil {
+		return nil, err
+	}
+	defer recoverTo(&err, "encoding JSON snapshot")
 	b := getJSONBuf()
 	defer putJSONBuf(b)
 	b.buf.WriteByte('{')
@@ -179,7 +188,8 @@ func (j *jsonSerializer) MarshalSnapshot(state any) ([]byte, error) {
 }
 
 // UnmarshalSnapshot implements Serializer.
-func (j *jsonSerializer) UnmarshalSnapshot(data []byte) (any, error) {
+func (j *jsonSerializer) UnmarshalSnapshot(data []byte) (_ any, err error) {
+	defer recoverTo(&err, "decoding JSON snapshot")
 	var doc jsonEvent
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("decoding JSON snapshot: %w", err)

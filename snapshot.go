@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/goeventstore/eventstore/persistence"
@@ -20,11 +21,14 @@ func (b *Bucket) AddSnapshot(ctx context.Context, snap Snapshot) error {
 	fail := func(err error) error {
 		return &StreamError{Op: op, BucketID: b.id, StreamID: snap.StreamID, Revision: snap.StreamRevision, Err: err}
 	}
-	if snap.Payload == nil {
+	if isNil(snap.Payload) {
 		return fail(&ValidationError{Field: "Snapshot.Payload", Reason: "must not be nil"})
 	}
 	data, err := b.store.ser.MarshalSnapshot(snap.Payload)
 	if err != nil {
+		if _, ok := errors.AsType[*ValidationError](err); ok {
+			return fail(err)
+		}
 		return fail(&ValidationError{Field: "Snapshot.Payload", Value: fmt.Sprintf("%T", snap.Payload), Reason: "cannot be serialized: " + err.Error()})
 	}
 	ps := persistence.Snapshot{BucketID: b.id, StreamID: snap.StreamID, StreamRevision: snap.StreamRevision, Payload: data}
@@ -46,10 +50,10 @@ func (b *Bucket) LatestSnapshot(ctx context.Context, streamID string, maxRevisio
 	if err != nil {
 		return Snapshot{}, streamErr(op, b.id, streamID, maxRevision, err)
 	}
-	state, err := b.store.ser.UnmarshalSnapshot(ps.Payload)
+	state, err := b.store.unmarshalSnapshot(ps.Payload)
 	if err != nil {
 		return Snapshot{}, &StreamError{Op: op, BucketID: b.id, StreamID: streamID, Revision: ps.StreamRevision,
-			Err: fmt.Errorf("decoding snapshot payload: %w", err)}
+			Err: fmt.Errorf("%w: decoding snapshot payload: %w", ErrCorrupt, err)}
 	}
 	return Snapshot{BucketID: b.id, StreamID: streamID, StreamRevision: ps.StreamRevision, Payload: state}, nil
 }

@@ -63,7 +63,7 @@ func (st *Stream) UncommittedHeaders() map[string]any { return st.uncommittedHea
 // is a *ValidationError and nothing is added.
 func (st *Stream) Add(events ...EventMessage) error {
 	for i := range events {
-		if events[i].Body == nil {
+		if isNil(events[i].Body) {
 			return &StreamError{Op: "add event", BucketID: st.bucketID, StreamID: st.streamID,
 				Revision: st.revision + len(st.uncommitted) + i + 1,
 				Err:      &ValidationError{Field: "EventMessage.Body", Reason: "must not be nil"}}
