@@ -285,30 +285,47 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 		if q.MaxRevision <= 0 {
 			q.MaxRevision = math.MaxInt
 		}
-		for {
+		err := yieldPages(yield, func(prev []Commit) ([]Commit, int, error) {
+			if prev != nil {
+				q.AfterSequence = prev[len(prev)-1].CommitSequence
+				q.Buf = prev[:0] // yielded by value: the next page may reuse it
+				q.Limit = e.nextLimit(q.Limit)
+			}
 			page, err := call(e, ctx, "read stream", true, func(ctx context.Context) ([]Commit, error) {
 				return e.d.ReadStream(ctx, q)
 			})
-			if err != nil {
-				fail(err)
-				return
+			if err == nil {
+				err = checkStreamPage(q, page)
 			}
-			if err := checkStreamPage(q, page); err != nil {
-				fail(err)
-				return
-			}
-			for i := range page {
-				if !yield(page[i], nil) {
-					return
-				}
-			}
-			if len(page) < q.Limit {
-				return
-			}
-			q.AfterSequence = page[len(page)-1].CommitSequence
-			q.Buf = page[:0] // yielded by value: the next page may reuse it
-			q.Limit = e.nextLimit(q.Limit)
+			return page, q.Limit, err
+		})
+		if err != nil {
+			fail(err)
 		}
+	}
+}
+
+// yieldPages runs a paged read: next fetches and checks one page (prev is
+// the previous, full, page; nil at first) and returns it with the limit it
+// asked for. yieldPages yields the page's commits and asks for the next
+// page until one comes back shorter than its limit or the caller stops. It
+// returns the error to report, if any.
+func yieldPages(yield func(Commit, error) bool, next func(prev []Commit) (page []Commit, limit int, err error)) error {
+	var prev []Commit
+	for {
+		page, limit, err := next(prev)
+		if err != nil {
+			return err
+		}
+		for i := range page {
+			if !yield(page[i], nil) {
+				return nil
+			}
+		}
+		if len(page) < limit {
+			return nil
+		}
+		prev = page
 	}
 }
 
@@ -382,29 +399,22 @@ func (e *Engine) readCommits(ctx context.Context, op, bucketID string, after int
 			return
 		}
 		q := driver.CommitQuery{BucketID: bucketID, After: after, Limit: e.settings.PageSize}
-		for {
+		err := yieldPages(yield, func(prev []Commit) ([]Commit, int, error) {
+			if prev != nil {
+				q.After = prev[len(prev)-1].Checkpoint
+				q.Buf = prev[:0] // yielded by value: the next page may reuse it
+				q.Limit = e.nextLimit(q.Limit)
+			}
 			page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
 				return e.d.ReadCommits(ctx, q)
 			})
-			if err != nil {
-				fail(err)
-				return
+			if err == nil {
+				err = checkCheckpointPage(op, q.After, q.Limit, bucketID, page)
 			}
-			if err := checkCheckpointPage(op, q.After, q.Limit, bucketID, page); err != nil {
-				fail(err)
-				return
-			}
-			for i := range page {
-				if !yield(page[i], nil) {
-					return
-				}
-			}
-			if len(page) < q.Limit {
-				return
-			}
-			q.After = page[len(page)-1].Checkpoint
-			q.Buf = page[:0] // yielded by value: the next page may reuse it
-			q.Limit = e.nextLimit(q.Limit)
+			return page, q.Limit, err
+		})
+		if err != nil {
+			fail(err)
 		}
 	}
 }
@@ -443,26 +453,20 @@ func (e *Engine) UndispatchedAfter(ctx context.Context, after int64) iter.Seq2[C
 			return
 		}
 		limit := e.settings.PageSize
-		for {
+		err := yieldPages(yield, func(prev []Commit) ([]Commit, int, error) {
+			if prev != nil {
+				after = prev[len(prev)-1].Checkpoint
+			}
 			page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
 				return e.disp.Undispatched(ctx, after, limit)
 			})
 			if err == nil {
 				err = checkCheckpointPage(op, after, limit, "", page)
 			}
-			if err != nil {
-				yield(Commit{}, opError(op, err))
-				return
-			}
-			for i := range page {
-				if !yield(page[i], nil) {
-					return
-				}
-			}
-			if len(page) < limit {
-				return
-			}
-			after = page[len(page)-1].Checkpoint
+			return page, limit, err
+		})
+		if err != nil {
+			yield(Commit{}, opError(op, err))
 		}
 	}
 }
