@@ -2,8 +2,6 @@ package mysql
 
 import (
 	"context"
-	"database/sql"
-	"strings"
 	"testing"
 
 	"github.com/goeventstore/eventstore/persistence"
@@ -14,33 +12,8 @@ import (
 // MySQL, whose explain_format may default to TREE (one text column).
 func plan(t *testing.T, e *persistence.Engine, query string, args ...any) (typ, key string) {
 	t.Helper()
-	explain := "EXPLAIN FORMAT=TRADITIONAL "
-	if isMariaDB(t, e) {
-		explain = "EXPLAIN "
-	}
-	rows, err := poolOf(t, e).Query(explain+query, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		for i, c := range cols {
-			switch strings.ToLower(c) {
-			case "type":
-				typ = vals[i].String
-			case "key":
-				key = vals[i].String
-			}
-		}
+	for _, row := range explain(t, e, query, args...) {
+		typ, key = row["type"], row["key"]
 	}
 	return typ, key
 }
