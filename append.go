@@ -87,7 +87,8 @@ func (s *Store) Append(ctx context.Context, streamID string, expected Position, 
 // precedence, if commitID is already stored on the stream; pre-commit hooks
 // (ErrVetoed), post-commit hooks and dispatch alike. No events, a nil body
 // or a zero commitID are *ValidationError values. Errors are *StreamError
-// values, and on any error nothing was written.
+// values; which of them guarantee that nothing was written, and what to do
+// after one matching ErrOutcomeUnknown, is as for CommitChanges.
 //
 // Why the position carries a commit sequence: engines enforce optimistic
 // concurrency on the commit sequence (one commit per stream and sequence,

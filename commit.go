@@ -31,8 +31,17 @@ import (
 //   - A stream opened up to a revision inside a commit first refreshes
 //     itself and fails with ErrConcurrency (NEventStore issue 420).
 //
-// On any error nothing was written. Errors are *StreamError values naming
-// the bucket, stream and revision. Once stored, the commit goes through the
+// Was it stored? ErrConcurrency, ErrDuplicateCommit, ErrVetoed,
+// ErrInvalid, ErrClosed, ErrPermissionDenied, ErrNotInitialized,
+// ErrMisconfigured and ErrUnsupported guarantee that nothing was written,
+// as does a context that was already done when CommitChanges was called.
+// Every other error (ErrStorageUnavailable, ErrStorage, a deadline or
+// cancellation during the write) also matches ErrOutcomeUnknown: the
+// commit may have been stored, wholly, and the answer lost. Resolve it by
+// retrying with the same commit ID: success or ErrDuplicateCommit both
+// mean the commit is stored, once (after ErrDuplicateCommit, open the
+// stream again to see it). Errors are *StreamError values naming the
+// bucket, stream and revision. Once stored, the commit goes through the
 // post-commit hooks and to the dispatcher; a dispatch failure never makes
 // CommitChanges fail (the commit stays undispatched and is retried).
 //

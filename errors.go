@@ -43,6 +43,14 @@ var (
 	// ErrStorage reports any other failure of the storage, not known to be
 	// transient.
 	ErrStorage = persistence.ErrStorage
+	// ErrOutcomeUnknown is matched, besides ErrStorageUnavailable (or
+	// ErrStorage, or the context's error), by a commit error after which the
+	// commit may have been stored: a deadline or cancellation during the
+	// write, a lost answer, a dropped connection. The commit is then stored
+	// wholly or not at all. Retry with the same commit ID to find out:
+	// success or ErrDuplicateCommit both mean it is stored, once. See
+	// CommitChanges for the errors that guarantee nothing was written.
+	ErrOutcomeUnknown = persistence.ErrOutcomeUnknown
 	// ErrUnsupported reports an operation the engine has no capability for
 	// (see persistence.Engine.Supports).
 	ErrUnsupported = persistence.ErrUnsupported

@@ -2,6 +2,7 @@ package acceptance
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"time"
 
@@ -75,6 +76,9 @@ func deadlineExceeded(f *fixture) {
 	defer cancel()
 	_, err := f.e.Commit(ctx, f.attempt(bucketA, "s", 1, 1, 1))
 	f.expectError("Commit", err, context.DeadlineExceeded)
+	if errors.Is(err, persistence.ErrOutcomeUnknown) {
+		f.t.Errorf("Commit with a context past its deadline before the call: %v; nothing was sent, so it must not match ErrOutcomeUnknown", err)
+	}
 	expectErrorOnly(f, "ReadAll", f.e.ReadAll(ctx, 0), context.DeadlineExceeded)
 	f.checkCommits("ReadAll", f.readAll(0), nil)
 }

@@ -16,7 +16,7 @@ import (
 var known = []error{
 	ErrConcurrency, ErrDuplicateCommit, ErrStreamNotFound, ErrSnapshotNotFound,
 	ErrStorageUnavailable, ErrPermissionDenied, ErrNotInitialized, ErrMisconfigured, ErrStorage,
-	ErrClosed, ErrInvalid, ErrUnsupported,
+	ErrOutcomeUnknown, ErrClosed, ErrInvalid, ErrUnsupported,
 }
 
 // isKnown reports whether err already matches one of this package's

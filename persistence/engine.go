@@ -250,17 +250,22 @@ func (e *Engine) commit(ctx context.Context, a *CommitAttempt, v any) (Commit, e
 		}
 		return Commit{}, commitError(a, err)
 	}
+	sent := false // the engine was called: the write may have happened
 	c, err := call(e, ctx, "commit", true, func(ctx context.Context) (Commit, error) {
+		sent = true
 		if v != nil && e.values != nil {
 			return e.values.CommitValue(ctx, a, v)
 		}
 		return e.d.Commit(ctx, a)
 	})
 	if err != nil {
+		if sent {
+			err = outcomeUnknown(err)
+		}
 		return Commit{}, commitError(a, err)
 	}
 	if c.Checkpoint <= 0 {
-		return Commit{}, commitError(a, &classError{class: ErrStorage, err: fmt.Errorf("engine returned checkpoint %d", c.Checkpoint)})
+		return Commit{}, commitError(a, outcomeUnknown(&classError{class: ErrStorage, err: fmt.Errorf("engine returned checkpoint %d", c.Checkpoint)}))
 	}
 	return c, nil
 }

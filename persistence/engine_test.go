@@ -373,3 +373,61 @@ func TestURLOptions(t *testing.T) {
 		t.Errorf("Int: %d %v", n, err)
 	}
 }
+
+// A commit error says whether the commit may have been stored: rule
+// outcomes and refusals guarantee nothing was written; unavailability, an
+// unknown failure, a timeout or a cancel during the write leave the outcome
+// open, and are marked ErrOutcomeUnknown. A context already done before the
+// call never reaches the driver and is not marked.
+func TestCommitOutcomeUnknown(t *testing.T) {
+	ctx := context.Background()
+	netErr := &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset")}
+	cases := []struct {
+		name    string
+		err     error
+		unknown bool
+	}{
+		{"unavailable", netErr, true},
+		{"unknown failure", errors.New("fake: something odd"), true},
+		{"denied", fmt.Errorf("wrapped: %w", errDenied), false},
+		{"conflict", fmt.Errorf("seq taken: %w", ErrConcurrency), false},
+		{"duplicate", fmt.Errorf("id taken: %w", ErrDuplicateCommit), false},
+		{"not initialized", fmt.Errorf("no table: %w", ErrNotInitialized), false},
+		{"engine knows", fmt.Errorf("lost: %w", ErrOutcomeUnknown), true},
+	}
+	for _, c := range cases {
+		e, err := NewEngine("fake", classifying{&fakeDriver{err: c.err}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.Commit(ctx, attemptFor("s", 1))
+		if got := errors.Is(err, ErrOutcomeUnknown); got != c.unknown || !errors.Is(err, c.err) {
+			t.Errorf("%s: %v: matches ErrOutcomeUnknown = %v, want %v (and the driver's error)", c.name, err, got, c.unknown)
+		}
+	}
+
+	d := &fakeDriver{block: make(chan struct{})}
+	e, err := NewEngine("fake", d, WithTimeout(30*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Commit(ctx, attemptFor("s", 1))
+	if !errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, ErrStorageUnavailable) {
+		t.Errorf("no answer within the timeout: %v; want ErrOutcomeUnknown and ErrStorageUnavailable", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(20*time.Millisecond, cancel)
+	e, _ = NewEngine("fake", d, WithTimeout(time.Hour))
+	_, err = e.Commit(cctx, attemptFor("s", 1))
+	if !errors.Is(err, ErrOutcomeUnknown) || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled during the write: %v; want ErrOutcomeUnknown and context.Canceled", err)
+	}
+	calls := d.calls.Load()
+	_, err = e.Commit(cctx, attemptFor("s", 1))
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrOutcomeUnknown) || d.calls.Load() != calls {
+		t.Errorf("a context done before the call: %v; want context.Canceled alone, without calling the driver", err)
+	}
+	if !strings.Contains(fmt.Sprint(errors.Join(ErrOutcomeUnknown)), "outcome unknown") {
+		t.Error("ErrOutcomeUnknown's text")
+	}
+}

@@ -45,6 +45,19 @@ var (
 	// transient.
 	ErrStorage = driver.ErrStorage
 
+	// ErrOutcomeUnknown is matched, besides its class (or context error),
+	// by every Commit error after which the commit may have been stored:
+	// it is then stored wholly or not at all, and retrying with the same
+	// commit ID tells which (success, or ErrDuplicateCommit: stored once).
+	// Only these commit errors guarantee that nothing was written:
+	// ErrConcurrency, ErrDuplicateCommit (an earlier commit with the ID is
+	// stored), ErrInvalid, ErrClosed, ErrPermissionDenied,
+	// ErrNotInitialized, ErrMisconfigured, ErrUnsupported, and a context
+	// error from a context already done when Commit was called. Every
+	// other commit error, ErrStorageUnavailable and ErrStorage included,
+	// also matches ErrOutcomeUnknown.
+	ErrOutcomeUnknown = driver.ErrOutcomeUnknown
+
 	// ErrClosed reports use of an engine or store after Close.
 	ErrClosed = errors.New("store is closed")
 	// ErrInvalid is matched by every *ValidationError.
@@ -118,6 +131,36 @@ func (e *classError) Error() string {
 }
 
 func (e *classError) Unwrap() []error { return []error{e.class, e.err} }
+
+// notWritten lists the commit errors that guarantee nothing was written.
+var notWritten = []error{
+	ErrConcurrency, ErrDuplicateCommit, ErrInvalid, ErrClosed,
+	ErrPermissionDenied, ErrNotInitialized, ErrMisconfigured, ErrUnsupported,
+}
+
+// outcomeUnknown returns err, the classified error of a commit whose write
+// was attempted, marked with ErrOutcomeUnknown unless it guarantees that
+// nothing was written.
+func outcomeUnknown(err error) error {
+	if errors.Is(err, ErrOutcomeUnknown) {
+		return err
+	}
+	for _, k := range notWritten {
+		if errors.Is(err, k) {
+			return err
+		}
+	}
+	return &unknownError{err}
+}
+
+// unknownError marks a commit error with ErrOutcomeUnknown.
+type unknownError struct{ err error }
+
+func (e *unknownError) Error() string {
+	return e.err.Error() + " (the commit may have been stored: retry with the same commit ID to find out)"
+}
+
+func (e *unknownError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.err} }
 
 // ValidationError reports bad input: which field, what value, and why. It
 // matches ErrInvalid with errors.Is. Nothing is written when it is returned.

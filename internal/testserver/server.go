@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
 
@@ -195,6 +196,42 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	s.stopped = false
+	s.mu.Unlock()
+	return nil
+}
+
+// Pause freezes the server's container (docker pause): connections stay
+// open and requests are accepted but never answered, as with a hung server.
+// Unpause resumes it.
+func (s *Server) Pause(ctx context.Context) error {
+	return s.pause(ctx, true)
+}
+
+// Unpause resumes a server paused by Pause; requests sent meanwhile are then
+// served.
+func (s *Server) Unpause(ctx context.Context) error {
+	return s.pause(ctx, false)
+}
+
+func (s *Server) pause(ctx context.Context, pause bool) error {
+	what := map[bool]string{true: "pause", false: "unpause"}[pause]
+	if s.ctr == nil {
+		return fmt.Errorf("testserver: cannot %s the external %s server %s", what, s.Kind, s.URL)
+	}
+	dc, err := dockerClient(ctx)
+	if err != nil {
+		return fmt.Errorf("testserver: %s %s server: %w", what, s.Kind, err)
+	}
+	if pause {
+		_, err = dc.ContainerPause(ctx, s.ctr.GetContainerID(), client.ContainerPauseOptions{})
+	} else {
+		_, err = dc.ContainerUnpause(ctx, s.ctr.GetContainerID(), client.ContainerUnpauseOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("testserver: %s %s server: %w", what, s.Kind, err)
+	}
+	s.mu.Lock()
+	s.stopped = pause // a paused dedicated server goes away whole, like a stopped one
 	s.mu.Unlock()
 	return nil
 }

@@ -26,7 +26,8 @@ type Engine interface {
 	// before anything was sent, nothing of a is visible, now or later. Any
 	// other error may mean the storage applied the write and the answer was
 	// lost: a is then either wholly stored or not at all, and a retry with
-	// the same commit ID tells which.
+	// the same commit ID tells which. The portable layer marks such errors
+	// with ErrOutcomeUnknown (and an engine may return it itself).
 	//
 	// a is valid only during the call: copy what you keep (a.Payload may be
 	// kept as it is: the caller never changes it).

@@ -42,6 +42,15 @@ var (
 	ErrStorage = errors.New("storage failed")
 )
 
+// ErrOutcomeUnknown: a commit failed after its write may have reached the
+// storage (a deadline or cancellation during the write, a lost answer, a
+// dropped connection), so it is either wholly stored or not at all, and
+// nobody knows which. The portable layer adds it to every commit error
+// that does not guarantee that nothing was written; an engine may also
+// return it itself. Retrying with the same commit ID resolves it: success
+// or ErrDuplicateCommit both mean the commit is stored once.
+var ErrOutcomeUnknown = errors.New("commit outcome unknown")
+
 // ErrUnsupported: the engine does not implement the capability a method
 // needs.
 var ErrUnsupported = errors.New("not supported by this engine")

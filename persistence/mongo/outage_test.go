@@ -26,6 +26,21 @@ func TestServerDown(t *testing.T) {
 	})
 }
 
+// The server hangs (its container paused: connections open, nothing
+// answered) under an open engine, then resumes: every call gives up within
+// the operation timeout, and the engine works again at once.
+func TestServerHang(t *testing.T) {
+	srv := testserver.Dedicated(t, testserver.Mongo)
+	acceptance.RunOutage(t, acceptance.Outage{
+		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+			return Open(ctx, srv.Isolated(t), opts...)
+		},
+		Stop:     srv.Pause,
+		Start:    srv.Unpause,
+		Recovery: acceptance.OutageTimeout,
+	})
+}
+
 // With the default settings, a call during an outage fails within the
 // operation timeout (it used to wait for the driver's 30 s server selection
 // timeout), also an administrative call, whose own timeout is longer: the
@@ -85,4 +100,20 @@ func TestOutageBound(t *testing.T) {
 	if took > 3*time.Second {
 		t.Errorf("the first commit once the server was back took %v", took)
 	}
+}
+
+// The server applies a commit but its answer is lost on the way back (a
+// proxy between the driver and the server drops it): see
+// acceptance.RunLostAnswer.
+func TestLostAnswer(t *testing.T) {
+	srv := testserver.Get(t, testserver.Mongo)
+	var proxy *testserver.Proxy
+	acceptance.RunLostAnswer(t, acceptance.LostAnswer{
+		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+			p, url := testserver.Proxied(t, srv.Isolated(t))
+			proxy = p
+			return Open(ctx, url, opts...)
+		},
+		Lose: func(lose bool) { proxy.LoseAnswers(lose) },
+	})
 }

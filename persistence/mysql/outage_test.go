@@ -23,3 +23,38 @@ func TestServerOutage(t *testing.T) {
 		})
 	})
 }
+
+// The server hangs (its container paused: connections open, nothing
+// answered) under an open engine, then resumes: every call gives up within
+// the operation timeout, and the engine works again at once.
+func TestServerHang(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		srv := testserver.Dedicated(t, kind)
+		acceptance.RunOutage(t, acceptance.Outage{
+			New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+				return Open(ctx, srv.Isolated(t), opts...)
+			},
+			Stop:     srv.Pause,
+			Start:    srv.Unpause,
+			Recovery: acceptance.OutageTimeout,
+		})
+	})
+}
+
+// The server applies a commit but its answer is lost on the way back (a
+// proxy between the driver and the server drops it): see
+// acceptance.RunLostAnswer.
+func TestLostAnswer(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		srv := testserver.Get(t, kind)
+		var proxy *testserver.Proxy
+		acceptance.RunLostAnswer(t, acceptance.LostAnswer{
+			New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
+				p, url := testserver.Proxied(t, srv.Isolated(t))
+				proxy = p
+				return Open(ctx, url, opts...)
+			},
+			Lose: func(lose bool) { proxy.LoseAnswers(lose) },
+		})
+	})
+}
