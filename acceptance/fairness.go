@@ -1,0 +1,160 @@
+package acceptance
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// Fairness tells RunFairness how to open engine instances that share one
+// storage, as separate processes do.
+type Fairness struct {
+	// Open returns a new, initialized engine instance with its own client
+	// (connection pool) on the storage every call shares. RunFairness
+	// closes it.
+	Open func(ctx context.Context, t *testing.T) (*persistence.Engine, error)
+	// Instances is the number of instances writing at once (default 4) and
+	// Goroutines the writers of each (default 4).
+	Instances, Goroutines int
+	// Duration is how long each phase writes (default 3 s, or
+	// EVENTSTORE_FAIRNESS_DURATION, say 30s).
+	Duration time.Duration
+}
+
+// RunFairness checks that instances sharing a storage progress fairly. It
+// writes for Duration with one instance running Instances×Goroutines
+// writers, then for Duration with Instances instances of Goroutines
+// writers each, every writer committing to a stream of its own (no
+// conflicts), and fails unless, in the shared phase:
+//
+//   - every instance made at least half of its fair share of the commits;
+//   - the 99th percentile of commit latency is within 10× the single
+//     instance's;
+//   - no commit failed.
+//
+// It logs the figures, among them the shared phase's commits as a fraction
+// of the single instance's (sharing should cost no throughput: about 1).
+// That fraction is a speed, which a loaded machine skews, so it is
+// reported, not asserted; measure it on a quiet machine with a longer
+// EVENTSTORE_FAIRNESS_DURATION. It runs as one test and takes 2×Duration.
+func RunFairness(t *testing.T, f Fairness) {
+	t.Helper()
+	if f.Instances <= 0 {
+		f.Instances = 4
+	}
+	if f.Goroutines <= 0 {
+		f.Goroutines = 4
+	}
+	if f.Duration <= 0 {
+		f.Duration = 3 * time.Second
+		if v := os.Getenv("EVENTSTORE_FAIRNESS_DURATION"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				t.Fatalf("EVENTSTORE_FAIRNESS_DURATION=%q: %v", v, err)
+			}
+			f.Duration = d
+		}
+	}
+	ctx := context.Background()
+	open := func() *persistence.Engine {
+		e, err := f.Open(ctx, t)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { e.Close(context.Background()) })
+		return e
+	}
+	single := runWriters(t, "single", []*persistence.Engine{open()}, f.Instances*f.Goroutines, f.Duration)
+	engines := make([]*persistence.Engine, f.Instances)
+	for i := range engines {
+		engines[i] = open()
+	}
+	shared := runWriters(t, "shared", engines, f.Goroutines, f.Duration)
+
+	total := shared.total()
+	fair := float64(total) / float64(f.Instances)
+	t.Logf("one instance, %d writers: %d commits in %v, p99 %v", f.Instances*f.Goroutines, single.total(), f.Duration, single.p99())
+	t.Logf("%d instances × %d writers: %d commits (%.2f of one instance), per instance %v, p99 %v",
+		f.Instances, f.Goroutines, total, float64(total)/float64(single.total()), shared.counts, shared.p99())
+	for i, n := range shared.counts {
+		if float64(n) < fair/2 {
+			t.Errorf("instance %d made %d commits, under half of its fair share %.0f: instances starve each other", i+1, n, fair)
+		}
+	}
+	if p, s := shared.p99(), single.p99(); p > 10*s {
+		t.Errorf("commit latency p99 %v with %d instances, over 10× the %v of one instance", p, f.Instances, s)
+	}
+}
+
+// writeRun is what the writers of one phase did.
+type writeRun struct {
+	counts    []int           // commits per instance
+	latencies []time.Duration // of every commit
+}
+
+func (r writeRun) total() (n int) {
+	for _, c := range r.counts {
+		n += c
+	}
+	return n
+}
+
+func (r writeRun) p99() time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	l := slices.Clone(r.latencies)
+	slices.Sort(l)
+	return l[len(l)*99/100]
+}
+
+// runWriters runs perEngine writers on each engine for d, each committing
+// one-event commits to a stream of its own.
+func runWriters(t *testing.T, phase string, engines []*persistence.Engine, perEngine int, d time.Duration) writeRun {
+	t.Helper()
+	run := writeRun{counts: make([]int, len(engines))}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	errs := make(chan error, len(engines)*perEngine)
+	for i, e := range engines {
+		for w := range perEngine {
+			wg.Go(func() {
+				stream := fmt.Sprintf("%s-%d-%d-%s", phase, i, w, persistence.NewUUID())
+				var lat []time.Duration
+				for seq := 1; ctx.Err() == nil; seq++ {
+					a := &persistence.CommitAttempt{
+						BucketID: "fair", StreamID: stream, StreamRevision: seq, CommitSequence: seq,
+						CommitID: persistence.NewUUID(), CommitStamp: time.Now().UTC(), EventCount: 1,
+						Payload: []byte(`{"events":[{"body":"x"}]}`),
+					}
+					t0 := time.Now()
+					// The writer's own context: the phase ends between commits, not
+					// in the middle of one.
+					if _, err := e.Commit(context.Background(), a); err != nil {
+						errs <- fmt.Errorf("%s phase, instance %d, after %v: %w", phase, i+1, time.Since(t0).Round(time.Millisecond), err)
+						break
+					}
+					lat = append(lat, time.Since(t0))
+				}
+				mu.Lock()
+				run.counts[i] += len(lat)
+				run.latencies = append(run.latencies, lat...)
+				mu.Unlock()
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("Commit: %v", err)
+	}
+	return run
+}
