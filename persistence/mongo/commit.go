@@ -86,7 +86,7 @@ func (e *engine) duplicateCause(ctx context.Context, doc *commitDoc, dupErr erro
 			bson.D{{Key: fSeq, Value: doc.Seq}},
 		}},
 	}
-	cur, err := e.commits.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: fCommitID, Value: 1}, {Key: fSeq, Value: 1}}))
+	cur, err := e.commits.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: fCommitID, Value: 1}, {Key: fSeq, Value: 1}}).SetHint(idxSequence))
 	if err != nil {
 		return nil, err
 	}

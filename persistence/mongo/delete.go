@@ -21,30 +21,31 @@ const tombstoneBatch = 1000
 // DeleteStream turns the stream's commits into tombstones and deletes its
 // snapshots.
 func (e *engine) DeleteStream(ctx context.Context, bucketID, streamID string) error {
-	return e.deleteWhere(ctx, bson.D{{Key: fKey, Value: streamKey(bucketID, streamID)}})
+	return e.deleteWhere(ctx, bson.D{{Key: fKey, Value: streamKey(bucketID, streamID)}}, idxSequence, idxSnapshot)
 }
 
 // PurgeBucket turns the bucket's commits into tombstones and deletes its
 // snapshots.
 func (e *engine) PurgeBucket(ctx context.Context, bucketID string) error {
-	return e.deleteWhere(ctx, bson.D{{Key: fBucket, Value: bucketID}})
+	return e.deleteWhere(ctx, bson.D{{Key: fBucket, Value: bucketID}}, idxBucket, idxBucket)
 }
 
 // deleteWhere turns the commits matching filter into tombstones and deletes
-// the snapshots matching it.
-func (e *engine) deleteWhere(ctx context.Context, filter bson.D) error {
+// the snapshots matching it, through the indexes named.
+func (e *engine) deleteWhere(ctx context.Context, filter bson.D, commitsIndex, snapshotsIndex string) error {
 	e.parked.close(false)
-	if err := e.tombstoneAll(ctx, filter); err != nil {
+	if err := e.tombstoneAll(ctx, filter, commitsIndex); err != nil {
 		return err
 	}
-	_, err := e.snapshots.DeleteMany(ctx, filter)
+	_, err := e.snapshots.DeleteMany(ctx, filter, options.DeleteMany().SetHint(snapshotsIndex))
 	return err
 }
 
 // tombstoneAll replaces every commit matching filter by its tombstone, a
 // bulk write per tombstoneBatch commits.
-func (e *engine) tombstoneAll(ctx context.Context, filter bson.D) error {
+func (e *engine) tombstoneAll(ctx context.Context, filter bson.D, hint string) error {
 	cur, err := e.commits.Find(ctx, filter, options.Find().
+		SetHint(hint).
 		SetProjection(bson.D{{Key: fID, Value: 1}}).
 		SetBatchSize(tombstoneBatch))
 	if err != nil {
@@ -69,6 +70,7 @@ func (e *engine) tombstoneAll(ctx context.Context, filter bson.D) error {
 		}
 		batch = append(batch, mongo.NewReplaceOneModel().
 			SetFilter(bson.D{{Key: fID, Value: d.ID}}).
+			SetHint(idxID).
 			SetReplacement(tombstone(d.ID)))
 		if len(batch) == tombstoneBatch {
 			if err := flush(); err != nil {
@@ -99,15 +101,15 @@ func (e *engine) Purge(ctx context.Context) error {
 		return err
 	}
 	if top > 0 {
-		if _, err := e.commits.DeleteMany(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$lt", Value: top}}}}); err != nil {
+		if _, err := e.commits.DeleteMany(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$lt", Value: top}}}}, options.DeleteMany().SetHint(idxID)); err != nil {
 			return err
 		}
 		floor := commitDoc{ID: top, Key: floorKey, Tombstone: true}
-		if _, err := e.commits.ReplaceOne(ctx, bson.D{{Key: fID, Value: top}}, &floor, options.Replace().SetUpsert(true)); err != nil {
+		if _, err := e.commits.ReplaceOne(ctx, bson.D{{Key: fID, Value: top}}, &floor, options.Replace().SetUpsert(true).SetHint(idxID)); err != nil {
 			return err
 		}
 		e.cps.raise(top)
 	}
-	_, err = e.snapshots.DeleteMany(ctx, bson.D{})
+	_, err = e.snapshots.DeleteMany(ctx, bson.D{}, options.DeleteMany().SetHint(idxID))
 	return err
 }

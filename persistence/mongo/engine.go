@@ -216,7 +216,7 @@ func (e *engine) Head(ctx context.Context) (int64, error) {
 		ID int64 `bson:"_id"`
 	}
 	err := e.commits.FindOne(ctx, bson.D{{Key: fTombstone, Value: bson.D{{Key: "$ne", Value: true}}}},
-		options.FindOne().SetSort(bson.D{{Key: fID, Value: -1}}).SetProjection(bson.D{{Key: fID, Value: 1}}),
+		options.FindOne().SetSort(bson.D{{Key: fID, Value: -1}}).SetProjection(bson.D{{Key: fID, Value: 1}}).SetHint(idxID),
 	).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, nil

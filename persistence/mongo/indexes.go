@@ -11,7 +11,15 @@ import (
 // Names of the indexes Initialize creates. Commit recognises a duplicate-key
 // error by the index name in the server's message where the server gives one
 // (MongoDB does, FerretDB does not).
+//
+// Every query the engine sends names its index with a hint, so that a real
+// MongoDB cannot choose a collection scan; hints_test.go checks each hint
+// against the definitions below. (FerretDB accepts hints and ignores them:
+// on its SQLite backend every query is a scan, see the package doc.)
 const (
+	// idxID is the index MongoDB keeps on _id: the checkpoint on commits,
+	// "<stream key>/<revision>" on snapshots.
+	idxID = "_id_"
 	// idxSequence makes the server enforce optimistic concurrency: one
 	// commit per (stream, commit sequence). It also serves stream reads in
 	// commit sequence order.

@@ -30,7 +30,7 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 		if q.MinRevision > 1 {
 			filter = append(filter, bson.E{Key: fRev, Value: bson.D{{Key: "$gte", Value: int64(q.MinRevision)}}})
 		}
-		return e.commits.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}).SetBatchSize(int32(q.Limit)))
+		return e.commits.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}).SetBatchSize(int32(q.Limit)).SetHint(idxSequence))
 	}, func(d *commitDoc) int64 { return d.Seq }, func(d *commitDoc) bool { return d.first() > int64(q.MaxRevision) })
 	return commits(docs), err
 }
@@ -43,7 +43,7 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 	docs, err := e.parked.read(ctx, "undispatched/"+strconv.Itoa(limit), after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
 		return e.commits.Find(ctx,
 			bson.D{{Key: fUndispatched, Value: true}, {Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-			options.Find().SetSort(bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}}).SetBatchSize(int32(limit)))
+			options.Find().SetSort(bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetHint(idxUndispatched))
 	}, func(d *commitDoc) int64 { return d.ID }, nil)
 	return commits(docs), err
 }
@@ -62,7 +62,8 @@ func commits(docs []commitDoc) []driver.Commit {
 func (e *engine) MarkDispatched(ctx context.Context, c driver.Commit) error {
 	_, err := e.commits.UpdateOne(ctx,
 		bson.D{{Key: fID, Value: c.Checkpoint}, {Key: fUndispatched, Value: true}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: fUndispatched, Value: ""}}}})
+		bson.D{{Key: "$unset", Value: bson.D{{Key: fUndispatched, Value: ""}}}},
+		options.UpdateOne().SetHint(idxID))
 	return err
 }
 
@@ -131,7 +132,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 			docs, err := find(ctx, e.commits, bson.D{
 				{Key: fBucket, Value: q.BucketID},
 				{Key: fID, Value: bson.D{{Key: "$gt", Value: pos}, {Key: "$lte", Value: settled}}},
-			}, bson.D{{Key: fID, Value: 1}}, q.Limit-len(out), nil)
+			}, bson.D{{Key: fID, Value: 1}}, idxBucket, q.Limit-len(out), nil)
 			if err != nil {
 				log.x.close()
 				return nil, err
@@ -161,7 +162,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 func (e *engine) floor(ctx context.Context) (int64, error) {
 	var d commitDoc
 	err := e.commits.FindOne(ctx, bson.D{{Key: fKey, Value: floorKey}},
-		options.FindOne().SetProjection(bson.D{{Key: fID, Value: 1}})).Decode(&d)
+		options.FindOne().SetProjection(bson.D{{Key: fID, Value: 1}}).SetHint(idxSequence)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, nil
 	}
@@ -191,7 +192,7 @@ func (l *commitLog) projection() any {
 func (l *commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitDoc, error) {
 	return l.e.parked.next(ctx, l.x, after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
 		return l.e.commits.Find(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-			options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()))
+			options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()).SetHint(idxID))
 	}, func(d *commitDoc) int64 { return d.ID }, nil)
 }
 
@@ -215,7 +216,7 @@ func (l *commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
 // Get implements gapfill.Log.
 func (l *commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) {
 	var d commitDoc
-	err := l.e.commits.FindOne(ctx, bson.D{{Key: fID, Value: cp}}, options.FindOne().SetProjection(l.projection())).Decode(&d)
+	err := l.e.commits.FindOne(ctx, bson.D{{Key: fID, Value: cp}}, options.FindOne().SetProjection(l.projection()).SetHint(idxID)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return d, false, nil
 	}
@@ -226,8 +227,8 @@ func (l *commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) 
 // order, with its cursor closed. Its batch is one greater than limit, so
 // that the server answers in one batch and closes its cursor (FerretDB
 // keeps a cursor open when the batch is exactly full).
-func find(ctx context.Context, coll *mongo.Collection, filter, sort bson.D, limit int, projection any) ([]commitDoc, error) {
-	o := options.Find().SetSort(sort).SetLimit(int64(limit)).SetBatchSize(int32(min(limit, 1<<30) + 1))
+func find(ctx context.Context, coll *mongo.Collection, filter, sort bson.D, hint string, limit int, projection any) ([]commitDoc, error) {
+	o := options.Find().SetSort(sort).SetLimit(int64(limit)).SetBatchSize(int32(min(limit, 1<<30) + 1)).SetHint(hint)
 	if projection != nil {
 		o.SetProjection(projection)
 	}

@@ -33,7 +33,7 @@ func (e *engine) LatestSnapshot(ctx context.Context, bucketID, streamID string, 
 		{Key: fRev, Value: bson.D{{Key: "$lte", Value: int64(maxRevision)}}},
 	}
 	var d snapshotDoc
-	err := e.snapshots.FindOne(ctx, filter, options.FindOne().SetSort(bson.D{{Key: fRev, Value: -1}})).Decode(&d)
+	err := e.snapshots.FindOne(ctx, filter, options.FindOne().SetSort(bson.D{{Key: fRev, Value: -1}}).SetHint(idxSnapshot)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return driver.Snapshot{}, driver.ErrSnapshotNotFound
 	}
@@ -56,7 +56,8 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 		{Key: fRev, Value: bson.D{{Key: "$gte", Value: rev}}},
 	}, options.FindOne().
 		SetSort(bson.D{{Key: fSeq, Value: 1}}).
-		SetProjection(bson.D{{Key: fRev, Value: 1}, {Key: fEvents, Value: 1}})).Decode(&c)
+		SetProjection(bson.D{{Key: fRev, Value: 1}, {Key: fEvents, Value: 1}}).
+		SetHint(idxSequence)).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && c.first() > rev) {
 		return driver.ErrStreamNotFound
 	}
@@ -67,7 +68,7 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 		ID:  key + "/" + strconv.FormatInt(rev, 10),
 		Key: key, Bucket: s.BucketID, Stream: s.StreamID, Rev: rev, Payload: s.Payload,
 	}
-	_, err = e.snapshots.ReplaceOne(ctx, bson.D{{Key: fID, Value: d.ID}}, &d, options.Replace().SetUpsert(true))
+	_, err = e.snapshots.ReplaceOne(ctx, bson.D{{Key: fID, Value: d.ID}}, &d, options.Replace().SetUpsert(true).SetHint(idxID))
 	return err
 }
 
@@ -94,7 +95,7 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 		{Key: fBucket, Value: q.BucketID},
 		{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}},
 		{Key: fSeq, Value: int64(1)},
-	}, bson.D{{Key: fID, Value: 1}}, q.Limit, bson.D{{Key: fID, Value: 1}, {Key: fKey, Value: 1}, {Key: fStream, Value: 1}})
+	}, bson.D{{Key: fID, Value: 1}}, idxBucket, q.Limit, bson.D{{Key: fID, Value: 1}, {Key: fKey, Value: 1}, {Key: fStream, Value: 1}})
 	if err != nil || len(firsts) == 0 {
 		return nil, "", err
 	}
@@ -102,7 +103,7 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 	for i := range firsts {
 		keys[i] = firsts[i].Key
 	}
-	heads, err := maxRevisions(ctx, e.commits, keys)
+	heads, err := maxRevisions(ctx, e.commits, idxSequence, keys)
 	if err != nil {
 		return nil, "", err
 	}
@@ -114,7 +115,7 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 	}
 	snaps := map[string]int64{}
 	if len(keys) > 0 {
-		if snaps, err = maxRevisions(ctx, e.snapshots, keys); err != nil {
+		if snaps, err = maxRevisions(ctx, e.snapshots, idxSnapshot, keys); err != nil {
 			return nil, "", err
 		}
 	}
@@ -136,10 +137,11 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 
 // maxRevisions returns the greatest rev of coll's documents per key, for
 // the keys given.
-func maxRevisions(ctx context.Context, coll *mongo.Collection, keys bson.A) (map[string]int64, error) {
+func maxRevisions(ctx context.Context, coll *mongo.Collection, hint string, keys bson.A) (map[string]int64, error) {
 	cur, err := coll.Find(ctx, bson.D{{Key: fKey, Value: bson.D{{Key: "$in", Value: keys}}}}, options.Find().
 		SetProjection(bson.D{{Key: fID, Value: 0}, {Key: fKey, Value: 1}, {Key: fRev, Value: 1}}).
-		SetBatchSize(4096))
+		SetBatchSize(4096).
+		SetHint(hint))
 	if err != nil {
 		return nil, err
 	}
