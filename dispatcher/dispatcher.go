@@ -114,10 +114,10 @@ type Scheduler[T any] interface {
 }
 
 // A TryScheduler is a Scheduler that can also queue an item without
-// blocking. The event store uses TrySchedule, when its scheduler has it, to
-// hand over a commit while it holds the lock that keeps each stream's
-// commits in order, which is cheaper than the bookkeeping that lets a
-// blocking Schedule run without that lock.
+// blocking: a caller that must not wait (one handing over items in a
+// strict order from a critical section, say) tries first and falls back to
+// Schedule only when the queue is full. Async implements it; Sync, which
+// dispatches in the caller's goroutine, does not.
 type TryScheduler[T any] interface {
 	Scheduler[T]
 	// TrySchedule queues item if that can be done at once, and reports
