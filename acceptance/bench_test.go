@@ -64,3 +64,13 @@ func mapBaseline(ctx context.Context, b *testing.B, e *persistence.Engine) (*acc
 		},
 	}, nil
 }
+
+// BenchmarkScaleMemory runs the scale figures on the memory engine (no
+// baseline: it has no driver).
+func BenchmarkScaleMemory(b *testing.B) {
+	acceptance.Scale(b, acceptance.ScaleHarness{
+		New: func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error) {
+			return memory.New(opts...), nil
+		},
+	})
+}
