@@ -127,9 +127,21 @@ type jsonCommit struct {
 }
 
 type jsonEvent struct {
-	Type    string          `json:"type,omitempty"`
-	Headers map[string]any  `json:"headers,omitempty"`
-	Body    json.RawMessage `json:"body"`
+	Type    string         `json:"type,omitempty"`
+	Headers map[string]any `json:"headers,omitempty"`
+	Body    rawJSON        `json:"body"`
+}
+
+// rawJSON is a JSON value left undecoded, as the very bytes of the payload
+// being decoded (json.RawMessage would copy them): it is valid only while
+// that payload is, which is as long as UnmarshalCommit and
+// UnmarshalSnapshot use it.
+type rawJSON []byte
+
+// UnmarshalJSON keeps data, a slice of the input of json.Unmarshal.
+func (r *rawJSON) UnmarshalJSON(data []byte) error {
+	*r = data
+	return nil
 }
 
 // UnmarshalCommit implements Serializer.
@@ -150,7 +162,7 @@ func (j *jsonSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []Eve
 	return doc.Headers, events, nil
 }
 
-func (j *jsonSerializer) decodeBody(name string, raw json.RawMessage) (any, error) {
+func (j *jsonSerializer) decodeBody(name string, raw []byte) (any, error) {
 	if t, ok := j.types.typeOf(name); ok {
 		ptr, value := newValue(t)
 		if err := json.Unmarshal(raw, ptr); err != nil {
