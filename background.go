@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -20,9 +21,11 @@ import (
 // still reach the dispatcher in order. The catch-up skips them (they are in
 // flight), then schedules them, in the order the orderer handed them over.
 type background struct {
-	catching atomic.Bool // set while catching up: new commits are deferred
-	mu       sync.Mutex  // guards deferred, and the switch from catching up
-	deferred []*Commit   // commits stored while catching up, in order per stream
+	catching atomic.Bool   // set while catching up: new commits are deferred
+	mu       sync.Mutex    // guards deferred, and the switch from catching up
+	deferred []*Commit     // commits stored while catching up, in order per stream
+	limit    int           // how many may wait in deferred (the queue size)
+	room     chan struct{} // closed when deferred empties or the catch-up ends
 
 	passes chan struct{} // one redispatch pass at a time (catch-up, sweep, Redispatch)
 
@@ -54,6 +57,7 @@ func (s *Store) startBackground(catchUp bool, every time.Duration) {
 		return
 	}
 	if catchUp {
+		bg.room = make(chan struct{})
 		bg.catching.Store(true)
 	}
 	ctx, stop := context.WithCancel(context.Background())
@@ -134,6 +138,8 @@ func (s *Store) catchUp(ctx context.Context) bool {
 		bg.mu.Lock()
 		batch := bg.deferred
 		bg.deferred = nil
+		close(bg.room) // writers waiting for room
+		bg.room = make(chan struct{})
 		if ctx.Err() != nil {
 			bg.deferred = batch // left for the next start
 			bg.mu.Unlock()
@@ -141,6 +147,7 @@ func (s *Store) catchUp(ctx context.Context) bool {
 		}
 		if len(batch) == 0 {
 			bg.catching.Store(false)
+			close(bg.room)
 			bg.mu.Unlock()
 			break
 		}
@@ -172,18 +179,33 @@ func (s *Store) stopCatchUp(ctx context.Context, scheduled int) bool {
 }
 
 // deferCommit keeps c for the end of the catch-up, and reports whether it
-// did (false: the store is not catching up, schedule c now).
-func (bg *background) deferCommit(c *Commit) bool {
-	if !bg.catching.Load() {
-		return false
+// did (false: the store is not catching up, schedule c now). While limit
+// commits wait already, it waits for room (as a full queue makes
+// CommitChanges wait) until ctx is done, and then fails: c stays
+// undispatched.
+func (bg *background) deferCommit(ctx context.Context, c *Commit) (bool, error) {
+	for {
+		if !bg.catching.Load() {
+			return false, nil
+		}
+		bg.mu.Lock()
+		if !bg.catching.Load() {
+			bg.mu.Unlock()
+			return false, nil
+		}
+		if len(bg.deferred) < bg.limit {
+			bg.deferred = append(bg.deferred, c)
+			bg.mu.Unlock()
+			return true, nil
+		}
+		room := bg.room
+		bg.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return true, fmt.Errorf("eventstore: waiting for the redispatch at start to make room: %w", ctx.Err())
+		}
 	}
-	bg.mu.Lock()
-	defer bg.mu.Unlock()
-	if !bg.catching.Load() {
-		return false
-	}
-	bg.deferred = append(bg.deferred, c)
-	return true
 }
 
 // caughtUp waits (until ctx is done) for the catch-up to end.

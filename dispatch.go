@@ -51,10 +51,16 @@ func (s *Store) setScheduler(sched commitScheduler) {
 // catches up on what an earlier run left undispatched, keeps it for the end
 // of the catch-up.
 func (s *Store) schedule(ctx context.Context, c *Commit) {
-	if s.sched == nil || s.bg.deferCommit(c) {
+	if s.sched == nil {
 		return
 	}
-	s.scheduleNow(ctx, c)
+	deferred, err := s.bg.deferCommit(ctx, c)
+	if err != nil {
+		s.notScheduled(ctx, c, err)
+	}
+	if !deferred {
+		s.scheduleNow(ctx, c)
+	}
 }
 
 // scheduleNow hands a stored commit to the dispatcher. A failure (the
@@ -62,12 +68,17 @@ func (s *Store) schedule(ctx context.Context, c *Commit) {
 // stored and stays undispatched, for the next redispatch sweep or start.
 func (s *Store) scheduleNow(ctx context.Context, c *Commit) {
 	if err := s.sched.Schedule(ctx, c); err != nil {
-		s.inflight.remove(c.Checkpoint) // for the next sweep
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; the next redispatch sweep (or start) will dispatch it",
-			slog.String("bucket", c.BucketID), slog.String("stream", c.StreamID),
-			slog.Int("revision", c.StreamRevision), slog.String("commit", c.CommitID.String()),
-			slog.Any("error", err))
+		s.notScheduled(ctx, c, err)
 	}
+}
+
+// notScheduled logs that c, stored, could not be scheduled for dispatch.
+func (s *Store) notScheduled(ctx context.Context, c *Commit, err error) {
+	s.inflight.remove(c.Checkpoint) // for the next sweep
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; the next redispatch sweep (or start) will dispatch it",
+		slog.String("bucket", c.BucketID), slog.String("stream", c.StreamID),
+		slog.Int("revision", c.StreamRevision), slog.String("commit", c.CommitID.String()),
+		slog.Any("error", err))
 }
 
 // dispatchKey orders dispatch per stream.

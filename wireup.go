@@ -417,6 +417,10 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	if every == 0 {
 		every = DefaultRedispatchEvery
 	}
+	s.bg.limit = b.opts.QueueSize
+	if s.bg.limit == 0 {
+		s.bg.limit = dispatcher.DefaultQueueSize
+	}
 	s.startBackground(backlog, every)
 	return s, nil
 }
