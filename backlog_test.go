@@ -116,7 +116,9 @@ func TestBuildReturnsBeforeBacklog(t *testing.T) {
 			w := eventstore.Wireup().UsingPersistence(engine).DispatchWith(g).
 				LogTo(slog.New(slog.NewTextHandler(logs, nil)))
 			if async {
-				w = w.UsingAsyncDispatch().DispatchWorkers(4)
+				// A queue smaller than the backlog: the catch-up is still
+				// under way when the new commits are stored.
+				w = w.UsingAsyncDispatch().DispatchWorkers(4).DispatchQueueSize(64)
 			}
 			s := build(t, w)
 			if n := g.calls.Load(); n >= streams*perStream {
