@@ -26,6 +26,7 @@ type background struct {
 	deferred []*Commit     // commits stored while catching up, in order per stream
 	limit    int           // how many may wait in deferred (the queue size)
 	room     chan struct{} // closed when deferred empties or the catch-up ends
+	stopped  bool          // the catch-up was stopped: defer no more
 
 	passes chan struct{} // one redispatch pass at a time (catch-up, sweep, Redispatch)
 
@@ -172,6 +173,8 @@ func (s *Store) catchUp(ctx context.Context) bool {
 func (s *Store) stopCatchUp(ctx context.Context, scheduled int) bool {
 	s.bg.mu.Lock()
 	left := len(s.bg.deferred)
+	s.bg.stopped = true
+	close(s.bg.room) // commits waiting for room give up
 	s.bg.mu.Unlock()
 	s.logger.LogAttrs(ctx, slog.LevelInfo, "eventstore: redispatch at start stopped by Close; the rest stays undispatched for the next start",
 		slog.Int("scheduled", scheduled), slog.Int("stored_meanwhile", left))
@@ -193,6 +196,10 @@ func (bg *background) deferCommit(ctx context.Context, c *Commit) (bool, error) 
 			bg.mu.Unlock()
 			return false, nil
 		}
+		if bg.stopped {
+			bg.mu.Unlock()
+			return true, errCatchUpStopped
+		}
 		if len(bg.deferred) < bg.limit {
 			bg.deferred = append(bg.deferred, c)
 			bg.mu.Unlock()
@@ -207,6 +214,10 @@ func (bg *background) deferCommit(ctx context.Context, c *Commit) (bool, error) 
 		}
 	}
 }
+
+// errCatchUpStopped is what a commit stored after Close stopped the
+// catch-up gets: it stays undispatched, for the next start.
+var errCatchUpStopped = fmt.Errorf("eventstore: the redispatch at start was stopped by Close: %w", ErrClosed)
 
 // caughtUp waits (until ctx is done) for the catch-up to end.
 func (bg *background) caughtUp(ctx context.Context) error {

@@ -212,3 +212,48 @@ func TestCloseDuringBacklog(t *testing.T) {
 		})
 	}
 }
+
+// While the catch-up runs, the commits stored meanwhile wait in memory up to
+// the queue size; past it, CommitChanges waits for room, as with a full
+// queue, until its context is done (the commit is stored, and stays
+// undispatched).
+func TestCatchUpBackpressure(t *testing.T) {
+	ctx := context.Background()
+	engine := memory.New()
+	crashed, err := eventstore.Wireup().UsingPersistence(engine).Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := leaveBacklog(t, crashed, 1, 100)["backlog-0"]
+	g := newGated()
+	t.Cleanup(g.open)
+	const queue = 4
+	s := build(t, eventstore.Wireup().UsingPersistence(engine).UsingAsyncDispatch().DispatchQueueSize(queue).DispatchWith(g))
+	for range queue { // deferred: room for the queue size
+		c, err := s.Append(ctx, "backlog-0", last.Position(), eventstore.NewCommitID(), ev("new")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = c
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := s.Append(short, "backlog-0", last.Position(), eventstore.NewCommitID(), ev("one too many")...); err != nil {
+		t.Fatalf("Append past the room: %v (the commit is stored; only its dispatch waits)", err)
+	}
+	if short.Err() == nil {
+		t.Fatal("Append past the room returned before its context was done: it did not wait")
+	}
+	g.open()
+	if _, err := s.Redispatch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The one that could not wait was left undispatched; Redispatch, after
+	// the catch-up, dispatched it.
+	if n := g.count(); n != 100+queue+1 {
+		t.Fatalf("%d dispatched, want %d, each once", n, 100+queue+1)
+	}
+}
