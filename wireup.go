@@ -211,6 +211,8 @@ func (b *Builder) useDispatch(method string) *Builder {
 
 // UsingSyncDispatch dispatches each commit in CommitChanges, retries
 // included, before it returns. It is the default once DispatchTo is given.
+// (While Build's catch-up on what an earlier run left undispatched runs,
+// new commits are dispatched after it, in the background: see Build.)
 func (b *Builder) UsingSyncDispatch() *Builder { return b.useDispatch("UsingSyncDispatch") }
 
 // UsingAsyncDispatch dispatches commits from a bounded queue, in the
