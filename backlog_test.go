@@ -257,3 +257,50 @@ func TestCatchUpBackpressure(t *testing.T) {
 		t.Fatalf("%d dispatched, want %d, each once", n, 100+queue+1)
 	}
 }
+
+// A dispatcher that commits to the store (an echo per commit) does not
+// deadlock the catch-up, with either scheduler: its commits, stored during
+// the catch-up, are dispatched after it.
+func TestCatchUpReentrantDispatcher(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sync", true: "async"}[async], func(t *testing.T) {
+			ctx := context.Background()
+			engine := memory.New()
+			crashed, err := eventstore.Wireup().UsingPersistence(engine).Build(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaveBacklog(t, crashed, 2, 20)
+			var s *eventstore.Store
+			ready := make(chan struct{})
+			var mu sync.Mutex
+			echoes := 0
+			w := eventstore.Wireup().UsingPersistence(engine).DispatchTo(func(ctx context.Context, c eventstore.Commit) error {
+				<-ready
+				if strings.HasPrefix(c.StreamID, "echo-") {
+					mu.Lock()
+					echoes++
+					mu.Unlock()
+					return nil
+				}
+				_, err := s.Append(ctx, "echo-"+c.CommitID.String(), eventstore.NoStream, eventstore.NewCommitID(), ev("echo")...)
+				return err
+			})
+			if async {
+				w = w.UsingAsyncDispatch()
+			}
+			s = build(t, w)
+			close(ready)
+			if _, err := s.Redispatch(ctx); err != nil {
+				t.Fatal(err)
+			}
+			drained(t, s) // before Close, after which the echoes could not be stored
+			if err := s.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if echoes != 40 {
+				t.Fatalf("%d echoes dispatched, want 40", echoes)
+			}
+		})
+	}
+}
