@@ -120,7 +120,7 @@ func TestBuildReturnsBeforeBacklog(t *testing.T) {
 				// under way when the new commits are stored.
 				w = w.UsingAsyncDispatch().DispatchWorkers(4).DispatchQueueSize(64)
 			}
-			s := build(t, w)
+			s := buildHeld(t, w)
 			if n := g.calls.Load(); n >= streams*perStream {
 				t.Fatalf("Build returned after the dispatcher saw %d of %d commits", n, streams*perStream)
 			}
@@ -302,5 +302,30 @@ func TestCatchUpReentrantDispatcher(t *testing.T) {
 				t.Fatalf("%d echoes dispatched, want 40", echoes)
 			}
 		})
+	}
+}
+
+// buildHeld builds w while its dispatcher holds every commit: Build must
+// return anyway (the bound only turns a hang into a failure).
+func buildHeld(t *testing.T, w *eventstore.Builder) *eventstore.Store {
+	t.Helper()
+	built := make(chan *eventstore.Store, 1)
+	go func() {
+		s, err := w.Build(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		built <- s
+	}()
+	select {
+	case s := <-built:
+		if s == nil {
+			t.FailNow()
+		}
+		t.Cleanup(func() { s.Close(context.Background()) })
+		return s
+	case <-time.After(time.Minute):
+		t.Fatal("Build did not return while the dispatcher held the backlog: it waits for the backlog to be dispatched")
+		return nil
 	}
 }

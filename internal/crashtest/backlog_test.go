@@ -129,10 +129,7 @@ func backlog(t *testing.T, url string, backlogPerStream int) {
 	// A store whose catch-up is held by its dispatcher, closed mid-way.
 	first := newGated()
 	defer first.open()
-	s1, err := eventstore.Wireup().UsingURL(url).UsingAsyncDispatch().DispatchQueueSize(64).DispatchWith(first).Build(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s1 := buildHeld(t, eventstore.Wireup().UsingURL(url).UsingAsyncDispatch().DispatchQueueSize(64).DispatchWith(first))
 	if n := first.calls.Load(); n >= int64(total) {
 		t.Fatalf("Build returned after the dispatcher saw %d of %d commits", n, total)
 	}
@@ -151,11 +148,8 @@ func backlog(t *testing.T, url string, backlogPerStream int) {
 	second := newGated()
 	defer second.open()
 	logs := &logBuffer{}
-	s2, err := eventstore.Wireup().UsingURL(url).UsingAsyncDispatch().DispatchWorkers(4).DispatchQueueSize(64).DispatchWith(second).
-		LogTo(slog.New(slog.NewTextHandler(logs, nil))).Build(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2 := buildHeld(t, eventstore.Wireup().UsingURL(url).UsingAsyncDispatch().DispatchWorkers(4).DispatchQueueSize(64).DispatchWith(second).
+		LogTo(slog.New(slog.NewTextHandler(logs, nil))))
 	defer s2.Close(ctx)
 	if n := second.calls.Load(); n >= int64(total) {
 		t.Fatalf("Build (second) returned after the dispatcher saw %d of %d commits", n, total)
@@ -221,5 +215,29 @@ func addCommits(t *testing.T, s *eventstore.Store, last []eventstore.Position, f
 			t.Fatal(err)
 		}
 		last[j] = c.Position()
+	}
+}
+
+// buildHeld builds w while its dispatcher holds every commit: Build must
+// return anyway (the bound only turns a hang into a failure).
+func buildHeld(t *testing.T, w *eventstore.Builder) *eventstore.Store {
+	t.Helper()
+	built := make(chan *eventstore.Store, 1)
+	go func() {
+		s, err := w.Build(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		built <- s
+	}()
+	select {
+	case s := <-built:
+		if s == nil {
+			t.FailNow()
+		}
+		return s
+	case <-time.After(time.Minute):
+		t.Fatal("Build did not return while the dispatcher held the backlog: it waits for the backlog to be dispatched")
+		return nil
 	}
 }
