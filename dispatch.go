@@ -235,6 +235,7 @@ type inflight struct {
 	m        map[int64]struct{}
 	watchers int                // passes running
 	gone     map[int64]struct{} // removed while a pass runs
+	pruneAt  int                // size of gone at which left prunes it
 }
 
 var inflights sync.Map // *persistence.Engine → *inflight
@@ -273,7 +274,7 @@ func (f *inflight) has(cp int64) bool {
 func (f *inflight) watch() {
 	f.mu.Lock()
 	if f.watchers == 0 {
-		f.gone = make(map[int64]struct{})
+		f.gone, f.pruneAt = make(map[int64]struct{}), 4096
 	}
 	f.watchers++
 	f.mu.Unlock()
@@ -294,12 +295,13 @@ func (f *inflight) left(cp int64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, ok := f.gone[cp]
-	if len(f.gone) > 4096 {
+	if len(f.gone) > f.pruneAt {
 		for k := range f.gone {
 			if k < cp {
 				delete(f.gone, k)
 			}
 		}
+		f.pruneAt = max(4096, 2*len(f.gone)) // amortized: what is left is ahead of the pass
 	}
 	return ok
 }
