@@ -186,7 +186,9 @@ func TestRedispatchSkipsPoisonCommits(t *testing.T) {
 		got = append(got, c.StreamID)
 		return nil
 	}))
-	_ = s2
+	if _, err := s2.Redispatch(context.Background()); err != nil { // waits for Build's
+		t.Fatal(err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if fmt.Sprint(got) != "[good]" {

@@ -42,25 +42,43 @@ func (s *Store) setScheduler(sched commitScheduler) {
 	s.sched = sched
 	var try func(*Commit) bool
 	if ts, ok := sched.(dispatcher.TryScheduler[*Commit]); ok {
-		try = ts.TrySchedule
+		try = func(c *Commit) bool { return !s.bg.catching.Load() && ts.TrySchedule(c) }
 	}
 	s.order = newOrderer(s.schedule, try)
 }
 
-// schedule hands a stored commit to the dispatcher. A failure (the context
-// is done, the store is closing) is only logged: the commit is stored and
-// stays undispatched, for the next redispatch sweep or start.
+// schedule hands a stored commit to the dispatcher, or, while the store
+// catches up on what an earlier run left undispatched, keeps it for the end
+// of the catch-up.
 func (s *Store) schedule(ctx context.Context, c *Commit) {
 	if s.sched == nil {
 		return
 	}
-	if err := s.sched.Schedule(ctx, c); err != nil {
-		s.inflight.remove(c.Checkpoint) // for the next sweep
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; the next redispatch sweep (or start) will dispatch it",
-			slog.String("bucket", c.BucketID), slog.String("stream", c.StreamID),
-			slog.Int("revision", c.StreamRevision), slog.String("commit", c.CommitID.String()),
-			slog.Any("error", err))
+	deferred, err := s.bg.deferCommit(ctx, c)
+	if err != nil {
+		s.notScheduled(ctx, c, err)
 	}
+	if !deferred {
+		s.scheduleNow(ctx, c)
+	}
+}
+
+// scheduleNow hands a stored commit to the dispatcher. A failure (the
+// context is done, the store is closing) is only logged: the commit is
+// stored and stays undispatched, for the next redispatch sweep or start.
+func (s *Store) scheduleNow(ctx context.Context, c *Commit) {
+	if err := s.sched.Schedule(ctx, c); err != nil {
+		s.notScheduled(ctx, c, err)
+	}
+}
+
+// notScheduled logs that c, stored, could not be scheduled for dispatch.
+func (s *Store) notScheduled(ctx context.Context, c *Commit, err error) {
+	s.inflight.remove(c.Checkpoint) // for the next sweep
+	s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: commit stored but not scheduled for dispatch; the next redispatch sweep (or start) will dispatch it",
+		slog.String("bucket", c.BucketID), slog.String("stream", c.StreamID),
+		slog.Int("revision", c.StreamRevision), slog.String("commit", c.CommitID.String()),
+		slog.Any("error", err))
 }
 
 // dispatchKey orders dispatch per stream.
@@ -169,14 +187,22 @@ const DefaultRedispatchEvery = time.Minute
 // filters out are marked dispatched without being dispatched. It returns
 // how many commits it scheduled; without a scheduler it does nothing.
 //
-// Wireup's Build calls it at start. Every store with a scheduler also
-// sweeps every Options.RedispatchEvery, redispatching only the commits
-// stamped at least one interval earlier, so that it leaves alone the
-// commits other processes writing to the same storage are still
+// Wireup's Build starts it in the background, so that a long backlog does
+// not hold up the start (progress goes to the logger, see
+// Builder.LogTo); meanwhile the store's new commits wait until the older
+// ones are scheduled, keeping each stream's order. Every store with a
+// scheduler also sweeps every Options.RedispatchEvery, redispatching only
+// the commits stamped at least one interval earlier, so that it leaves
+// alone the commits other processes writing to the same storage are still
 // dispatching (a store knows only its own). A store made with New does not
 // redispatch at start: call Redispatch after New to dispatch at once what
-// an earlier run left. A dead-lettered commit redispatched after later commits of its
-// stream were dispatched reaches the dispatcher after them.
+// an earlier run left. A dead-lettered commit redispatched after later
+// commits of its stream were dispatched reaches the dispatcher after them.
+//
+// One redispatch runs at a time: Redispatch first waits (until ctx is done)
+// for one in progress, Build's included, so that once it returns with a
+// synchronous scheduler everything undispatched when it was called has been
+// dispatched (or dead-lettered).
 //
 // A commit this store is dispatching is recognized (and skipped) only if
 // its scheduler was built with options from DispatchOptionsFor (Wireup's
@@ -189,16 +215,27 @@ func (s *Store) Redispatch(ctx context.Context) (int, error) {
 	if s.sched == nil {
 		return 0, nil
 	}
-	return s.redispatch(ctx, s.sched, time.Time{})
+	if err := s.bg.caughtUp(ctx); err != nil {
+		return 0, err
+	}
+	return s.pass(ctx, ctx, time.Time{}, nil)
 }
 
 // inflight is the set of the checkpoints of commits a store handed to its
 // scheduler and that were neither marked dispatched nor dead-lettered yet:
 // what a sweep must not dispatch again. It is kept per engine (the one key
 // both a store and DispatchOptionsFor know).
+//
+// While a redispatch pass runs, the checkpoints removed from the set are
+// also kept in gone: a commit marked dispatched after the pass read its
+// page, and then removed, is no longer in flight but must not be
+// dispatched again.
 type inflight struct {
-	mu sync.Mutex
-	m  map[int64]struct{}
+	mu       sync.Mutex
+	m        map[int64]struct{}
+	watchers int                // passes running
+	gone     map[int64]struct{} // removed while a pass runs
+	pruneAt  int                // size of gone at which left prunes it
 }
 
 var inflights sync.Map // *persistence.Engine → *inflight
@@ -220,6 +257,9 @@ func (f *inflight) add(cp int64) {
 func (f *inflight) remove(cp int64) {
 	f.mu.Lock()
 	delete(f.m, cp)
+	if f.watchers > 0 {
+		f.gone[cp] = struct{}{}
+	}
 	f.mu.Unlock()
 }
 
@@ -230,56 +270,73 @@ func (f *inflight) has(cp int64) bool {
 	return ok
 }
 
+// watch starts keeping the checkpoints removed, for a pass; unwatch ends it.
+func (f *inflight) watch() {
+	f.mu.Lock()
+	if f.watchers == 0 {
+		f.gone, f.pruneAt = make(map[int64]struct{}), 4096
+	}
+	f.watchers++
+	f.mu.Unlock()
+}
+
+func (f *inflight) unwatch() {
+	f.mu.Lock()
+	if f.watchers--; f.watchers == 0 {
+		f.gone = nil
+	}
+	f.mu.Unlock()
+}
+
+// left reports whether cp was removed since watch, and forgets the
+// checkpoints below cp once there are many: a pass reads in checkpoint
+// order, and does not come back to them.
+func (f *inflight) left(cp int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.gone[cp]
+	if len(f.gone) > f.pruneAt {
+		for k := range f.gone {
+			if k < cp {
+				delete(f.gone, k)
+			}
+		}
+		f.pruneAt = max(4096, 2*len(f.gone)) // amortized: what is left is ahead of the pass
+	}
+	return ok
+}
+
 // busy reports whether this store is dispatching pc: an attempt for it is
 // in progress (it may be stored and not yet handed over), or it was handed
-// over and is neither marked nor dead-lettered. The orderer is asked first:
+// over and is neither marked nor dead-lettered, or it was during the
+// current pass. The orderer is asked first:
 // an attempt records its checkpoint as in flight before it ends.
 func (s *Store) busy(pc *persistence.Commit) bool {
 	if s.order != nil && s.order.pending(streamKey{pc.BucketID, pc.StreamID}, pc.CommitSequence) {
 		return true
 	}
-	return s.inflight.has(pc.Checkpoint)
+	return s.inflight.has(pc.Checkpoint) || s.inflight.left(pc.Checkpoint)
 }
 
-// startSweep starts the periodic Redispatch, every every (never if every is
-// not positive, without a scheduler, or if the engine does not track
-// dispatch).
-func (s *Store) startSweep(every time.Duration) {
-	if every <= 0 || s.sched == nil || !s.engine.Supports(persistence.Dispatch) {
-		return
+// pass is one redispatch: it hands to the scheduler (with schedCtx) every
+// commit the engine holds as undispatched that this store is not
+// dispatching (see busy) and that was stamped before olderThan (if not
+// zero), in checkpoint order, calling progress after each. Commits a select
+// hook filters out are marked dispatched without being dispatched. ctx
+// bounds the pass: it stops between commits once ctx is done.
+func (s *Store) pass(ctx, schedCtx context.Context, olderThan time.Time, progress func(*Commit)) (int, error) {
+	if err := s.bg.acquire(ctx); err != nil {
+		return 0, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s.stopSweep = func() { cancel(); <-done }
-	go func() {
-		defer close(done)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			n, err := s.redispatch(ctx, s.sched, time.Now().Add(-every))
-			if err != nil && ctx.Err() == nil {
-				s.logger.LogAttrs(ctx, slog.LevelWarn, "eventstore: periodic redispatch failed; will try again",
-					slog.Int("scheduled", n), slog.Any("error", err))
-			} else if n > 0 {
-				s.logger.LogAttrs(ctx, slog.LevelInfo, "eventstore: redispatched undispatched commits", slog.Int("scheduled", n))
-			}
-		}
-	}()
-}
-
-// redispatch dispatches, through sched, every commit the engine holds as
-// undispatched that this store is not dispatching (see busy) and that was
-// stamped before olderThan (if not zero). Commits a select hook filters out
-// are marked dispatched without being dispatched.
-func (s *Store) redispatch(ctx context.Context, sched commitScheduler, olderThan time.Time) (int, error) {
+	defer s.bg.release()
+	s.inflight.watch()
+	defer s.inflight.unwatch()
 	n := 0
 	for pc, err := range s.engine.Undispatched(ctx) {
 		if err != nil {
+			return n, err
+		}
+		if err := ctx.Err(); err != nil {
 			return n, err
 		}
 		if !olderThan.IsZero() && !pc.CommitStamp.Before(olderThan) {
@@ -305,11 +362,14 @@ func (s *Store) redispatch(ctx context.Context, sched commitScheduler, olderThan
 			continue
 		}
 		s.inflight.add(c.Checkpoint)
-		if err := sched.Schedule(ctx, &c); err != nil {
+		if err := s.sched.Schedule(schedCtx, &c); err != nil {
 			s.inflight.remove(c.Checkpoint)
 			return n, err
 		}
 		n++
+		if progress != nil {
+			progress(&c)
+		}
 	}
 	return n, nil
 }

@@ -120,8 +120,8 @@
 //		if corrupt == nil { break }          // read to the end
 //	}
 //
-// Build, dispatching what an earlier run left undispatched, logs such a
-// commit and leaves it undispatched instead of failing.
+// Dispatching what an earlier run left undispatched, a store logs such a
+// commit and leaves it undispatched instead of stopping.
 //
 // # Snapshots
 //
@@ -170,7 +170,11 @@
 // failing dispatcher is retried with backoff and then handed to a
 // dead-letter function; it never makes CommitChanges fail. Whatever was
 // not dispatched (a crash, a dead letter) stays marked undispatched in
-// storage: Build dispatches it before it returns, every store with a
+// storage: Build starts dispatching it in the background and returns at
+// once, however long the backlog (progress goes to the logger of
+// [Builder.LogTo]; the commits the store stores meanwhile are dispatched
+// after it, keeping each stream's order, also with synchronous dispatch;
+// Close waits for it as for the queue), every store with a
 // dispatcher sweeps for it periodically (Options.RedispatchEvery,
 // [Builder.RedispatchEvery]; [DefaultRedispatchEvery] is a minute), and
 // [Store.Redispatch] does it on demand.

@@ -31,8 +31,8 @@ type Store struct {
 	closed atomic.Bool
 	def    Bucket
 
-	inflight  *inflight // commits handed to the scheduler, not yet marked or dead-lettered
-	stopSweep func()    // stops the periodic Redispatch; nil if none runs
+	inflight *inflight  // commits handed to the scheduler, not yet marked or dead-lettered
+	bg       background // the redispatch at start and the periodic sweep
 }
 
 // Options configure a Store made with [New]. The zero value is usable: the
@@ -80,7 +80,7 @@ func New(engine *persistence.Engine, opts Options) *Store {
 	if every == 0 {
 		every = DefaultRedispatchEvery
 	}
-	s.startSweep(every)
+	s.startBackground(false, every)
 	return s
 }
 
@@ -162,22 +162,24 @@ func (s *Store) Purge(ctx context.Context) error {
 	return nil
 }
 
-// Close stops accepting work, waits for the dispatcher to deliver what is
-// queued (until ctx is done: whatever is left stays undispatched and is
-// dispatched at the next start), then closes the engine. Later calls fail
+// Close stops accepting work, waits for Build's catch-up on what an
+// earlier run left undispatched to schedule the rest, and for the
+// dispatcher to deliver what is queued (both until ctx is done: whatever
+// is left stays undispatched and is dispatched at the next start), then
+// closes the engine. Later calls fail
 // with ErrClosed. Closing twice is not an error.
 func (s *Store) Close(ctx context.Context) error {
 	if s.closed.Swap(true) {
 		return nil
 	}
 	var errs []error
-	if s.stopSweep != nil {
-		s.stopSweep()
-	}
+	s.bg.drain(ctx) // Build's catch-up, then no further commit from the background
 	if s.sched != nil {
-		if err := s.sched.Close(ctx); err != nil {
+		err := s.sched.Close(ctx)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		s.bg.wait(ctx, err == nil)
 	}
 	if s.inflight != nil {
 		inflights.Delete(s.engine)

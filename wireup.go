@@ -211,6 +211,8 @@ func (b *Builder) useDispatch(method string) *Builder {
 
 // UsingSyncDispatch dispatches each commit in CommitChanges, retries
 // included, before it returns. It is the default once DispatchTo is given.
+// (While Build's catch-up on what an earlier run left undispatched runs,
+// new commits are dispatched after it, in the background: see Build.)
 func (b *Builder) UsingSyncDispatch() *Builder { return b.useDispatch("UsingSyncDispatch") }
 
 // UsingAsyncDispatch dispatches commits from a bounded queue, in the
@@ -323,10 +325,13 @@ func (b *Builder) LogTo(logger *slog.Logger) *Builder {
 }
 
 // Build checks the configuration, opens and initializes the engine, builds
-// the serializer, starts dispatch, and dispatches every commit an earlier
-// run left undispatched before it returns; with a dispatcher, the store
-// then redispatches periodically (see RedispatchEvery). Configuration mistakes are all
-// returned together (errors.Join). On error, nothing is left open: the
+// the serializer and starts dispatch. With a dispatcher, the store then
+// dispatches every commit an earlier run left undispatched, in the
+// background so that Build returns at once whatever the backlog (progress
+// goes to the logger, see LogTo; the store's new commits are dispatched
+// after the older commits, keeping each stream's order; Store.Redispatch
+// waits for it), and redispatches periodically (see RedispatchEvery).
+// Configuration mistakes are all returned together (errors.Join). On error, nothing is left open: the
 // engine is closed, one given with UsingPersistence included.
 func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	errs := append([]error(nil), b.errs...)
@@ -397,23 +402,27 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	opts := commitOptions(engine, b.opts)
 	opts.Logger = logger
 	d := commitDispatcher(b.dispatcher)
-	sync := dispatcher.NewSync(d, opts)
-	if _, err := s.redispatch(ctx, sync, time.Time{}); err != nil {
-		_ = sync.Close(ctx)
-		return closeEngine(fmt.Errorf("eventstore: Wireup: dispatching undispatched commits: %w", err))
+	backlog := false // one page read: is there anything to catch up on?
+	for _, err := range engine.Undispatched(ctx) {
+		if err != nil {
+			return closeEngine(fmt.Errorf("eventstore: Wireup: reading undispatched commits: %w", err))
+		}
+		backlog = true
+		break
 	}
 	if b.dispatchBy == "UsingAsyncDispatch" {
-		if err := sync.Close(ctx); err != nil {
-			return closeEngine(err)
-		}
 		s.setScheduler(dispatcher.NewAsync(d, opts))
 	} else {
-		s.setScheduler(sync)
+		s.setScheduler(dispatcher.NewSync(d, opts))
 	}
 	every := b.redispatch
 	if every == 0 {
 		every = DefaultRedispatchEvery
 	}
-	s.startSweep(every)
+	s.bg.limit = b.opts.QueueSize
+	if s.bg.limit == 0 {
+		s.bg.limit = dispatcher.DefaultQueueSize
+	}
+	s.startBackground(backlog, every)
 	return s, nil
 }

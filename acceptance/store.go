@@ -433,8 +433,8 @@ func storeDispatch(f *fixture, async bool) {
 
 // storeRedispatch: commits stored by a store without dispatch (a run that
 // crashed before dispatching) are dispatched by the next store built over
-// the engine with Wireup().UsingPersistence(e)...Build, before Build
-// returns, in checkpoint order; a commit already marked dispatched is not;
+// the engine with Wireup().UsingPersistence(e)...Build, in the background
+// (Store.Redispatch waits for it), in checkpoint order; a commit already marked dispatched is not;
 // afterwards nothing is undispatched, and new commits are dispatched too.
 func storeRedispatch(f *fixture) {
 	crashed := f.newStore(eventstore.Options{})
@@ -452,6 +452,9 @@ func storeRedispatch(f *fixture) {
 	f.await("Wireup().UsingPersistence(engine).DispatchTo(...).Build, dispatching what is undispatched")
 	s, err := eventstore.Wireup().UsingPersistence(f.e).DispatchTo(rec.dispatch).Build(f.ctx)
 	f.must("Wireup().UsingPersistence(engine).DispatchTo(...).Build", err)
+	f.await("Store.Redispatch, waiting for Build's redispatch in the background")
+	_, err = s.Redispatch(f.ctx)
+	f.must("Store.Redispatch", err)
 	got := rec.commits()
 	f.checkDispatched("redispatch by Build", got, want)
 	for i := 1; i < len(got); i++ {
