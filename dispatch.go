@@ -21,11 +21,6 @@ type Dispatcher = dispatcher.Dispatcher[Commit]
 // DispatcherFunc turns a function into a Dispatcher.
 type DispatcherFunc = dispatcher.Func[Commit]
 
-// Scheduler decides when a Dispatcher runs: synchronously, before
-// CommitChanges returns, or asynchronously from a queue. See package
-// dispatcher.
-type Scheduler = dispatcher.Scheduler[Commit]
-
 // DispatchOptions configure dispatch: retries, backoff, dead letters,
 // queue and workers. See dispatcher.Options.
 type DispatchOptions = dispatcher.Options[Commit]
@@ -84,11 +79,11 @@ func (s *Store) notScheduled(ctx context.Context, c *Commit, err error) {
 // dispatchKey orders dispatch per stream.
 func dispatchKey(c *Commit) string { return c.BucketID + "\x00" + c.StreamID }
 
-// markDispatched records in engine that c was dispatched, and that it is
-// no longer in flight.
-func markDispatched(ctx context.Context, engine *persistence.Engine, f *inflight, c *Commit) error {
-	defer f.remove(c.Checkpoint)
-	return engine.MarkDispatched(ctx, persistence.Commit{
+// markDispatched records in the engine that c was dispatched, and that it
+// is no longer in flight.
+func (s *Store) markDispatched(ctx context.Context, c *Commit) error {
+	defer s.inflight.remove(c.Checkpoint)
+	return s.engine.MarkDispatched(ctx, persistence.Commit{
 		CommitAttempt: persistence.CommitAttempt{
 			BucketID:       c.BucketID,
 			StreamID:       c.StreamID,
@@ -102,34 +97,13 @@ func markDispatched(ctx context.Context, engine *persistence.Engine, f *inflight
 	})
 }
 
-// DispatchOptionsFor returns opts completed with what a store's scheduler
-// needs: the per-stream ordering key, and a MarkDispatched that records a
-// dispatched commit in engine. Use it to build the Scheduler you pass to
-// New:
-//
-//	sched := dispatcher.NewAsync(d, eventstore.DispatchOptionsFor(engine, opts))
-//	store := eventstore.New(engine, eventstore.Options{Scheduler: sched})
-func DispatchOptionsFor(engine *persistence.Engine, opts DispatchOptions) DispatchOptions {
-	opts.Key = func(c Commit) string { return dispatchKey(&c) }
-	f := inflightOf(engine)
-	opts.MarkDispatched = func(ctx context.Context, c Commit) error { return markDispatched(ctx, engine, f, &c) }
-	dl := opts.DeadLetter
-	opts.DeadLetter = func(ctx context.Context, c Commit, err error) {
-		f.remove(c.Checkpoint)
-		if dl != nil {
-			dl(ctx, c, err)
-		}
-	}
-	return opts
-}
-
-// commitOptions is DispatchOptionsFor for the schedulers Wireup builds,
-// which take commits by pointer (see commitScheduler).
-func commitOptions(engine *persistence.Engine, opts DispatchOptions) dispatcher.Options[*Commit] {
-	f := inflightOf(engine)
+// dispatchOptions returns the options of the store's scheduler: opts's
+// retries, backoff, queue, workers and dead-letter hook, the per-stream
+// ordering key, and a MarkDispatched that records a dispatched commit.
+func (s *Store) dispatchOptions(opts DispatchOptions) dispatcher.Options[*Commit] {
 	o := dispatcher.Options[*Commit]{
 		Key:            dispatchKey,
-		MarkDispatched: func(ctx context.Context, c *Commit) error { return markDispatched(ctx, engine, f, c) },
+		MarkDispatched: s.markDispatched,
 		MaxAttempts:    opts.MaxAttempts,
 		InitialBackoff: opts.InitialBackoff,
 		MaxBackoff:     opts.MaxBackoff,
@@ -137,42 +111,17 @@ func commitOptions(engine *persistence.Engine, opts DispatchOptions) dispatcher.
 		Workers:        opts.Workers,
 		Logger:         opts.Logger,
 	}
+	if o.Logger == nil {
+		o.Logger = s.logger
+	}
 	dl := opts.DeadLetter
 	o.DeadLetter = func(ctx context.Context, c *Commit, err error) {
-		f.remove(c.Checkpoint)
+		s.inflight.remove(c.Checkpoint)
 		if dl != nil {
 			dl(ctx, *c, err)
 		}
 	}
 	return o
-}
-
-// commitDispatcher adapts d to commits by pointer: it dispatches a copy.
-func commitDispatcher(d Dispatcher) dispatcher.Dispatcher[*Commit] {
-	return dispatcher.Func[*Commit](func(ctx context.Context, c *Commit) error { return d.Dispatch(ctx, *c) })
-}
-
-// valueScheduler adapts a Scheduler given in Options, which takes commits
-// by value.
-type valueScheduler struct{ s Scheduler }
-
-func (v valueScheduler) Schedule(ctx context.Context, c *Commit) error { return v.s.Schedule(ctx, *c) }
-func (v valueScheduler) Close(ctx context.Context) error               { return v.s.Close(ctx) }
-
-// valueTryScheduler is valueScheduler for a dispatcher.TryScheduler.
-type valueTryScheduler struct {
-	valueScheduler
-	try dispatcher.TryScheduler[Commit]
-}
-
-func (v valueTryScheduler) TrySchedule(c *Commit) bool { return v.try.TrySchedule(*c) }
-
-// byPointer adapts a Scheduler given in Options to commitScheduler.
-func byPointer(sched Scheduler) commitScheduler {
-	if ts, ok := sched.(dispatcher.TryScheduler[Commit]); ok {
-		return valueTryScheduler{valueScheduler{sched}, ts}
-	}
-	return valueScheduler{sched}
 }
 
 // DefaultRedispatchEvery is how often a store with a scheduler looks for
@@ -203,11 +152,6 @@ const DefaultRedispatchEvery = time.Minute
 // for one in progress, Build's included, so that once it returns with a
 // synchronous scheduler everything undispatched when it was called has been
 // dispatched (or dead-lettered).
-//
-// A commit this store is dispatching is recognized (and skipped) only if
-// its scheduler was built with options from DispatchOptionsFor (Wireup's
-// are): with other options, a commit still queued may be dispatched twice,
-// which at-least-once delivery allows.
 func (s *Store) Redispatch(ctx context.Context) (int, error) {
 	if err := s.usable("redispatch", ""); err != nil {
 		return 0, err
@@ -223,8 +167,7 @@ func (s *Store) Redispatch(ctx context.Context) (int, error) {
 
 // inflight is the set of the checkpoints of commits a store handed to its
 // scheduler and that were neither marked dispatched nor dead-lettered yet:
-// what a sweep must not dispatch again. It is kept per engine (the one key
-// both a store and DispatchOptionsFor know).
+// what a sweep must not dispatch again. Each store has its own.
 //
 // While a redispatch pass runs, the checkpoints removed from the set are
 // also kept in gone: a commit marked dispatched after the pass read its
@@ -236,16 +179,6 @@ type inflight struct {
 	watchers int                // passes running
 	gone     map[int64]struct{} // removed while a pass runs
 	pruneAt  int                // size of gone at which left prunes it
-}
-
-var inflights sync.Map // *persistence.Engine → *inflight
-
-func inflightOf(engine *persistence.Engine) *inflight {
-	if v, ok := inflights.Load(engine); ok {
-		return v.(*inflight)
-	}
-	v, _ := inflights.LoadOrStore(engine, &inflight{m: make(map[int64]struct{})})
-	return v.(*inflight)
 }
 
 func (f *inflight) add(cp int64) {

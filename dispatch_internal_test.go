@@ -10,10 +10,9 @@ import (
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
 
-// commitOptions must carry over every dispatch option: a field added to
-// dispatcher.Options and forgotten there would be silently ignored by
-// Wireup.
-func TestCommitOptionsCarriesEveryField(t *testing.T) {
+// dispatchOptions must carry over every dispatch option: a field added to
+// dispatcher.Options and forgotten there would be silently ignored.
+func TestDispatchOptionsCarriesEveryField(t *testing.T) {
 	var dead []Commit
 	opts := DispatchOptions{
 		Key:            func(Commit) string { return "k" },
@@ -32,11 +31,13 @@ func TestCommitOptionsCarriesEveryField(t *testing.T) {
 			t.Fatalf("test is out of date: DispatchOptions.%s is not set", in.Type().Field(i).Name)
 		}
 	}
-	got := commitOptions(memory.New(), opts)
+	s := New(memory.New(), Options{Dispatcher: DispatcherFunc(func(context.Context, Commit) error { return nil })})
+	defer s.Close(context.Background())
+	got := s.dispatchOptions(opts)
 	out := reflect.ValueOf(got)
 	for i := range out.NumField() {
 		if out.Field(i).IsZero() {
-			t.Errorf("commitOptions dropped %s", out.Type().Field(i).Name)
+			t.Errorf("dispatchOptions dropped %s", out.Type().Field(i).Name)
 		}
 	}
 	c := &Commit{CommitAttempt: CommitAttempt{BucketID: "b", StreamID: "s"}}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/goeventstore/eventstore"
-	"github.com/goeventstore/eventstore/dispatcher"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
 
@@ -94,9 +93,9 @@ func TestSweepRedispatchesDeadLetters(t *testing.T) {
 				if err := engine.Initialize(ctx); err != nil {
 					t.Fatal(err)
 				}
-				sched := dispatcher.NewAsync[eventstore.Commit](f, eventstore.DispatchOptionsFor(engine,
-					eventstore.DispatchOptions{MaxAttempts: 1, DeadLetter: deadLetter}))
-				s = eventstore.New(engine, eventstore.Options{Scheduler: sched, RedispatchEvery: 5 * time.Millisecond})
+				s = eventstore.New(engine, eventstore.Options{Dispatcher: f, AsyncDispatch: true,
+					Dispatch:        eventstore.DispatchOptions{MaxAttempts: 1, DeadLetter: deadLetter},
+					RedispatchEvery: 5 * time.Millisecond})
 				t.Cleanup(func() { s.Close(ctx) })
 			} else {
 				w := eventstore.Wireup().DispatchWith(f).DispatchMaxAttempts(1).DeadLetterTo(deadLetter).
@@ -151,11 +150,10 @@ func TestRedispatch(t *testing.T) {
 		}
 	}
 	var got []string
-	sched := dispatcher.NewSync[eventstore.Commit](eventstore.DispatcherFunc(func(ctx context.Context, c eventstore.Commit) error {
+	s := eventstore.New(engine, eventstore.Options{Dispatcher: eventstore.DispatcherFunc(func(ctx context.Context, c eventstore.Commit) error {
 		got = append(got, c.Events[0].Body.(string))
 		return nil
-	}), eventstore.DispatchOptionsFor(engine, eventstore.DispatchOptions{}))
-	s := eventstore.New(engine, eventstore.Options{Scheduler: sched, RedispatchEvery: -1})
+	}), RedispatchEvery: -1})
 	n, err := s.Redispatch(ctx)
 	if err != nil || n != 2 || len(got) != 2 || got[0] != "a" || got[1] != "b" {
 		t.Fatalf("Redispatch: %d, %v; dispatched %v", n, err, got)

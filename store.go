@@ -42,13 +42,21 @@ type Options struct {
 	Serializer Serializer
 	// Hooks run in order on every commit read and written (see PipelineHook).
 	Hooks []PipelineHook
-	// Scheduler receives every stored commit, after the post-commit hooks.
-	// Nil: commits are not dispatched. The Store closes it on Close. Build
-	// it with options from DispatchOptionsFor. New does not dispatch what
-	// an earlier run left undispatched at once (Wireup's Build does; call
+	// Dispatcher receives every stored commit, after the post-commit hooks,
+	// at least once and in order per stream (see package dispatcher). Nil:
+	// commits are not dispatched. New does not dispatch what an earlier run
+	// left undispatched at once (Wireup's Build does; call
 	// Store.Redispatch); the periodic sweep does, RedispatchEvery later.
-	Scheduler dispatcher.Scheduler[Commit]
-	// RedispatchEvery is how often a store with a Scheduler calls
+	Dispatcher Dispatcher
+	// AsyncDispatch dispatches from a bounded queue, in the background
+	// (dispatcher.Async), instead of before CommitChanges returns
+	// (dispatcher.Sync).
+	AsyncDispatch bool
+	// Dispatch sets retries, backoff, the dead-letter hook, the queue size
+	// and the workers. Its Key and MarkDispatched are ignored: the store
+	// orders dispatch per stream and records what was dispatched.
+	Dispatch DispatchOptions
+	// RedispatchEvery is how often a store with a Dispatcher calls
 	// Redispatch, so that a dead-lettered commit is dispatched again once
 	// the dispatcher works, without a restart. Zero:
 	// DefaultRedispatchEvery (a minute). Negative: never.
@@ -63,24 +71,40 @@ type Options struct {
 // builds the serializer and the dispatcher, and dispatches what an earlier
 // run left undispatched.
 func New(engine *persistence.Engine, opts Options) *Store {
+	return newStore(engine, opts, false)
+}
+
+// newStore is New; with catchUp, the store starts by dispatching what the
+// engine holds as undispatched, in the background (Wireup's Build).
+func newStore(engine *persistence.Engine, opts Options, catchUp bool) *Store {
 	s := &Store{engine: engine, ser: opts.Serializer, hooks: opts.Hooks, logger: opts.Logger}
 	if s.ser == nil {
 		s.ser = NewJSONSerializer(nil)
 	}
 	s.cm, _ = s.ser.(commitMarshaler)
-	if opts.Scheduler != nil {
-		s.inflight = inflightOf(engine)
-		s.setScheduler(byPointer(opts.Scheduler))
-	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.def = Bucket{store: s, id: DefaultBucket}
+	if opts.Dispatcher != nil {
+		s.inflight = &inflight{m: make(map[int64]struct{})}
+		o := s.dispatchOptions(opts.Dispatch)
+		d := dispatcher.Func[*Commit](func(ctx context.Context, c *Commit) error { return opts.Dispatcher.Dispatch(ctx, *c) })
+		if opts.AsyncDispatch {
+			s.setScheduler(dispatcher.NewAsync(d, o))
+		} else {
+			s.setScheduler(dispatcher.NewSync(d, o))
+		}
+		s.bg.limit = opts.Dispatch.QueueSize
+		if s.bg.limit <= 0 {
+			s.bg.limit = dispatcher.DefaultQueueSize
+		}
+	}
 	every := opts.RedispatchEvery
 	if every == 0 {
 		every = DefaultRedispatchEvery
 	}
-	s.startBackground(false, every)
+	s.startBackground(catchUp, every)
 	return s
 }
 
@@ -180,9 +204,6 @@ func (s *Store) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		s.bg.wait(ctx, err == nil)
-	}
-	if s.inflight != nil {
-		inflights.Delete(s.engine)
 	}
 	if err := s.engine.Close(ctx); err != nil {
 		errs = append(errs, err)

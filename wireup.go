@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/goeventstore/eventstore/dispatcher"
 	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
@@ -383,7 +382,6 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = engine.Close(cctx)
-		inflights.Delete(engine)
 		return nil, err
 	}
 	if err := engine.Initialize(ctx); err != nil {
@@ -394,35 +392,20 @@ func (b *Builder) Build(ctx context.Context) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := New(engine, Options{Serializer: ser, Hooks: b.hooks, Logger: logger})
-	if b.dispatcher == nil {
-		return s, nil
-	}
-	s.inflight = inflightOf(engine)
-	opts := commitOptions(engine, b.opts)
-	opts.Logger = logger
-	d := commitDispatcher(b.dispatcher)
+	opts := Options{Serializer: ser, Hooks: b.hooks, Logger: logger}
 	backlog := false // one page read: is there anything to catch up on?
-	for _, err := range engine.Undispatched(ctx) {
-		if err != nil {
-			return closeEngine(fmt.Errorf("eventstore: Wireup: reading undispatched commits: %w", err))
+	if b.dispatcher != nil {
+		for _, err := range engine.Undispatched(ctx) {
+			if err != nil {
+				return closeEngine(fmt.Errorf("eventstore: Wireup: reading undispatched commits: %w", err))
+			}
+			backlog = true
+			break
 		}
-		backlog = true
-		break
+		opts.Dispatcher = b.dispatcher
+		opts.AsyncDispatch = b.dispatchBy == "UsingAsyncDispatch"
+		opts.Dispatch = b.opts
+		opts.RedispatchEvery = b.redispatch
 	}
-	if b.dispatchBy == "UsingAsyncDispatch" {
-		s.setScheduler(dispatcher.NewAsync(d, opts))
-	} else {
-		s.setScheduler(dispatcher.NewSync(d, opts))
-	}
-	every := b.redispatch
-	if every == 0 {
-		every = DefaultRedispatchEvery
-	}
-	s.bg.limit = b.opts.QueueSize
-	if s.bg.limit == 0 {
-		s.bg.limit = dispatcher.DefaultQueueSize
-	}
-	s.startBackground(backlog, every)
-	return s, nil
+	return newStore(engine, opts, backlog), nil
 }

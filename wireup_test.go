@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/goeventstore/eventstore"
-	"github.com/goeventstore/eventstore/dispatcher"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
 
@@ -177,16 +176,16 @@ func TestRedispatchSkipsFilteredCommits(t *testing.T) {
 	}
 }
 
-func TestNewWithOwnScheduler(t *testing.T) {
+func TestNewWithDispatcher(t *testing.T) {
 	ctx := context.Background()
 	engine := memory.New()
 	if err := engine.Initialize(ctx); err != nil {
 		t.Fatal(err)
 	}
 	var n int
-	sched := dispatcher.NewSync[eventstore.Commit](eventstore.DispatcherFunc(func(context.Context, eventstore.Commit) error { n++; return nil }),
-		eventstore.DispatchOptionsFor(engine, eventstore.DispatchOptions{}))
-	s := eventstore.New(engine, eventstore.Options{Scheduler: sched})
+	s := eventstore.New(engine, eventstore.Options{
+		Dispatcher: eventstore.DispatcherFunc(func(context.Context, eventstore.Commit) error { n++; return nil }),
+	})
 	st, _ := s.CreateStream("s")
 	commit(t, st, "x")
 	if n != 1 {
