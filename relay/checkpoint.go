@@ -102,10 +102,6 @@ type storeCheckpoints struct {
 	lost eventstore.UUID
 }
 
-type checkpointBody struct {
-	Checkpoint string `json:"checkpoint"` // a string: JSON numbers lose int64 precision
-}
-
 func (s *storeCheckpoints) Load(ctx context.Context) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

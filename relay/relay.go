@@ -55,8 +55,9 @@ type Relay struct {
 	opts  Options
 	only  map[string]bool // nil: all but CheckpointBucket
 
-	running atomic.Bool
-	pos     atomic.Int64
+	running   atomic.Bool
+	pos       atomic.Int64
+	published atomic.Bool // a message was acknowledged since the last save
 	mu      sync.Mutex
 	sub     *subscription.Subscription
 }
@@ -180,15 +181,20 @@ func (r *Relay) runFrom(ctx context.Context, from int64) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r.pos.Store(from)
-	saved, lastSave := from, time.Now()
+	// Save only after publishing: moving past commits that are not relayed
+	// (the checkpoint commits of StoreCheckpoints among them) is not worth a
+	// save, and saving for them would feed itself.
+	r.published.Store(false)
+	lastSave := time.Now()
 	save := func(ctx context.Context, cp int64) error {
-		if r.opts.Checkpoints == nil || cp == saved {
+		if r.opts.Checkpoints == nil || !r.published.Load() {
 			return nil
 		}
 		if err := r.opts.Checkpoints.Save(ctx, cp); err != nil {
 			return err
 		}
-		saved, lastSave = cp, time.Now()
+		r.published.Store(false)
+		lastSave = time.Now()
 		return nil
 	}
 	var fatal error
@@ -269,6 +275,9 @@ func (r *Relay) handle(ctx context.Context, page []eventstore.Commit) (int, erro
 				return i, err
 			}
 			n, perr := r.pub.Publish(ctx, msgs)
+			if n > 0 {
+				r.published.Store(true)
+			}
 			if perr != nil {
 				return done(page, idx, n), perr
 			}
@@ -281,6 +290,9 @@ func (r *Relay) handle(ctx context.Context, page []eventstore.Commit) (int, erro
 		return len(page), nil
 	}
 	n, err := r.pub.Publish(ctx, msgs)
+	if n > 0 {
+		r.published.Store(true)
+	}
 	if n < 0 || n > len(msgs) || (n < len(msgs) && err == nil) {
 		return done(page, idx, 0), fmt.Errorf("relay: publisher %T acknowledged %d of %d messages without an error", r.pub, n, len(msgs))
 	}
