@@ -58,8 +58,8 @@ type Relay struct {
 	running   atomic.Bool
 	pos       atomic.Int64
 	published atomic.Bool // a message was acknowledged since the last save
-	mu      sync.Mutex
-	sub     *subscription.Subscription
+	mu        sync.Mutex
+	sub       *subscription.Subscription
 }
 
 // New returns a relay of store's commits to pub. It reports invalid

@@ -31,6 +31,10 @@ type Options struct {
 	// Poll is how long a caught-up subscription waits before reading again,
 	// unless a commit of this process wakes it first. Zero: DefaultPoll.
 	Poll time.Duration
+	// NoWake makes the subscription ignore the wake-up on commits of this
+	// process and rely on Poll alone (as it does for other processes'
+	// commits): for measurements, mostly.
+	NoWake bool
 	// MinBackoff and MaxBackoff bound the exponential backoff (with full
 	// jitter) after a storage error or a retried handler error. Zero:
 	// DefaultMinBackoff, DefaultMaxBackoff.

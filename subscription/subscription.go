@@ -100,7 +100,10 @@ func (s *Subscription) Run(ctx context.Context, from int64) error {
 	r := run{Subscription: s, pos: from}
 	failures := 0
 	for {
-		woken := s.store.Engine().Committed() // before reading: a commit after it wakes us
+		var woken <-chan struct{} // nil: never
+		if !s.opts.NoWake {
+			woken = s.store.Engine().Committed() // before reading: a commit after it wakes us
+		}
 		err := r.catchUp(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()

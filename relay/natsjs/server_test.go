@@ -2,6 +2,7 @@ package natsjs_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ type broker struct {
 	dir  string
 	port int
 	srv  *server.Server
+	n    int
 }
 
 func newBroker(t testing.TB) *broker {
@@ -86,4 +88,19 @@ func (b *broker) stream(js jetstream.JetStream, cfg jetstream.StreamConfig) jets
 		b.t.Fatal(err)
 	}
 	return s
+}
+
+// freshStream creates a stream of its own (on subjects of its own) and
+// returns its name.
+func (b *broker) freshStream(js jetstream.JetStream) string {
+	b.t.Helper()
+	if b.n > 0 { // subjects may not overlap: drop the previous one
+		if err := js.DeleteStream(context.Background(), fmt.Sprintf("EVENTS%d", b.n)); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	b.n++
+	name := fmt.Sprintf("EVENTS%d", b.n)
+	b.stream(js, jetstream.StreamConfig{Name: name, Subjects: []string{"eventstore.>"}})
+	return name
 }
