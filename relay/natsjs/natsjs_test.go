@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,64 +15,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/goeventstore/eventstore"
-	"github.com/goeventstore/eventstore/persistence/memory"
 	"github.com/goeventstore/eventstore/relay"
+	"github.com/goeventstore/eventstore/relay/internal/relaytest"
 	"github.com/goeventstore/eventstore/relay/natsjs"
-	"github.com/goeventstore/eventstore/subscription"
 )
 
-type OrderPlaced struct {
-	Order string `json:"order"`
-	Total int    `json:"total"`
-}
 
-func memStore(t testing.TB) *eventstore.Store {
-	t.Helper()
-	e := memory.New()
-	if err := e.Initialize(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	types := eventstore.NewTypeRegistry()
-	if err := types.Register("OrderPlaced", OrderPlaced{}); err != nil {
-		t.Fatal(err)
-	}
-	s := eventstore.New(e, eventstore.Options{Serializer: eventstore.NewJSONSerializer(types)})
-	t.Cleanup(func() { s.Close(context.Background()) })
-	return s
-}
 
-// commit appends one commit of one event to bucket/stream.
-func commit(t testing.TB, s *eventstore.Store, bucket, stream string, body any) *eventstore.Commit {
-	t.Helper()
-	c, err := s.Bucket(bucket).Append(context.Background(), stream, eventstore.AnyPosition, eventstore.NewCommitID(),
-		eventstore.EventMessage{Body: body, Headers: map[string]any{"user": "ann"}})
-	if err != nil {
-		t.Error(err)
-		return nil
-	}
-	return c
-}
-
-// writer commits n commits to random streams of two buckets, pausing
-// randomly, and returns them in checkpoint order once done.
-func writer(t testing.TB, s *eventstore.Store, n int) func() []*eventstore.Commit {
-	done := make(chan []*eventstore.Commit, 1)
-	go func() {
-		var out []*eventstore.Commit
-		for i := range n {
-			c := commit(t, s, []string{"a", "b"}[i%2], fmt.Sprintf("s%d", rand.IntN(5)), OrderPlaced{Order: fmt.Sprint(i), Total: i})
-			if c == nil {
-				break
-			}
-			out = append(out, c)
-			if rand.IntN(4) == 0 {
-				time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
-			}
-		}
-		done <- out
-	}()
-	return func() []*eventstore.Commit { return <-done }
-}
 
 // messages returns every message of the stream, in stream order.
 func messages(t testing.TB, js jetstream.JetStream, name string) []*jetstream.RawStreamMsg {
@@ -132,32 +80,7 @@ func checkExactlyInOrder(t testing.TB, js jetstream.JetStream, want []*eventstor
 	}
 }
 
-// waitFor waits until cond holds, failing the test after a while.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
-var fast = relay.Options{Read: subscription.Options{PageSize: 7, Poll: 5 * time.Millisecond, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond}}
-
-// run starts r in the background; the returned function stops it and
-// returns Run's error.
-func run(t testing.TB, r *relay.Relay) func() error {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop := func() error { once.Do(func() { cancel(); err = <-done }); return err }
-	t.Cleanup(func() { stop() })
-	return stop
-}
 
 // TestEndToEnd: every commit, stored before and while the relay runs,
 // arrives once, in checkpoint order, with the documented ID, headers and
@@ -166,22 +89,22 @@ func TestEndToEnd(t *testing.T) {
 	b := newBroker(t)
 	_, js := b.connect()
 	b.stream(js, jetstream.StreamConfig{})
-	s := memStore(t)
+	s := relaytest.Store(t)
 	var want []*eventstore.Commit
 	for i := range 20 {
-		want = append(want, commit(t, s, []string{"a", "b"}[i%2], fmt.Sprint("order-", i%3), OrderPlaced{Order: fmt.Sprint(i), Total: i * 10}))
+		want = append(want, relaytest.Commit(t, s, []string{"a", "b"}[i%2], fmt.Sprint("order-", i%3), relaytest.OrderPlaced{Order: fmt.Sprint(i), Total: i * 10}))
 	}
 	r, err := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), relay.Options{
-		Topic: relay.ByBucket("eventstore"), CloudEvents: true, Read: fast.Read,
+		Topic: relay.ByBucket("eventstore"), CloudEvents: true, Read: relaytest.Fast().Read,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := run(t, r)
+	stop := relaytest.Run(t, r)
 	for i := range 10 {
-		want = append(want, commit(t, s, "b", "late", OrderPlaced{Order: fmt.Sprint("late-", i)}))
+		want = append(want, relaytest.Commit(t, s, "b", "late", relaytest.OrderPlaced{Order: fmt.Sprint("late-", i)}))
 	}
-	waitFor(t, "every message", func() bool { return count(t, js, "EVENTS") >= uint64(len(want)) })
+	relaytest.WaitFor(t, "every message", func() bool { return count(t, js, "EVENTS") >= uint64(len(want)) })
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run = %v, want context.Canceled", err)
 	}
@@ -208,9 +131,9 @@ func TestEndToEnd(t *testing.T) {
 		if err := json.Unmarshal(m.Data, &body); err != nil {
 			t.Fatalf("message %d body: %v\n%s", i, err, m.Data)
 		}
-		var ev OrderPlaced
+		var ev relaytest.OrderPlaced
 		if len(body.Events) != 1 || body.Events[0].Type != "OrderPlaced" || json.Unmarshal(body.Events[0].Body, &ev) != nil ||
-			ev != c.Events[0].Body.(OrderPlaced) || body.Checkpoint != c.Checkpoint || body.Stream != c.StreamID ||
+			ev != c.Events[0].Body.(relaytest.OrderPlaced) || body.Checkpoint != c.Checkpoint || body.Stream != c.StreamID ||
 			!body.CommitStamp.Equal(c.CommitStamp) || body.Events[0].Headers["user"] != "ann" {
 			t.Errorf("message %d body %s does not describe commit %+v", i, m.Data, c)
 		}
@@ -244,19 +167,19 @@ func TestCrashes(t *testing.T) {
 	b := newBroker(t)
 	_, js := b.connect()
 	b.stream(js, jetstream.StreamConfig{})
-	s := memStore(t)
-	wait := writer(t, s, 300)
+	s := relaytest.Store(t)
+	wait := relaytest.Writer(t, s, 300)
 	var all []*eventstore.Commit
 	for round := 0; ; round++ {
 		_, js := b.connect()
-		r, err := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), fast)
+		r, err := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), relaytest.Fast())
 		if err != nil {
 			t.Fatal(err)
 		}
-		stop := run(t, r)
+		stop := relaytest.Run(t, r)
 		time.Sleep(time.Duration(rand.IntN(15_000)) * time.Microsecond)
 		if all != nil {
-			waitFor(t, "the last messages", func() bool { return count(t, js, "EVENTS") >= uint64(len(all)) })
+			relaytest.WaitFor(t, "the last messages", func() bool { return count(t, js, "EVENTS") >= uint64(len(all)) })
 			stop()
 			break
 		}
@@ -291,13 +214,13 @@ func TestAcknowledgementLost(t *testing.T) {
 	b := newBroker(t)
 	_, js := b.connect()
 	b.stream(js, jetstream.StreamConfig{})
-	s := memStore(t)
-	wait := writer(t, s, 120)
+	s := relaytest.Store(t)
+	wait := relaytest.Writer(t, s, 120)
 	p := &storedThenFailed{Resumer: natsjs.New(js, "EVENTS", natsjs.Options{})}
-	r, _ := relay.New(s, p, fast)
-	stop := run(t, r)
+	r, _ := relay.New(s, p, relaytest.Fast())
+	stop := relaytest.Run(t, r)
 	all := wait()
-	waitFor(t, "every commit relayed", func() bool { return r.Position() == all[len(all)-1].Checkpoint })
+	relaytest.WaitFor(t, "every commit relayed", func() bool { return r.Position() == all[len(all)-1].Checkpoint })
 	stop()
 	if p.calls.Load() < 3 {
 		t.Fatalf("only %d publish calls: no failure was injected", p.calls.Load())
@@ -313,16 +236,16 @@ func TestTwoRelays(t *testing.T) {
 	b := newBroker(t)
 	_, js := b.connect()
 	b.stream(js, jetstream.StreamConfig{})
-	s := memStore(t)
-	wait := writer(t, s, 300)
+	s := relaytest.Store(t)
+	wait := relaytest.Writer(t, s, 300)
 	var stops []func() error
 	for range 2 {
 		_, js := b.connect()
-		r, _ := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), fast)
-		stops = append(stops, run(t, r))
+		r, _ := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), relaytest.Fast())
+		stops = append(stops, relaytest.Run(t, r))
 	}
 	all := wait()
-	waitFor(t, "every message", func() bool { return count(t, js, "EVENTS") >= uint64(len(all)) })
+	relaytest.WaitFor(t, "every message", func() bool { return count(t, js, "EVENTS") >= uint64(len(all)) })
 	time.Sleep(50 * time.Millisecond) // both relays go on polling: nothing more may be stored
 	for _, stop := range stops {
 		if err := stop(); !errors.Is(err, context.Canceled) {
@@ -339,16 +262,16 @@ func TestBrokerRestart(t *testing.T) {
 	b := newBroker(t)
 	_, js := b.connect()
 	b.stream(js, jetstream.StreamConfig{})
-	s := memStore(t)
-	wait := writer(t, s, 200)
-	r, _ := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), fast)
-	stop := run(t, r)
-	waitFor(t, "some messages", func() bool { return count(t, js, "EVENTS") > 20 })
+	s := relaytest.Store(t)
+	wait := relaytest.Writer(t, s, 200)
+	r, _ := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), relaytest.Fast())
+	stop := relaytest.Run(t, r)
+	relaytest.WaitFor(t, "some messages", func() bool { return count(t, js, "EVENTS") > 20 })
 	b.stop()
 	time.Sleep(300 * time.Millisecond)
 	b.start()
 	all := wait()
-	waitFor(t, "every commit relayed", func() bool { return r.Position() == all[len(all)-1].Checkpoint })
+	relaytest.WaitFor(t, "every commit relayed", func() bool { return r.Position() == all[len(all)-1].Checkpoint })
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run = %v, want context.Canceled", err)
 	}
@@ -363,18 +286,18 @@ func TestRefusedNeverSkipped(t *testing.T) {
 	_, js := b.connect()
 	cfg := jetstream.StreamConfig{Name: "EVENTS", Subjects: []string{"eventstore.>"}, MaxMsgSize: 4096}
 	b.stream(js, cfg)
-	s := memStore(t)
+	s := relaytest.Store(t)
 	var want []*eventstore.Commit
 	for i := range 3 {
-		want = append(want, commit(t, s, "a", "s", OrderPlaced{Order: fmt.Sprint(i)}))
+		want = append(want, relaytest.Commit(t, s, "a", "s", relaytest.OrderPlaced{Order: fmt.Sprint(i)}))
 	}
-	want = append(want, commit(t, s, "a", "s", OrderPlaced{Order: strings.Repeat("x", 10_000)}))
+	want = append(want, relaytest.Commit(t, s, "a", "s", relaytest.OrderPlaced{Order: strings.Repeat("x", 10_000)}))
 	for i := range 3 {
-		want = append(want, commit(t, s, "a", "s", OrderPlaced{Order: fmt.Sprint(i)}))
+		want = append(want, relaytest.Commit(t, s, "a", "s", relaytest.OrderPlaced{Order: fmt.Sprint(i)}))
 	}
-	r, _ := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), fast)
-	stop := run(t, r)
-	waitFor(t, "the commits before the big one", func() bool { return count(t, js, "EVENTS") == 3 })
+	r, _ := relay.New(s, natsjs.New(js, "EVENTS", natsjs.Options{}), relaytest.Fast())
+	stop := relaytest.Run(t, r)
+	relaytest.WaitFor(t, "the commits before the big one", func() bool { return count(t, js, "EVENTS") == 3 })
 	time.Sleep(200 * time.Millisecond) // many retries
 	if n := count(t, js, "EVENTS"); n != 3 {
 		t.Fatalf("the stream holds %d messages while the 4th is refused, want 3", n)
@@ -384,7 +307,7 @@ func TestRefusedNeverSkipped(t *testing.T) {
 	}
 	cfg.MaxMsgSize = 1 << 20
 	b.stream(js, cfg)
-	waitFor(t, "every message", func() bool { return count(t, js, "EVENTS") == uint64(len(want)) })
+	relaytest.WaitFor(t, "every message", func() bool { return count(t, js, "EVENTS") == uint64(len(want)) })
 	stop()
 	checkExactlyInOrder(t, js, want)
 }
