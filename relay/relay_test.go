@@ -45,7 +45,7 @@ func TestEncode(t *testing.T) {
 		relay.HeaderCommitID: id, relay.HeaderBucket: "tenant 7", relay.HeaderStream: "order-1",
 		relay.HeaderCommitSequence: "2", relay.HeaderStreamRevision: "3", relay.HeaderCheckpoint: "42",
 		relay.HeaderCommitStamp: "2026-12-01T10:00:00.123456Z", relay.HeaderEventTypes: "OrderPlaced,OrderPlaced",
-		relay.HeaderContentType: "application/json",
+		relay.HeaderContentType:   "application/json",
 		relay.HeaderCESpecVersion: "1.0", relay.HeaderCEID: id, relay.HeaderCESource: "shop/tenant 7",
 		relay.HeaderCEType: "eventstore.commit", relay.HeaderCESubject: "order-1", relay.HeaderCETime: "2026-12-01T10:00:00.123456Z",
 	}

@@ -20,9 +20,6 @@ import (
 	"github.com/goeventstore/eventstore/relay/natsjs"
 )
 
-
-
-
 // messages returns every message of the stream, in stream order.
 func messages(t testing.TB, js jetstream.JetStream, name string) []*jetstream.RawStreamMsg {
 	t.Helper()
@@ -79,8 +76,6 @@ func checkExactlyInOrder(t testing.TB, js jetstream.JetStream, want []*eventstor
 		}
 	}
 }
-
-
 
 // TestEndToEnd: every commit, stored before and while the relay runs,
 // arrives once, in checkpoint order, with the documented ID, headers and
