@@ -306,3 +306,49 @@ func TestRefusedNeverSkipped(t *testing.T) {
 	stop()
 	checkExactlyInOrder(t, js, want)
 }
+
+// TestBeyondDuplicateWindow: a publisher that knows an old last message
+// (a second relay that paused) publishes copies after the stream's
+// duplicate window has passed: without the fence they would be stored
+// again; with it the server refuses them and the publisher reports
+// relay.ErrOutOfSync, so that its relay resumes from the broker.
+func TestBeyondDuplicateWindow(t *testing.T) {
+	b := newBroker(t)
+	_, js := b.connect()
+	b.stream(js, jetstream.StreamConfig{Duplicates: 100 * time.Millisecond})
+	ctx := context.Background()
+	s := relaytest.Store(t)
+	var msgs []relay.Message
+	var want []*eventstore.Commit
+	for i := range 5 {
+		c := relaytest.Commit(t, s, "a", "s", relaytest.OrderPlaced{Order: fmt.Sprint(i)})
+		m, err := relay.Encode(c, &relay.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, want = append(msgs, m), append(want, c)
+	}
+	first := natsjs.New(js, "EVENTS", natsjs.Options{})
+	if _, err := first.Last(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := first.Publish(ctx, msgs[:3]); n != 3 || err != nil {
+		t.Fatalf("Publish = %d, %v", n, err)
+	}
+	stale := natsjs.New(js, "EVENTS", natsjs.Options{})
+	if cp, err := stale.Last(ctx); cp != want[2].Checkpoint || err != nil {
+		t.Fatalf("Last = %d, %v; want %d", cp, err, want[2].Checkpoint)
+	}
+	if n, err := first.Publish(ctx, msgs[3:]); n != 2 || err != nil {
+		t.Fatalf("Publish = %d, %v", n, err)
+	}
+	time.Sleep(300 * time.Millisecond) // past the duplicate window
+	n, err := stale.Publish(ctx, msgs[3:])
+	if n != 0 || !errors.Is(err, relay.ErrOutOfSync) {
+		t.Fatalf("the stale publisher's copies beyond the window: Publish = %d, %v; want 0, ErrOutOfSync", n, err)
+	}
+	checkExactlyInOrder(t, js, want)
+	if cp, err := stale.Last(ctx); cp != want[4].Checkpoint || err != nil {
+		t.Fatalf("Last after the refusal = %d, %v; want %d", cp, err, want[4].Checkpoint)
+	}
+}
