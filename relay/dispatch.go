@@ -12,7 +12,7 @@ import (
 //
 //	store, err := eventstore.Wireup().UsingMySQL(dsn).
 //		UsingAsyncDispatch().
-//		DispatchWith(relay.Dispatcher(natsjs.New(js, "EVENTS"), relay.Options{})).
+//		DispatchWith(relay.Dispatcher(natsjs.New(js, "EVENTS", natsjs.Options{NoFence: true}), relay.Options{})).
 //		Build(ctx)
 //
 // What it does not give, unlike a Relay: one total order across processes
