@@ -23,59 +23,60 @@ import (
 func BenchmarkThroughput(b *testing.B) {
 	br := newBroker(b)
 	_, js := br.connect()
-	for _, pageSize := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("plain/window=%d", pageSize), func(b *testing.B) {
-			name := br.freshStream(js)
-			msgs := encoded(b, b.N)
-			b.ResetTimer()
-			for i := 0; i < len(msgs); i += pageSize {
-				var fs []jetstream.PubAckFuture
-				for _, m := range msgs[i:min(i+pageSize, len(msgs))] {
-					nm := nats.NewMsg(m.Topic)
-					nm.Data = m.Body
-					for k, v := range m.Headers {
-						nm.Header.Set(k, v)
+	for _, storage := range []jetstream.StorageType{jetstream.FileStorage, jetstream.MemoryStorage} {
+		for _, pageSize := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("%s/plain/window=%d", storage, pageSize), func(b *testing.B) {
+				br.freshStream(js, storage)
+				msgs := encoded(b, b.N)
+				b.ResetTimer()
+				for i := 0; i < len(msgs); i += pageSize {
+					var fs []jetstream.PubAckFuture
+					for _, m := range msgs[i:min(i+pageSize, len(msgs))] {
+						nm := nats.NewMsg(m.Topic)
+						nm.Data = m.Body
+						for k, v := range m.Headers {
+							nm.Header.Set(k, v)
+						}
+						f, err := js.PublishMsgAsync(nm, jetstream.WithMsgID(m.ID))
+						if err != nil {
+							b.Fatal(err)
+						}
+						fs = append(fs, f)
 					}
-					f, err := js.PublishMsgAsync(nm, jetstream.WithMsgID(m.ID))
-					if err != nil {
-						b.Fatal(err)
+					for _, f := range fs {
+						select {
+						case <-f.Ok():
+						case err := <-f.Err():
+							b.Fatal(err)
+						}
 					}
-					fs = append(fs, f)
 				}
-				for _, f := range fs {
-					select {
-					case <-f.Ok():
-					case err := <-f.Err():
-						b.Fatal(err)
-					}
+				b.StopTimer()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			})
+			b.Run(fmt.Sprintf("%s/relay/page=%d", storage, pageSize), func(b *testing.B) {
+				name := br.freshStream(js, storage)
+				s := relaytest.Store(b)
+				cs := make([]*eventstore.Commit, b.N)
+				for i := range b.N {
+					cs[i] = relaytest.Commit(b, s, "a", fmt.Sprint("s", i%100), relaytest.OrderPlaced{Order: fmt.Sprint(i), Total: i})
 				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-			_ = name
-		})
-		b.Run(fmt.Sprintf("relay/page=%d", pageSize), func(b *testing.B) {
-			name := br.freshStream(js)
-			s := relaytest.Store(b)
-			cs := make([]*eventstore.Commit, b.N)
-			for i := range b.N {
-				cs[i] = relaytest.Commit(b, s, "a", fmt.Sprint("s", i%100), relaytest.OrderPlaced{Order: fmt.Sprint(i), Total: i})
-			}
-			o := relaytest.Fast()
-			o.Read.PageSize = pageSize
-			r, err := relay.New(s, natsjs.New(js, name, natsjs.Options{}), o)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			stop := relaytest.Run(b, r)
-			for r.Position() < cs[b.N-1].Checkpoint {
-				time.Sleep(50 * time.Microsecond)
-			}
-			b.StopTimer()
-			stop()
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-		})
+				o := relaytest.Fast()
+				o.Read.PageSize = pageSize
+				r, err := relay.New(s, natsjs.New(js, name, natsjs.Options{}), o)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ResetTimer()
+				stop := relaytest.Run(b, r)
+				for r.Position() < cs[b.N-1].Checkpoint {
+					time.Sleep(50 * time.Microsecond)
+				}
+				b.StopTimer()
+				stop()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			})
+		}
 	}
 }
 
@@ -105,7 +106,7 @@ func BenchmarkLatency(b *testing.B) {
 	_, js := br.connect()
 	for _, mode := range []string{"woken", "polling"} {
 		b.Run(mode, func(b *testing.B) {
-			name := br.freshStream(js)
+			name := br.freshStream(js, jetstream.FileStorage)
 			s := relaytest.Store(b)
 			acked := make(chan int64, 1024)
 			inner := natsjs.New(js, name, natsjs.Options{})

@@ -80,7 +80,7 @@ func (b *broker) stream(js jetstream.JetStream, cfg jetstream.StreamConfig) jets
 	if cfg.Subjects == nil {
 		cfg.Subjects = []string{"eventstore.>"}
 	}
-	cfg.Storage = jetstream.FileStorage
+	// cfg.Storage: FileStorage unless set (its zero value)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := js.CreateOrUpdateStream(ctx, cfg)
@@ -92,7 +92,7 @@ func (b *broker) stream(js jetstream.JetStream, cfg jetstream.StreamConfig) jets
 
 // freshStream creates a stream of its own (on subjects of its own) and
 // returns its name.
-func (b *broker) freshStream(js jetstream.JetStream) string {
+func (b *broker) freshStream(js jetstream.JetStream, storage jetstream.StorageType) string {
 	b.t.Helper()
 	if b.n > 0 { // subjects may not overlap: drop the previous one
 		if err := js.DeleteStream(context.Background(), fmt.Sprintf("EVENTS%d", b.n)); err != nil {
@@ -101,6 +101,6 @@ func (b *broker) freshStream(js jetstream.JetStream) string {
 	}
 	b.n++
 	name := fmt.Sprintf("EVENTS%d", b.n)
-	b.stream(js, jetstream.StreamConfig{Name: name, Subjects: []string{"eventstore.>"}})
+	b.stream(js, jetstream.StreamConfig{Name: name, Subjects: []string{"eventstore.>"}, Storage: storage})
 	return name
 }
