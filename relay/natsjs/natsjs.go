@@ -24,7 +24,10 @@
 //     restarts from an old checkpoint is therefore refused too, instead of
 //     storing copies: the stream holds every commit once, in checkpoint order.
 //   - Last reads the stream's last message and returns its checkpoint header:
-//     the relay needs no checkpoint store.
+//     the relay needs no checkpoint store, as long as the stream keeps its
+//     last message. A stream whose limits can empty it (MaxAge, say) loses
+//     the position with it: give the relay Options.Checkpoints as well (it
+//     resumes from the greater of the two).
 //
 // So the JetStream stream must be the relay's own: every subject the relay
 // publishes to must belong to it, and nothing else may publish to it (a
