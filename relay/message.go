@@ -204,14 +204,34 @@ const DefaultTopic = "eventstore.commits"
 // subject token and a valid Kafka topic name). Distinct buckets may then
 // share a topic; consumers read the bucket header.
 func ByBucket(prefix string) func(c *eventstore.Commit) string {
-	return func(c *eventstore.Commit) string {
-		return prefix + "." + strings.Map(func(r rune) rune {
-			if r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-				return r
-			}
-			return '_'
-		}, c.BucketID)
+	return func(c *eventstore.Commit) string { return prefix + "." + token(c.BucketID) }
+}
+
+// ByEventType returns an Options.Topic that sends each commit to prefix +
+// "." + the type name of its first event (typeName: nil for TypeName),
+// sanitized as ByBucket does. A commit goes to one topic whatever its other
+// events.
+func ByEventType(prefix string, typeName func(body any) string) func(c *eventstore.Commit) string {
+	if typeName == nil {
+		typeName = TypeName
 	}
+	return func(c *eventstore.Commit) string {
+		if len(c.Events) == 0 {
+			return prefix
+		}
+		return prefix + "." + token(typeName(c.Events[0].Body))
+	}
+}
+
+// token replaces every character other than ASCII letters, digits, '-'
+// and '_' with '_'.
+func token(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // CheckpointOf reads the checkpoint header of a message's headers (for

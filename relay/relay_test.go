@@ -86,6 +86,16 @@ func TestEncodeError(t *testing.T) {
 	}
 }
 
+func TestByEventType(t *testing.T) {
+	c := sampleCommit()
+	if got := relay.ByEventType("ev", nil)(c); got != "ev.OrderPlaced" {
+		t.Errorf("ByEventType = %q, want ev.OrderPlaced", got)
+	}
+	if got := relay.ByEventType("ev", func(any) string { return "a.b c" })(c); got != "ev.a_b_c" {
+		t.Errorf("ByEventType with a name to sanitize = %q, want ev.a_b_c", got)
+	}
+}
+
 func TestTypeName(t *testing.T) {
 	for body, want := range map[any]string{
 		relaytest.OrderPlaced{}: "OrderPlaced", "x": "string", 1.5: "number", true: "bool",

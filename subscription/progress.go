@@ -9,7 +9,9 @@ type Progress struct {
 	// A new run started from it misses nothing.
 	Position int64
 	// Head is the greatest checkpoint of the store as last read
-	// (persistence.Engine.Head), or Position if that is greater.
+	// (persistence.Engine.Head), or Position if that is greater. An engine
+	// without the Head capability is not asked (it would have to read every
+	// commit): Head is then Position, and the lag is unknown (zero).
 	Head int64
 	// Behind is Head - Position: how many checkpoints are left to handle,
 	// an upper bound on the number of commits (checkpoints need not be
