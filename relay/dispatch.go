@@ -23,11 +23,21 @@ import (
 // crash left undispatched. opts.Buckets, Checkpoints and Read are ignored.
 func Dispatcher(pub Publisher, opts Options) eventstore.Dispatcher {
 	return eventstore.DispatcherFunc(func(ctx context.Context, c eventstore.Commit) error {
-		m, err := Encode(&c, &opts)
-		if err != nil {
-			return err
+		var msgs []Message
+		if opts.PerEvent {
+			ms, err := EncodeEvents(&c, &opts)
+			if err != nil {
+				return err
+			}
+			msgs = ms
+		} else {
+			m, err := Encode(&c, &opts)
+			if err != nil {
+				return err
+			}
+			msgs = []Message{m}
 		}
-		_, err = pub.Publish(ctx, []Message{m})
+		_, err := pub.Publish(ctx, msgs)
 		return err
 	})
 }

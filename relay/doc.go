@@ -60,7 +60,11 @@
 //
 // # Message shape
 //
-// One message per commit. ID = the commit ID; Key (partition/ordering key)
+// One message per commit by default; with Options.PerEvent one per event
+// (EncodeEvents: ID = commit ID + "/" + the event's place from 1, plus the
+// Eventstore-Event-Index and -Event-Count headers; the relay still
+// advances per commit, and a commit published in part is published again
+// whole after a crash, its first events being copies). ID = the commit ID; Key (partition/ordering key)
 // = bucket + "/" + stream; Topic from Options.Topic; headers
 // Eventstore-Commit-Id, -Bucket, -Stream, -Commit-Sequence,
 // -Stream-Revision, -Checkpoint, -Commit-Stamp (RFC 3339, microseconds,

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -21,6 +22,8 @@ const (
 	HeaderCheckpoint     = "Eventstore-Checkpoint"
 	HeaderCommitStamp    = "Eventstore-Commit-Stamp" // RFC 3339, UTC, microseconds
 	HeaderEventTypes     = "Eventstore-Event-Types"  // the events' type names, comma-separated, in order
+	HeaderEventIndex     = "Eventstore-Event-Index"  // per-event messages only: the event's place in its commit, from 1
+	HeaderEventCount     = "Eventstore-Event-Count"  // per-event messages only: the number of events of the commit
 	HeaderContentType    = "Content-Type"            // application/json
 )
 
@@ -76,6 +79,13 @@ type Body struct {
 	CommitStamp    time.Time      `json:"commitStamp"`
 	Headers        map[string]any `json:"headers,omitempty"`
 	Events         []BodyEvent    `json:"events"`
+	// EventIndex is set in per-event messages (Options.PerEvent): Events
+	// then holds the one event at this place of the commit (from 1), and
+	// StreamRevision is that event's revision.
+	EventIndex int `json:"eventIndex,omitempty"`
+	// EventCount is the number of events of the commit, in per-event
+	// messages.
+	EventCount int `json:"eventCount,omitempty"`
 }
 
 // BodyEvent is one event of a Body.
@@ -194,6 +204,47 @@ func Encode(c *eventstore.Commit, opts *Options) (Message, error) {
 	return m, nil
 }
 
+// EncodeEvents turns c into one message per event (Options.PerEvent): the
+// message of event i (from 1) has ID commit ID + "/" + i, the headers of
+// Encode plus HeaderEventIndex and HeaderEventCount, HeaderStreamRevision
+// and HeaderEventTypes of that event, and a Body holding that event only.
+func EncodeEvents(c *eventstore.Commit, opts *Options) ([]Message, error) {
+	msgs := make([]Message, len(c.Events))
+	for i := range c.Events {
+		one := *c
+		one.Events = c.Events[i : i+1]
+		one.StreamRevision = c.FirstRevision() + i
+		m, err := Encode(&one, opts)
+		if err != nil {
+			var ee *EncodeError
+			if errors.As(err, &ee) {
+				ee.Commit = *c
+				ee.Err = fmt.Errorf("event %d: %w", i, ee.Err)
+			}
+			return nil, err
+		}
+		var b Body
+		if err := json.Unmarshal(m.Body, &b); err != nil {
+			return nil, &EncodeError{Commit: *c, Err: err}
+		}
+		b.EventIndex, b.EventCount = i+1, len(c.Events)
+		if m.Body, err = json.Marshal(&b); err != nil {
+			return nil, &EncodeError{Commit: *c, Err: err}
+		}
+		m.ID = m.ID + "/" + strconv.Itoa(i+1)
+		m.Headers[HeaderEventIndex] = strconv.Itoa(i + 1)
+		m.Headers[HeaderEventCount] = strconv.Itoa(len(c.Events))
+		if opts.CloudEvents {
+			m.Headers[HeaderCEID] = m.ID
+		}
+		if opts.Topic != nil {
+			m.Topic = opts.Topic(c) // the whole commit, as in per-commit mode
+		}
+		msgs[i] = m
+	}
+	return msgs, nil
+}
+
 // DefaultTopic is the topic (subject) of every message when Options.Topic
 // is nil.
 const DefaultTopic = "eventstore.commits"
@@ -234,13 +285,19 @@ func token(s string) string {
 	}, s)
 }
 
-// CheckpointOf reads the checkpoint header of a message's headers (for
-// publishers that resume from the last message a broker holds).
+// CheckpointOf returns the checkpoint to resume after, given the headers of
+// the last message a broker holds (for publishers that are Resumers): its
+// checkpoint header, or the checkpoint before it if the message is a
+// per-event message that is not its commit's last event (the commit is then
+// published again, whole).
 func CheckpointOf(headers func(string) string) (int64, error) {
 	v := headers(HeaderCheckpoint)
 	cp, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || cp <= 0 {
 		return 0, fmt.Errorf("relay: the broker's last message has %s %q, want a checkpoint: was it published by a relay?", HeaderCheckpoint, v)
+	}
+	if i, n := headers(HeaderEventIndex), headers(HeaderEventCount); i != "" && i != n {
+		return cp - 1, nil
 	}
 	return cp, nil
 }

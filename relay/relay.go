@@ -31,6 +31,10 @@ type Options struct {
 	// empty).
 	CloudEvents bool
 	Source      string
+	// PerEvent publishes one message per event instead of one per commit
+	// (see EncodeEvents). The relay still advances per commit: a commit
+	// counts as published once all its events are acknowledged.
+	PerEvent bool
 	// Checkpoints keeps the relay's position (see Checkpoints). Required
 	// unless the publisher is a Resumer.
 	Checkpoints Checkpoints
@@ -269,7 +273,15 @@ func (r *Relay) handle(ctx context.Context, page []eventstore.Commit) (int, erro
 		if r.only == nil && c.BucketID == CheckpointBucket || r.only != nil && !r.only[c.BucketID] {
 			continue
 		}
-		m, err := Encode(c, &r.opts)
+		var ms []Message
+		var err error
+		if r.opts.PerEvent {
+			ms, err = EncodeEvents(c, &r.opts)
+		} else {
+			var m Message
+			m, err = Encode(c, &r.opts)
+			ms = []Message{m}
+		}
 		if err != nil {
 			if len(msgs) == 0 {
 				return i, err
@@ -283,8 +295,10 @@ func (r *Relay) handle(ctx context.Context, page []eventstore.Commit) (int, erro
 			}
 			return i, err
 		}
-		msgs = append(msgs, m)
-		idx = append(idx, i)
+		for _, m := range ms {
+			msgs = append(msgs, m)
+			idx = append(idx, i)
+		}
 	}
 	if len(msgs) == 0 {
 		return len(page), nil
@@ -303,8 +317,8 @@ func (r *Relay) handle(ctx context.Context, page []eventstore.Commit) (int, erro
 }
 
 // done returns how many commits of page are done when the first n
-// messages (at page indexes idx) were acknowledged: up to the (n+1)-th
-// message's commit.
+// messages (of the commits at page indexes idx) were acknowledged: those
+// before the (n+1)-th message's commit (which may be partly published).
 func done(page []eventstore.Commit, idx []int, n int) int {
 	if n < len(idx) {
 		return idx[n]

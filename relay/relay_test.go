@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,47 @@ func TestEncodeError(t *testing.T) {
 	var ee *relay.EncodeError
 	if !errors.As(err, &ee) || ee.Commit.Checkpoint != 42 || !strings.Contains(err.Error(), "event 1") {
 		t.Fatalf("Encode = %v, want an *EncodeError for checkpoint 42, event 1", err)
+	}
+}
+
+// TestEncodeEvents: per-event messages, and where a relay resumes after
+// a commit published in part.
+func TestEncodeEvents(t *testing.T) {
+	c := sampleCommit()
+	ms, err := relay.EncodeEvents(c, &relay.Options{CloudEvents: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := c.CommitID.String()
+	if len(ms) != 2 {
+		t.Fatalf("%d messages, want 2", len(ms))
+	}
+	for i, m := range ms {
+		n := strconv.Itoa(i + 1)
+		h := m.Headers
+		if m.ID != id+"/"+n || h[relay.HeaderCEID] != m.ID || h[relay.HeaderCommitID] != id || h[relay.HeaderEventIndex] != n ||
+			h[relay.HeaderEventCount] != "2" || h[relay.HeaderStreamRevision] != strconv.Itoa(2+i) || h[relay.HeaderCheckpoint] != "42" ||
+			h[relay.HeaderEventTypes] != "OrderPlaced" || m.Key != "tenant 7/order-1" {
+			t.Errorf("message %d: ID %q headers %v", i, m.ID, h)
+		}
+		var b relay.Body
+		if err := json.Unmarshal(m.Body, &b); err != nil || len(b.Events) != 1 || b.EventIndex != i+1 || b.EventCount != 2 || b.StreamRevision != 2+i {
+			t.Errorf("message %d body %s", i, m.Body)
+		}
+	}
+	get := func(h map[string]string) func(string) string { return func(k string) string { return h[k] } }
+	if cp, err := relay.CheckpointOf(get(ms[0].Headers)); cp != 41 || err != nil {
+		t.Errorf("CheckpointOf(first of two events) = %d, %v; want 41: the commit is published again", cp, err)
+	}
+	if cp, err := relay.CheckpointOf(get(ms[1].Headers)); cp != 42 || err != nil {
+		t.Errorf("CheckpointOf(last event) = %d, %v; want 42", cp, err)
+	}
+	whole, _ := relay.Encode(c, &relay.Options{})
+	if cp, err := relay.CheckpointOf(get(whole.Headers)); cp != 42 || err != nil {
+		t.Errorf("CheckpointOf(a commit message) = %d, %v; want 42", cp, err)
+	}
+	if _, err := relay.CheckpointOf(get(map[string]string{})); err == nil {
+		t.Error("CheckpointOf of a message without the header: no error")
 	}
 }
 
