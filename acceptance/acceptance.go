@@ -84,6 +84,7 @@ func groups() []group {
 		{name: "ReadStream", scenarios: readStreamScenarios},
 		{name: "Checkpoint", scenarios: checkpointScenarios},
 		{name: "Head", scenarios: headScenarios},
+		{name: "Wake", scenarios: wakeScenarios},
 		{name: "Snapshot", scenarios: snapshotScenarios, needs: needs(persistence.Snapshots)},
 		{name: "Dispatch", scenarios: dispatchScenarios, needs: needs(persistence.Dispatch)},
 		{name: "Delete", scenarios: deleteScenarios, needs: needs(persistence.Delete)},

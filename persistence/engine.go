@@ -42,6 +42,7 @@ type Engine struct {
 	values driver.ValueCommitter
 
 	immediate bool // the driver is a driver.Immediate: no timeouts
+	wake      waker
 }
 
 // NewEngine returns the portable Engine over d, an engine's driver. name
@@ -267,6 +268,7 @@ func (e *Engine) commit(ctx context.Context, a *CommitAttempt, v any) (Commit, e
 	if c.Checkpoint <= 0 {
 		return Commit{}, commitError(a, outcomeUnknown(&classError{class: ErrStorage, err: fmt.Errorf("engine returned checkpoint %d", c.Checkpoint)}))
 	}
+	e.wake.notify()
 	return c, nil
 }
 
