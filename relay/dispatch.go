@@ -7,7 +7,7 @@ import (
 )
 
 // Dispatcher returns a dispatcher for Wireup's DispatchTo (or
-// eventstore.Options.Scheduler) that publishes each commit of this process
+// eventstore.Options.Dispatcher) that publishes each commit of this process
 // as its message, as soon as it is stored: the low-latency option.
 //
 //	store, err := eventstore.Wireup().UsingMySQL(dsn).
