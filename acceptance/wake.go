@@ -109,4 +109,7 @@ func wakeConcurrentWriters(f *fixture) {
 			f.t.Fatalf("every writer returned, the reader was woken and read again, and it saw %d of %d commits", len(seen), want)
 		}
 	}
+	// A commit is visible before its Commit returns: let the writers finish
+	// before the scenario (and its context) ends.
+	<-done
 }
