@@ -127,7 +127,7 @@ build_seaweedfs() {
 	mkdir -p "$dir"
 	if [[ ! -x "$dir/weed" || "$(cat "$dir/key" 2>/dev/null)" != "$key" ]]; then
 		(cd "$root/tools/seaweedfs" &&
-			CGO_ENABLED=0 go build -trimpath -buildvcs=false -o "$dir/weed" github.com/seaweedfs/seaweedfs/weed) \
+			CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$dir/weed" github.com/seaweedfs/seaweedfs/weed) \
 			>"$dir/build.log" 2>&1 || { tail -20 "$dir/build.log" >&2; return 1; }
 		echo "$key" >"$dir/key"
 	fi
