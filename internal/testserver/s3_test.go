@@ -323,3 +323,29 @@ func testCredentials(t *testing.T, b *bucket) {
 		t.Fatal("a PUT refused for its signature wrote the object")
 	}
 }
+
+// TestSeaweedFSRestart checks that a dedicated SeaweedFS server keeps its URL, objects and
+// conditional writes across Stop and Start (outage tests stop and restart it).
+func TestSeaweedFSRestart(t *testing.T) {
+	t.Parallel()
+	s := Dedicated(t, SeaweedFS)
+	b := openBucket(t, s.Isolated(t))
+	ctx := t.Context()
+	etag := b.mustPut(t, "k", "before", "*", "")
+	if err := s.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.put(ctx, "k2", "x", "*", ""); err == nil {
+		t.Fatal("stopped server accepted a PUT")
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if body, got := b.get(t, "k"); body != "before" || got != etag {
+		t.Fatalf("after restart: %q, ETag %s; want \"before\", ETag %s", body, got, etag)
+	}
+	_, err := b.put(ctx, "k", "again", "*", "")
+	wantStatus(t, "conditional create of k after restart", err, 412, "PreconditionFailed")
+	b.mustPut(t, "k", "after", "", etag)
+	b.mustPut(t, "k2", "x", "*", "")
+}
