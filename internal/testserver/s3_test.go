@@ -138,7 +138,7 @@ func testIfNoneMatch(t *testing.T, b *bucket) {
 // testIfNoneMatchRace: of several conditional creates of one key at once, exactly one succeeds, and
 // the object holds what it wrote.
 func testIfNoneMatchRace(t *testing.T, b *bucket) {
-	const keys, writers = 5, 8
+	const keys, writers = 3, 8
 	for k := range keys {
 		key := fmt.Sprintf("race/%d", k)
 		won := raceWriters(t, writers, func(ctx context.Context, w int) error {
@@ -175,7 +175,7 @@ func testIfMatch(t *testing.T, b *bucket) {
 
 // testIfMatchRace: of several overwrites conditioned on the same ETag at once, exactly one succeeds.
 func testIfMatchRace(t *testing.T, b *bucket) {
-	const rounds, writers = 5, 8
+	const rounds, writers = 3, 8
 	etag := b.mustPut(t, "m", "start", "", "")
 	for r := range rounds {
 		won := raceWriters(t, writers, func(ctx context.Context, w int) error {
