@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # test-images.sh makes sure every server image the engine tests need is present in the Docker engine.
 #
-# For each server kind (MongoDB, MySQL, MariaDB, S3, Azure Table Storage) it uses, in this order:
+# For each server kind (MongoDB, MySQL, MariaDB, S3, SeaweedFS, Azure Table Storage) it uses, in this
+# order:
 #   1. nothing, if EVENTSTORE_<KIND>_URL names an already-running server;
 #   2. EVENTSTORE_<KIND>_IMAGE if you set it (pulled if absent);
-#   3. the official image (mongo, mysql, mariadb, MinIO's, Azurite's) if present or if `docker pull` works;
+#   3. the official image (mongo, mysql, mariadb, MinIO's, SeaweedFS's, Azurite's) if present or if
+#      `docker pull` works;
 #   4. otherwise a local substitute, built here once and reused by later runs:
 #        MongoDB -> goeventstore/ferretdb:1.24.0-sqlite  (FerretDB embedded, SQLite; tools/ferretdb)
 #        MySQL   -> goeventstore/mysql:9.7               (Oracle MySQL 9.7 from Debian sid)
 #        MariaDB -> goeventstore/mariadb:10.11           (Debian bookworm's MariaDB)
 #        S3      -> goeventstore/minio:local              (MinIO built from source)
+#        SeaweedFS -> goeventstore/seaweedfs:4.53         (SeaweedFS's weed built from source; tools/seaweedfs)
 #        Azure   -> goeventstore/azurite:3.37.0           (Azurite from npm on Debian's Node)
 # It writes the choices to .cache/test-images.env (EVENTSTORE_<KIND>_IMAGE=...) for scripts/test.sh
 # to source, and prints one line per engine saying what it did.
@@ -40,12 +43,14 @@ official_mongo=mongo:8.0
 official_mysql=mysql:8.4
 official_mariadb=mariadb:10.11
 official_s3=minio/minio:RELEASE.2025-04-22T22-12-26Z
+official_seaweedfs=chrislusf/seaweedfs:4.53
 official_azure=mcr.microsoft.com/azure-storage/azurite:3.37.0
 
 sub_mongo=goeventstore/ferretdb:1.24.0-sqlite
 sub_mysql=goeventstore/mysql:9.7
 sub_mariadb=goeventstore/mariadb:10.11
 sub_s3=goeventstore/minio:local
+sub_seaweedfs=goeventstore/seaweedfs:4.53 # the version tools/seaweedfs/go.mod pins
 sub_azure=goeventstore/azurite:3.37.0
 
 minio_version=v0.0.0-20260212201848-7aac2a2c5b7c
@@ -70,6 +75,7 @@ fresh() {
 
 key_ferretdb() { cat "$root"/tools/ferretdb/{go.mod,go.sum,main.go} | sha256sum | cut -c1-16; }
 key_minio() { echo "$recipe-$minio_version"; }
+key_seaweedfs() { cat "$root"/tools/seaweedfs/{go.mod,go.sum} | sha256sum | cut -c1-16; }
 key_debian() { echo "$recipe-$azurite_version-$(sed -n '/^build_debian()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
 key_mysql() { echo "$recipe-$(sed -n '/^build_mysql()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
 
@@ -110,6 +116,22 @@ build_minio() {
 		echo "$minio_version" >"$dir/version"
 	fi
 	scratch_image "$sub_s3" "$(key_minio)" "$dir" minio /minio
+}
+
+# build_seaweedfs: SeaweedFS's `weed` (master, volume server, filer and S3 gateway in one binary) at the
+# version tools/seaweedfs/go.mod pins. The binary is kept in .cache and rebuilt only when that module
+# changes (a warm Go build cache still spends about a minute relinking it).
+build_seaweedfs() {
+	local dir="$cache/seaweedfs" key
+	key=$(key_seaweedfs)
+	mkdir -p "$dir"
+	if [[ ! -x "$dir/weed" || "$(cat "$dir/key" 2>/dev/null)" != "$key" ]]; then
+		(cd "$root/tools/seaweedfs" &&
+			CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$dir/weed" github.com/seaweedfs/seaweedfs/weed) \
+			>"$dir/build.log" 2>&1 || { tail -20 "$dir/build.log" >&2; return 1; }
+		echo "$key" >"$dir/key"
+	fi
+	scratch_image "$sub_seaweedfs" "$key" "$dir" weed /weed
 }
 
 debian_mirror() {
@@ -282,7 +304,7 @@ drop_old() {
 # ---- choices ----------------------------------------------------------------------------------
 
 declare -A chosen
-needs_debian=0 needs_mysql=0 needs_ferretdb=0 needs_minio=0
+needs_debian=0 needs_mysql=0 needs_ferretdb=0 needs_minio=0 needs_seaweedfs=0
 
 # choose KIND OFFICIAL SUBSTITUTE BUILDER
 choose() {
@@ -317,6 +339,7 @@ choose() {
 	mysql) needs_mysql=1 ;;
 	ferretdb) needs_ferretdb=1 ;;
 	minio) needs_minio=1 ;;
+	seaweedfs) needs_seaweedfs=1 ;;
 	esac
 }
 
@@ -324,6 +347,7 @@ choose mongo "$official_mongo" "$sub_mongo" ferretdb
 choose mysql "$official_mysql" "$sub_mysql" mysql
 choose mariadb "$official_mariadb" "$sub_mariadb" debian
 choose s3 "$official_s3" "$sub_s3" minio
+choose seaweedfs "$official_seaweedfs" "$sub_seaweedfs" seaweedfs
 choose azure "$official_azure" "$sub_azure" debian
 
 # ---- builds: the Debian root file system (network, disk) runs beside the Go builds (CPU) -------
@@ -361,6 +385,20 @@ if ((needs_mysql)); then
 		mysql_pid=$!
 	fi
 fi
+# SeaweedFS's weed beside the MinIO and FerretDB compilations: the Go builds share the CPU, but each
+# ends in a long single-threaded link that the others fill, and all of them overlap the Debian
+# downloads.
+seaweedfs_pid=
+if ((needs_seaweedfs)); then
+	if fresh "$sub_seaweedfs" "$(key_seaweedfs)"; then
+		say "seaweedfs: $sub_seaweedfs (substitute, built earlier)"
+	else
+		t0=$SECONDS
+		say "seaweedfs: building SeaweedFS's weed from source"
+		(build_seaweedfs && say "seaweedfs: built $sub_seaweedfs in $((SECONDS - t0)) s") &
+		seaweedfs_pid=$!
+	fi
+fi
 status=0
 if ((needs_ferretdb)); then
 	if fresh "$sub_mongo" "$(key_ferretdb)"; then
@@ -384,6 +422,9 @@ if [[ -n "$debian_pid" ]]; then
 fi
 if [[ -n "$mysql_pid" ]]; then
 	wait "$mysql_pid" || status=1
+fi
+if [[ -n "$seaweedfs_pid" ]]; then
+	wait "$seaweedfs_pid" || status=1
 fi
 
 {

@@ -19,6 +19,11 @@ func TestRequired(t *testing.T) {
 		{"mysql", MariaDB, false},
 		{"mariadb", MariaDB, true},
 		{"mariadb", MySQL, false},
+		{"all", SeaweedFS, true},
+		{"s3", SeaweedFS, false},
+		{"seaweedfs", SeaweedFS, true},
+		{"SeaweedFS,azure", SeaweedFS, true},
+		{"seaweedfs", S3, false},
 	} {
 		t.Setenv(envRequire, c.env)
 		if got := required(c.kind); got != c.want {
@@ -42,6 +47,12 @@ func TestKinds(t *testing.T) {
 	if specs[MySQL].image == specs[MariaDB].image || specs[MySQL].sub == specs[MariaDB].sub {
 		t.Errorf("MySQL and MariaDB share an image")
 	}
+	if urlVar(SeaweedFS) != "EVENTSTORE_SEAWEEDFS_URL" || imageVar(SeaweedFS) != "EVENTSTORE_SEAWEEDFS_IMAGE" {
+		t.Errorf("SeaweedFS variables %s, %s", urlVar(SeaweedFS), imageVar(SeaweedFS))
+	}
+	if specs[S3].image == specs[SeaweedFS].image || specs[S3].sub == specs[SeaweedFS].sub {
+		t.Errorf("S3 and SeaweedFS share an image")
+	}
 }
 
 func TestURLForms(t *testing.T) {
@@ -60,7 +71,7 @@ func TestURLForms(t *testing.T) {
 			if u.Host != "127.0.0.1:4242" || u.Path != "/es0123" {
 				t.Errorf("%s: isolated URL %s, want host 127.0.0.1:4242 and path /es0123", kind, u)
 			}
-		case S3:
+		case S3, SeaweedFS:
 			q := u.Query()
 			if u.Host != "es0123" || q.Get("endpoint") != "http://127.0.0.1:4242" || q.Get("use_path_style") != "true" ||
 				q.Get("access_key_id") == "" || q.Get("secret_access_key") == "" || q.Get("region") == "" {

@@ -12,16 +12,19 @@ const (
 	MySQL   = "mysql"   // Oracle MySQL
 	MariaDB = "mariadb" // MariaDB, for the MySQL engine's second server
 	Mongo   = "mongo"
-	S3      = "s3"
-	Azure   = "azure"
+	S3      = "s3" // MinIO
+	// SeaweedFS is a second S3 server (SeaweedFS's S3 gateway), for the S3 engine's second
+	// implementation: same URL forms and credentials as S3.
+	SeaweedFS = "seaweedfs"
+	Azure     = "azure"
 )
 
 // Kinds lists every kind of server, in a stable order.
-var Kinds = []string{MySQL, MariaDB, Mongo, S3, Azure}
+var Kinds = []string{MySQL, MariaDB, Mongo, S3, SeaweedFS, Azure}
 
 // spec describes how to run and reach one kind of server. The images a user expects are the
 // defaults; scripts/test-images.sh builds substitutes (FerretDB, MySQL from Debian sid, MariaDB,
-// MinIO from source, Azurite on Debian) that take the same environment and command (ignoring what
+// MinIO and SeaweedFS from source, Azurite on Debian) that take the same environment and command (ignoring what
 // they do not need), so this table needs no second flavour.
 type spec struct {
 	image   string            // default image; keep in step with scripts/test-images.sh
@@ -95,6 +98,24 @@ var specs = map[string]*spec{
 		},
 		cmd:     []string{"server", "/data", "--address", ":9000"},
 		example: "s3://?endpoint=http%3A%2F%2F127.0.0.1%3A9000&region=us-east-1&use_path_style=true&access_key_id=ID&secret_access_key=SECRET",
+		ready:   2 * time.Minute,
+		base: func(port int) string {
+			return s3URL("", fmt.Sprintf("http://127.0.0.1:%d", port), s3Region, s3AccessKey, s3SecretKey)
+		},
+		open: openS3,
+	},
+	SeaweedFS: {
+		image: "chrislusf/seaweedfs:4.53",
+		sub:   "goeventstore/seaweedfs:4.53",
+		port:  "8333/tcp",
+		// Without an S3 configuration, the gateway makes an admin identity of these (and checks
+		// every request's signature against it).
+		env: map[string]string{
+			"AWS_ACCESS_KEY_ID":     s3AccessKey,
+			"AWS_SECRET_ACCESS_KEY": s3SecretKey,
+		},
+		cmd:     seaweedCmd,
+		example: "s3://?endpoint=http%3A%2F%2F127.0.0.1%3A8333&region=us-east-1&use_path_style=true&access_key_id=ID&secret_access_key=SECRET",
 		ready:   2 * time.Minute,
 		base: func(port int) string {
 			return s3URL("", fmt.Sprintf("http://127.0.0.1:%d", port), s3Region, s3AccessKey, s3SecretKey)

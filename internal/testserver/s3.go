@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// Credentials and region of the S3 test server (MinIO's root user).
+// Credentials and region of the S3 test servers (MinIO's root user, SeaweedFS's admin identity).
 const (
 	s3AccessKey = "eventstore"
 	s3SecretKey = "eventstore-secret"

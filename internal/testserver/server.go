@@ -21,7 +21,7 @@ import (
 // A Server is a running server of one kind: a container started by this package, or the external
 // server named by EVENTSTORE_<KIND>_URL.
 type Server struct {
-	// Kind is MySQL, MariaDB, Mongo, S3 or Azure.
+	// Kind is MySQL, MariaDB, Mongo, S3, SeaweedFS or Azure.
 	Kind string
 	// URL is the server's base URL (see the package documentation); use Isolated for storage.
 	URL string
@@ -87,8 +87,8 @@ func Main(m *testing.M) int {
 	return code
 }
 
-// Get returns the shared server of kind (MySQL, MariaDB, Mongo, S3 or Azure), starting it on first
-// use.
+// Get returns the shared server of kind (MySQL, MariaDB, Mongo, S3, SeaweedFS or Azure), starting it
+// on first use.
 //
 // If the server cannot be had (no Docker engine and no EVENTSTORE_<KIND>_URL, or an image that is
 // absent and cannot be pulled), Get skips the test with one line saying how to enable it; but if
@@ -141,7 +141,7 @@ func Dedicated(t testing.TB, kind string) *Server {
 }
 
 // Isolated returns a URL naming fresh storage of t's own on s: a new database (MySQL, MariaDB,
-// Mongo), bucket (S3) or table name (Azure), removed when t ends. The forms are in the package
+// Mongo), bucket (S3, SeaweedFS) or table name (Azure), removed when t ends. The forms are in the package
 // documentation.
 func (s *Server) Isolated(t testing.TB) string {
 	t.Helper()

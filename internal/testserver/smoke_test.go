@@ -5,15 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/go-sql-driver/mysql"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -72,32 +69,6 @@ func TestMongo(t *testing.T) {
 	var doc struct{ V string }
 	if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: 1}}).Decode(&doc); err != nil || doc.V != "one" {
 		t.Fatalf("read back %q, %v; want \"one\"", doc.V, err)
-	}
-}
-
-func TestS3(t *testing.T) {
-	t.Parallel()
-	c, bucket, err := s3Client(Get(t, S3).Isolated(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := t.Context()
-	put := &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("a/1"),
-		Body: bytes.NewReader([]byte("one")), IfNoneMatch: aws.String("*")}
-	if _, err := c.PutObject(ctx, put); err != nil {
-		t.Fatal(err)
-	}
-	put.Body = bytes.NewReader([]byte("again"))
-	if _, err := c.PutObject(ctx, put); err == nil {
-		t.Fatal("second conditional put succeeded, want PreconditionFailed")
-	}
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("a/1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Body.Close()
-	if b, err := io.ReadAll(out.Body); err != nil || string(b) != "one" {
-		t.Fatalf("read back %q, %v; want \"one\"", b, err)
 	}
 }
 
