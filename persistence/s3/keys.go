@@ -31,11 +31,11 @@ type keys struct{ p string }
 const slotBits = 10
 
 func checkpointOf(n int64, i int) int64 { return n<<slotBits | int64(i) }
-func slotOf(cp int64) (n int64, i int) { return cp >> slotBits, int(cp & (1<<slotBits - 1)) }
+func slotOf(cp int64) (n int64, i int)  { return cp >> slotBits, int(cp & (1<<slotBits - 1)) }
 
-func (k keys) logPrefix() string     { return k.p + "log/" }
-func (k keys) log(n int64) string    { return fmt.Sprintf("%slog/%020d", k.p, n) }
-func (k keys) streams() string       { return k.p + "s/" }
+func (k keys) logPrefix() string      { return k.p + "log/" }
+func (k keys) log(n int64) string     { return fmt.Sprintf("%slog/%020d", k.p, n) }
+func (k keys) streams() string        { return k.p + "s/" }
 func (k keys) bucket(b string) string { return k.p + "s/" + enc(b) + "/" }
 func (k keys) stream(b, s string) string {
 	return k.p + "s/" + enc(b) + "/" + enc(s) + "/"
@@ -51,11 +51,11 @@ func (k keys) snapshots(b, s string) string { return k.stream(b, s) + "n/" }
 func (k keys) snapshot(b, s string, rev int) string {
 	return fmt.Sprintf("%sn/%020d", k.stream(b, s), invRev(rev))
 }
-func (k keys) dispatchedPrefix() string     { return k.p + "d/" }
-func (k keys) dispatched(cp int64) string   { return fmt.Sprintf("%sd/%020d", k.p, cp) }
-func (k keys) lwm() string                  { return k.p + "meta/lwm" }
-func (k keys) probe(id driver.UUID) string  { return k.p + "meta/probe/" + id.String() }
-func (k keys) tops() []string               { return []string{k.p + "log/", k.p + "s/", k.p + "d/", k.p + "meta/"} }
+func (k keys) dispatchedPrefix() string    { return k.p + "d/" }
+func (k keys) dispatched(cp int64) string  { return fmt.Sprintf("%sd/%020d", k.p, cp) }
+func (k keys) lwm() string                 { return k.p + "meta/lwm" }
+func (k keys) probe(id driver.UUID) string { return k.p + "meta/probe/" + id.String() }
+func (k keys) tops() []string              { return []string{k.p + "log/", k.p + "s/", k.p + "d/", k.p + "meta/"} }
 
 // invRev orders snapshots newest first.
 func invRev(rev int) int64 { return int64(^uint64(0)>>1) - int64(rev) }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
