@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
 )
@@ -20,32 +21,16 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 	// 1. The predecessor must be committed, and its commit-ID marker
 	// written, before this commit's intent exists: then every commit ID
 	// committed at a lower sequence has its marker, and step 2 sees it.
-	if a.CommitSequence > 1 {
-		key := e.k.claim(b, s, a.CommitSequence-1)
-		body, _, found, err := e.o.get(ctx, key)
-		if err != nil {
-			return driver.Commit{}, err
-		}
-		var pred record
-		if found {
-			if err := decode("claim", key, body, &pred); err != nil {
-				return driver.Commit{}, err
-			}
-		}
-		if !found || pred.Dead {
-			return driver.Commit{}, fmt.Errorf("%w: commit sequence %d has no predecessor", driver.ErrConcurrency, a.CommitSequence)
-		}
-		if pred.ID == a.CommitID {
-			return driver.Commit{}, fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, pred.Seq)
-		}
-		if err := e.mark(ctx, &pred); err != nil {
-			return driver.Commit{}, err
-		}
-	}
-
 	// 2. A commit ID already committed on the stream has its marker.
-	if err := e.checkDuplicate(ctx, a); err != nil {
-		return driver.Commit{}, err
+	// When this engine committed the predecessor itself, both reads run at
+	// once (fast); otherwise one after the other (checked).
+	if err := e.fast(ctx, a); err != nil {
+		if !errors.Is(err, errSlowPath) {
+			return driver.Commit{}, err
+		}
+		if err := e.checked(ctx, a); err != nil {
+			return driver.Commit{}, err
+		}
 	}
 
 	// 3. The intent, in the next log slot (group commit).
@@ -64,12 +49,114 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 		return driver.Commit{}, e.refused(ctx, a)
 	}
 
-	// 5. The marker. Best effort: the next commit of the stream writes it
-	// if this one is lost (step 1).
-	if e.mark(ctx, &record{Bucket: b, Stream: s, Seq: a.CommitSequence, ID: a.CommitID, CP: cp}) != nil {
-		// The commit stands; the marker is repaired later.
-	}
+	// 5. The marker, in the background: the next commit of the stream
+	// waits for it (or writes it, step 1) before its own intent.
+	e.markLater(&record{Bucket: b, Stream: s, Seq: a.CommitSequence, ID: a.CommitID, CP: cp})
 	return rec.commit(cp), nil
+}
+
+// errSlowPath: the fast pre-checks do not apply.
+var errSlowPath = errors.New("s3: slow path")
+
+// checked is steps 1 and 2, one after the other.
+func (e *engine) checked(ctx context.Context, a *driver.CommitAttempt) error {
+	b, s := a.BucketID, a.StreamID
+	if a.CommitSequence > 1 {
+		key := e.k.claim(b, s, a.CommitSequence-1)
+		body, _, found, err := e.o.get(ctx, key)
+		if err != nil {
+			return err
+		}
+		var pred record
+		if found {
+			if err := decode("claim", key, body, &pred); err != nil {
+				return err
+			}
+		}
+		if !found || pred.Dead {
+			return fmt.Errorf("%w: commit sequence %d has no predecessor", driver.ErrConcurrency, a.CommitSequence)
+		}
+		if pred.ID == a.CommitID {
+			return fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, pred.Seq)
+		}
+		if err := e.mark(ctx, &pred); err != nil {
+			return err
+		}
+	}
+	return e.checkDuplicate(ctx, a)
+}
+
+// fast is steps 1 and 2 when this engine committed the predecessor: it
+// reads the predecessor's claim and looks for a's marker at once, and waits
+// for the predecessor's marker. The marker lookup is valid because the
+// claim turns out to be the very one this engine wrote, live throughout
+// (claims never return to a checkpoint they left), and every marker below
+// it was written before it.
+func (e *engine) fast(ctx context.Context, a *driver.CommitAttempt) error {
+	h := e.hints.get(a.BucketID, a.StreamID)
+	if a.CommitSequence == 1 || h == nil || h.Seq != a.CommitSequence-1 {
+		return errSlowPath
+	}
+	if h.ID == a.CommitID {
+		return fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, h.Seq)
+	}
+	var (
+		st      claimState
+		stErr   error
+		dupErr  error
+		wg      sync.WaitGroup
+		markErr error
+	)
+	wg.Go(func() { st, stErr = e.claimState(ctx, e.k.claim(a.BucketID, a.StreamID, h.Seq)) })
+	wg.Go(func() { dupErr = e.checkDuplicate(ctx, a) })
+	wg.Go(func() {
+		select {
+		case <-h.marked:
+			if h.markErr != nil {
+				markErr = e.mark(ctx, &h.record)
+			}
+		case <-ctx.Done():
+			markErr = ctx.Err()
+		}
+	})
+	wg.Wait()
+	switch {
+	case stErr != nil:
+		return stErr
+	case !st.found || st.dead || st.cp != h.CP:
+		e.hints.drop(a.BucketID, a.StreamID)
+		return errSlowPath
+	case markErr != nil:
+		return markErr
+	}
+	return dupErr
+}
+
+// markLater writes c's marker in the background and records c as its
+// stream's last commit by this engine.
+func (e *engine) markLater(c *record) {
+	h := &hint{record: *c, marked: make(chan struct{})}
+	e.hints.set(h)
+	e.background.Add(1)
+	go func() {
+		defer e.background.Done()
+		defer close(h.marked)
+		ctx, cancel := context.WithTimeout(context.Background(), e.log.wait)
+		defer cancel()
+		h.markErr = e.mark(ctx, c)
+	}()
+}
+
+// Close waits for the markers being written in the background.
+func (e *engine) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { e.background.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // mark writes the commit-ID marker of the committed claim c, unless this
@@ -134,4 +221,3 @@ func (e *engine) refused(ctx context.Context, a *driver.CommitAttempt) error {
 	return fmt.Errorf("%w: commit sequence %d is taken", driver.ErrConcurrency, a.CommitSequence)
 }
 
-var _ = errors.Is

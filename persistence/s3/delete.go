@@ -165,6 +165,7 @@ func (e *engine) Drop(ctx context.Context) error {
 	e.log.reset()
 	e.seen.Store(0)
 	e.marked.reset()
+	e.hints.reset()
 	return nil
 }
 

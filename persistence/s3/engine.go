@@ -39,12 +39,15 @@ type engine struct {
 	// Commit holds it shared, Drop exclusively.
 	gate sync.RWMutex
 
-	marked markCache
+	marked     markCache
+	hints      hints          // the last commit of each stream by this engine
+	background sync.WaitGroup // markers being written
 }
 
 var (
 	_ driver.Engine          = (*engine)(nil)
 	_ driver.Initializer     = (*engine)(nil)
+	_ driver.Closer          = (*engine)(nil)
 	_ driver.Snapshotter     = (*engine)(nil)
 	_ driver.DispatchTracker = (*engine)(nil)
 	_ driver.StreamDeleter   = (*engine)(nil)
@@ -267,6 +270,47 @@ func (c *markCache) reset() {
 	c.mu.Lock()
 	c.m = nil
 	c.mu.Unlock()
+}
+
+// hint is the last commit of a stream by this engine, and its marker
+// being written.
+type hint struct {
+	record
+	marked  chan struct{} // closed once the marker write ended
+	markErr error         // its outcome
+}
+
+// hints maps streams to their hint, for the fast pre-checks.
+type hints struct {
+	mu sync.Mutex
+	m  map[string]*hint
+}
+
+func (h *hints) get(b, s string) *hint {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.m[b+"\x00"+s]
+}
+
+func (h *hints) set(x *hint) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil || len(h.m) >= markCacheMax {
+		h.m = map[string]*hint{}
+	}
+	h.m[x.Bucket+"\x00"+x.Stream] = x
+}
+
+func (h *hints) drop(b, s string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.m, b+"\x00"+s)
+}
+
+func (h *hints) reset() {
+	h.mu.Lock()
+	h.m = nil
+	h.mu.Unlock()
 }
 
 var errNoBucket = errors.New("s3: bucket does not exist")

@@ -24,11 +24,11 @@ import (
 // Fault modes of faultyTransport, applied at request index k (from 1,
 // counted from arm).
 const (
-	failBefore = iota // the writer dies before sending request k: k and every later request fail unsent
-	loseAnswer        // request k reaches the server, its answer is lost (a connection reset); later requests pass
-	stopAfter         // request k is answered, then the writer dies: every later request fails unsent
-	stripIfNoneMatch  // no fault: every request is sent without its If-None-Match header (a server that ignores it)
-	stopAfterLog      // the writer dies right after its first successful log write
+	failBefore       = iota // the writer dies before sending request k: k and every later request fail unsent
+	loseAnswer              // request k reaches the server, its answer is lost (a connection reset); later requests pass
+	stopAfter               // request k is answered, then the writer dies: every later request fails unsent
+	stripIfNoneMatch        // no fault: every request is sent without its If-None-Match header (a server that ignores it)
+	stopAfterLog            // the writer dies right after its first successful log write
 )
 
 var modeNames = []string{"FailBefore", "LoseAnswer", "StopAfter", "StripIfNoneMatch", "StopAfterLog"}
