@@ -220,4 +220,3 @@ func (e *engine) refused(ctx context.Context, a *driver.CommitAttempt) error {
 	}
 	return fmt.Errorf("%w: commit sequence %d is taken", driver.ErrConcurrency, a.CommitSequence)
 }
-
