@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
 	"testing"
 	"time"
 
@@ -136,5 +135,3 @@ func seed(ctx context.Context, o *objects, k keys, bucketID, streamID string, n 
 		return err
 	})
 }
-
-var _ = strconv.Itoa

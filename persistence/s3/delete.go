@@ -2,8 +2,6 @@ package s3
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"sync"
 )
 
@@ -168,6 +166,3 @@ func (e *engine) Drop(ctx context.Context) error {
 	e.hints.reset()
 	return nil
 }
-
-var _ = errors.New
-var _ = strings.HasPrefix

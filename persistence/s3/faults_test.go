@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -41,6 +42,9 @@ var errInjected = errors.New("injected fault: the writer is gone")
 // counts, for failure messages.
 type faultyTransport struct {
 	base http.RoundTripper
+	// resign re-signs a request whose headers the transport changed
+	// (stripIfNoneMatch), as the SDK would have signed it.
+	resign func(r *http.Request) error
 
 	mu    sync.Mutex
 	armed bool
@@ -68,8 +72,13 @@ func (f *faultyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	f.mu.Lock()
 	if f.mode == stripIfNoneMatch && f.armed {
 		f.mu.Unlock()
-		r = r.Clone(r.Context())
-		r.Header.Del("If-None-Match")
+		if r.Header.Get("If-None-Match") != "" {
+			r = r.Clone(r.Context())
+			r.Header.Del("If-None-Match")
+			if err := f.resign(r); err != nil {
+				return nil, err
+			}
+		}
 		return f.base.RoundTrip(r)
 	}
 	if !f.armed {
@@ -118,6 +127,23 @@ func drain(r *http.Request) {
 	if r.Body != nil {
 		io.Copy(io.Discard, r.Body)
 		r.Body.Close()
+	}
+}
+
+// resigner returns a function that signs requests again with the
+// credentials of the s3:// URL of testserver (SigV4 covers If-None-Match:
+// a transport that drops it must sign again, as a server that ignores it
+// would have been sent a valid request).
+func resigner(t testing.TB, rawURL string) func(r *http.Request) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	creds := aws.Credentials{AccessKeyID: q.Get("access_key_id"), SecretAccessKey: q.Get("secret_access_key")}
+	signer := v4.NewSigner()
+	return func(r *http.Request) error {
+		return signer.SignHTTP(r.Context(), creds, r, r.Header.Get("X-Amz-Content-Sha256"), "s3", q.Get("region"), time.Now().UTC())
 	}
 }
 

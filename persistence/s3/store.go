@@ -115,18 +115,6 @@ func (o *objects) head(ctx context.Context, key string) (meta map[string]string,
 	return out.Metadata, aws.ToString(out.ETag), true, nil
 }
 
-// exists reports whether key exists.
-func (o *objects) exists(ctx context.Context, key string) (bool, error) {
-	_, err := o.c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &o.bucket, Key: &key})
-	if err != nil {
-		if notFound(err) {
-			return false, nil
-		}
-		return false, err
-	}
-	return true, nil
-}
-
 // remove deletes key; a missing key is not an error.
 func (o *objects) remove(ctx context.Context, key string) error {
 	_, err := o.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &o.bucket, Key: &key})
