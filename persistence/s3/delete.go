@@ -147,6 +147,7 @@ func (e *engine) deleteStreams(ctx context.Context, streams []string) error {
 func (e *engine) Drop(ctx context.Context) error {
 	e.gate.Lock()
 	defer e.gate.Unlock()
+	e.background.Wait() // no marker of a dropped commit lands after the drop
 	for _, top := range e.k.tops() {
 		var keys []string
 		err := e.o.listAll(ctx, top, "", func(page []string) error {

@@ -146,6 +146,14 @@
 // per 1,000 commits. S3 has no secondary index; run it from a background
 // job.
 //
+// # Permissions
+//
+// Writers need s3:GetObject, s3:PutObject and s3:ListBucket on the prefix.
+// Readers need the same: a reader that meets an undecided intent decides it
+// by creating its claim (roll-forward). DeleteStream, Purge and Drop also
+// need s3:DeleteObject; Initialize needs s3:CreateBucket if the bucket does
+// not exist yet.
+//
 // # Errors
 //
 // A missing bucket gives persistence.ErrNotInitialized (the message names

@@ -153,7 +153,7 @@ func resigner(t testing.TB, rawURL string) func(r *http.Request) error {
 func faultyEngine(t testing.TB, rawURL string, rt http.RoundTripper, retries bool, opts ...persistence.Option) *persistence.Engine {
 	t.Helper()
 	client, bucket := testClient(t, rawURL, rt, retries)
-	e, err := New(client, bucket, "", opts...)
+	e, err := New(client, bucket, "", append([]persistence.Option{persistence.WithTimeout(testTimeout)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/goeventstore/eventstore/internal/testserver"
 	"github.com/goeventstore/eventstore/persistence"
@@ -35,10 +36,15 @@ func isolatedURL(t testing.TB, kind string) string {
 	return testserver.Get(t, kind).Isolated(t)
 }
 
+// testTimeout is the operation timeout of the package's own tests:
+// generous, since the race detector on a loaded two-core machine is slow
+// (the acceptance suite uses the same).
+const testTimeout = 30 * time.Second
+
 // openIsolated opens and initializes an engine on url, closed when t ends.
 func openIsolated(t testing.TB, url string, opts ...persistence.Option) *persistence.Engine {
 	t.Helper()
-	e, err := Open(context.Background(), url, opts...)
+	e, err := Open(context.Background(), url, append([]persistence.Option{persistence.WithTimeout(testTimeout)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
