@@ -64,26 +64,34 @@
 // A commit of sequence s with commit ID X, by an engine that committed s-1
 // itself (the common case):
 //
-//  1. HEAD  c/{s-1}                     the predecessor is still the claim this engine wrote   } at once
-//     GET   i/{X}                       X is not committed on the stream (else ErrDuplicateCommit) }
-//     and wait for the marker of s-1, written in the background by the previous commit.
-//  2. PUT   log/{N}   If-None-Match: *  the intent, in the next slot, together with every other
-//     commit of this process waiting for one (group commit). On 412 the writer GETs the slot:
-//     its own nonce means an SDK retry of its own write whose first answer was lost (success);
-//     otherwise it LISTs from N to the tail and tries the next slot.
-//  3. PUT   c/{s}     If-None-Match: *  the decision. On 412 it HEADs the claim: its own
-//     checkpoint means its own write (an SDK retry, or a reader that rolled it forward) and the
-//     commit stands; a claim holding X means ErrDuplicateCommit; any other, ErrConcurrency.
-//  4. The commit is acknowledged; PUT i/{X} follows in the background.
+//	1a. HEAD c/{s-1}                     at once: the predecessor is still the live claim this engine wrote,
+//	1b. GET  i/{X}                       and X is not committed on the stream (else ErrDuplicateCommit);
+//	                                     then wait for the marker of s-1 (written in the background)
+//	2.  PUT  log/{N}  If-None-Match: *   the intent, in the next slot, with every other commit of
+//	                                     this process waiting for one (group commit)
+//	3.  PUT  c/{s}    If-None-Match: *   the decision: 200 means committed
+//	    -> acknowledged
+//	4.  PUT  i/{X}                       the commit-ID marker, in the background
 //
-// So a commit costs 5 requests (2 GETs, 3 PUTs; the log PUT is shared by a
-// batch), and 3 round trips before it is acknowledged. An engine that did
+// On 412 at step 2 the writer GETs the slot: its own nonce means the SDK
+// retried its own write whose first answer was lost (success); otherwise it
+// LISTs from N to the tail and tries the next slot. On 412 at step 3 it
+// HEADs the claim: its own checkpoint means its own write (an SDK retry, or
+// a reader that rolled the intent forward) and the commit stands; a claim
+// holding X means ErrDuplicateCommit; any other, ErrConcurrency.
+//
+// So a commit costs 5 requests (HEAD, GET, 3 PUTs; the log PUT is shared by
+// a batch), and 3 round trips before it is acknowledged. An engine that did
 // not commit s-1 itself (another process did, or it restarted) GETs the
-// predecessor first, writes its marker if missing, then GETs i/{X}: 2 more
-// requests and round trips. The order matters for idempotency: a claim for
-// s is only attempted once the marker of s-1 exists, so every commit ID
-// committed below s has its marker by then, and a retry of it at a later
-// sequence is found by step 1.
+// predecessor's claim, PUTs its marker, then GETs i/{X}, one after the
+// other: 7 requests and 5 round trips (and one LIST more for the first
+// commit of a process, to find the log's tail). The order matters for
+// idempotency: a claim for s is only attempted once the marker of s-1
+// exists, so every commit ID committed below s has its marker by then, and
+// a retry of it at a later sequence is found by step 1b. (Step 1b may run
+// beside 1a because claim s-1 is this engine's own, created after it had
+// made sure of the marker of s-2, and X is compared with the commit ID of
+// s-1 in memory.)
 //
 // A writer that dies between any two of its requests leaves either
 // nothing, an undecided intent (decided by the next reader: committed,
