@@ -73,7 +73,7 @@
 //	    -> acknowledged
 //	4.  PUT  i/{X}                       the commit-ID marker, in the background
 //
-// On 412 at step 2 the writer GETs the slot: its own nonce means the SDK
+// On 412 at step 2 the writer HEADs the slot: its own nonce means the SDK
 // retried its own write whose first answer was lost (success); otherwise it
 // LISTs from N to the tail and tries the next slot. On 412 at step 3 it
 // HEADs the claim: its own checkpoint means its own write (an SDK retry, or

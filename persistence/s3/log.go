@@ -26,6 +26,10 @@ const (
 	maxSlotBytes   = 8 << 20
 )
 
+// metaNonce is the user metadata of a log slot naming its writer's nonce,
+// so that a writer recognises its own slot with a HEAD.
+const metaNonce = "nonce"
+
 // appender writes the log slots of one engine.
 type appender struct {
 	o    *objects
@@ -133,16 +137,15 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, error) {
 			}
 			n = t + 1
 		}
-		_, err := a.o.create(ctx, a.k.log(n), body, nil)
+		_, err := a.o.create(ctx, a.k.log(n), body, map[string]string{metaNonce: s.Nonce})
 		if errors.Is(err, errExists) {
 			// Taken: by another writer, or by this very request whose
 			// first answer was lost and which the SDK retried.
-			got, _, found, gerr := a.o.get(ctx, a.k.log(n))
-			if gerr != nil {
-				return 0, gerr
+			meta, _, found, herr := a.o.head(ctx, a.k.log(n))
+			if herr != nil {
+				return 0, herr
 			}
-			var other slot
-			if found && json.Unmarshal(got, &other) == nil && other.Nonce == s.Nonce {
+			if found && meta[metaNonce] == s.Nonce {
 				err = nil
 			} else {
 				t, terr := a.tail(ctx, n)

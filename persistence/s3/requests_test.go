@@ -65,5 +65,32 @@ func TestRequestsPerOperation(t *testing.T) {
 				t.Fatalf("read %d commits", len(got))
 			}
 		})
+		// Undispatched costs what is undispatched, not the store: once
+		// every commit is marked and one scan moved the low-water mark,
+		// a scan is a handful of requests whatever the store holds.
+		for _, c := range all(t, "ReadAll", fresh.ReadAll(ctx, 0)) {
+			if err := fresh.MarkDispatched(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := all(t, "Undispatched", fresh.Undispatched(ctx)); len(got) != 0 {
+			t.Fatalf("Undispatched after marking every commit: %d commits", len(got))
+		}
+		// GET mark, LIST markers, LIST log from the mark's slot, GET that slot.
+		count("Undispatched with nothing undispatched", 4, func() {
+			if got := all(t, "Undispatched", fresh.Undispatched(ctx)); len(got) != 0 {
+				t.Fatalf("Undispatched: %d commits", len(got))
+			}
+		})
+		if _, err := fresh.Commit(ctx, attempt("b", "s", n+2)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // the background marker
+		// ... and one slot GET and one claim HEAD per new commit.
+		count("Undispatched with one undispatched commit", 6, func() {
+			if got := all(t, "Undispatched", fresh.Undispatched(ctx)); len(got) != 1 {
+				t.Fatalf("Undispatched: %d commits, want 1", len(got))
+			}
+		})
 	})
 }
