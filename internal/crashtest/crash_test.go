@@ -19,6 +19,7 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 	_ "github.com/goeventstore/eventstore/persistence/mongo" // the engines under test
 	_ "github.com/goeventstore/eventstore/persistence/mysql"
+	_ "github.com/goeventstore/eventstore/persistence/s3"
 )
 
 // engines lists the engines the crash tests run on, by testserver kind: one
@@ -33,6 +34,7 @@ var engines = []struct {
 	{"MariaDB", testserver.MariaDB, 2000},
 	{"MySQL", testserver.MySQL, 2000},
 	{"Mongo", testserver.Mongo, 200},
+	{"S3", testserver.S3, 200},
 }
 
 func TestMain(m *testing.M) {
