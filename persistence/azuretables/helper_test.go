@@ -48,3 +48,8 @@ func attempt(bucket, stream string, seq int) *persistence.CommitAttempt {
 }
 
 var payload512 = []byte(strings.Repeat("x", 512))
+
+func testserverAzure(t testing.TB) *testserver.Server {
+	t.Helper()
+	return testserver.Get(t, testserver.Azure)
+}
