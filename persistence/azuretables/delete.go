@@ -3,6 +3,7 @@ package azuretables
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 )
@@ -189,8 +190,9 @@ func (e *engine) purge(ctx context.Context, bucketID, streams string) error {
 	}
 	var del []*row
 	err = e.query(ctx, streams, 0, func(r *row) (bool, error) {
-		var ignore []int64
-		if keep := collect(r, &ignore, &chunks); !keep {
+		// Commit rows name their slots too: a commit decided after the
+		// log scan is found here, and its log row must go with it.
+		if keep := collect(r, &slots, &chunks); !keep {
 			del = append(del, r)
 		}
 		return true, nil
@@ -198,7 +200,8 @@ func (e *engine) purge(ctx context.Context, bucketID, streams string) error {
 	if err != nil {
 		return err
 	}
-	return e.remove(ctx, slots, del, dedupe(chunks))
+	slices.Sort(slots)
+	return e.remove(ctx, slices.Compact(slots), del, dedupe(chunks))
 }
 
 func dedupe(s []string) []string {
