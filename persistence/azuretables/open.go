@@ -133,7 +133,7 @@ func clientFromURL(raw string, s *persistence.Settings, copts *aztables.ClientOp
 	}
 	endpoint := q.Get("endpoint")
 	if endpoint == "" {
-		return nil, &persistence.ValidationError{Field: "URL", Value: "endpoint", Reason: "is missing: azuretables://PREFIX?endpoint=URL&account=NAME&account_key=KEY"}
+		return nil, &persistence.ValidationError{Field: "endpoint", Reason: "is missing: azuretables://PREFIX?endpoint=URL&account=NAME&account_key=KEY"}
 	}
 	ep, err := url.Parse(endpoint)
 	if err != nil || (ep.Scheme != "http" && ep.Scheme != "https") || ep.Host == "" {
