@@ -51,8 +51,9 @@ type intent struct {
 }
 
 type intentResult struct {
-	n   int64
-	err error
+	n     int64
+	nonce string // of the batch that wrote it
+	err   error
 }
 
 // markDelay is how long cached decisions wait for a batch of intents to
@@ -80,22 +81,23 @@ func (a *appender) close() {
 // forget makes the appender read !tail before its next batch.
 func (a *appender) forget() { a.reset.Store(true) }
 
-// append writes it to the log and returns its slot.
-func (a *appender) append(ctx context.Context, it *intent) (int64, error) {
+// append writes it to the log and returns its slot and the nonce of the
+// batch that wrote it.
+func (a *appender) append(ctx context.Context, it *intent) (int64, string, error) {
 	a.start()
 	it.done = make(chan intentResult, 1)
 	select {
 	case a.in <- it:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, "", ctx.Err()
 	case <-a.quit:
-		return 0, errClosed
+		return 0, "", errClosed
 	}
 	select {
 	case r := <-it.done:
-		return r.n, r.err
+		return r.n, r.nonce, r.err
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, "", ctx.Err()
 	}
 }
 
@@ -255,7 +257,7 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) {
 		}
 		if err == nil {
 			for i, it := range batch {
-				it.done <- intentResult{n: a.next + int64(i)}
+				it.done <- intentResult{n: a.next + int64(i), nonce: nonce}
 			}
 			a.next = last + 1
 			return

@@ -3,7 +3,6 @@ package azuretables
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -123,7 +122,7 @@ func seed(ctx context.Context, d *engine, bucketID, streamID string, n int, payl
 			(&payloadRef{data: payload}).put(c)
 			t.add(aztables.TransactionTypeAdd, pk, c.bytes(), nil)
 			t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, idRK(a.CommitID.String())).i32("Q", a.CommitSequence).i64("N", cp).bytes(), nil)
-			t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, decisionRK(cp)).str("O", "c").bytes(), nil)
+			t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, decisionRK(cp, "seed")).str("O", "c").bytes(), nil)
 		}
 		if err := d.submit(ctx, t); err != nil {
 			return err
@@ -133,5 +132,3 @@ func seed(ctx context.Context, d *engine, bucketID, streamID string, n int, payl
 	d.log.forget()
 	return err
 }
-
-var _ = strconv.Itoa

@@ -44,11 +44,11 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 		it.size = 4096 + len(a.BucketID)*2 + len(a.StreamID)*2
 	}
 	for range 3 {
-		n, err := e.log.append(ctx, it)
+		n, nonce, err := e.log.append(ctx, it)
 		if err != nil {
 			return driver.Commit{}, err
 		}
-		out, err := e.decide(ctx, a, p, n)
+		out, err := e.decide(ctx, a, p, n, nonce)
 		if err != errFenced {
 			return out, err
 		}
@@ -61,17 +61,17 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 var errFenced = fmt.Errorf("azuretables: slot aborted by a reader")
 
 // decide submits the stream batch of intent n and reports the outcome.
-func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payloadRef, n int64) (driver.Commit, error) {
+func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payloadRef, n int64, nonce string) (driver.Commit, error) {
 	pk := streamPK(a.BucketID, a.StreamID)
 	id := a.CommitID.String()
 	t := &tx{}
-	c := newEnt(pk, commitRK(a.CommitSequence)).i64("N", n).str("B", a.BucketID).str("S", a.StreamID).
+	c := newEnt(pk, commitRK(a.CommitSequence)).i64("N", n).str("K", nonce).str("B", a.BucketID).str("S", a.StreamID).
 		i32("Q", a.CommitSequence).i32("R", a.StreamRevision).i32("F", a.FirstRevision()).i32("E", a.EventCount).
 		str("I", id).i64("T", a.CommitStamp.UnixMicro())
 	p.put(c)
 	t.add(aztables.TransactionTypeAdd, pk, c.bytes(), nil)
-	t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, idRK(id)).i32("Q", a.CommitSequence).i64("N", n).bytes(), nil)
-	t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, decisionRK(n)).str("O", "c").bytes(), nil)
+	t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, idRK(id)).i32("Q", a.CommitSequence).i64("N", n).str("K", nonce).bytes(), nil)
+	t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, decisionRK(n, nonce)).str("O", "c").bytes(), nil)
 	t.add(aztables.TransactionTypeInsertMerge, pk, newEnt(pk, headRK).str("B", a.BucketID).str("S", a.StreamID).
 		i32("R", a.StreamRevision).i32("Q", a.CommitSequence).bytes(), nil)
 	if a.CommitSequence > 1 {
@@ -89,7 +89,7 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 	if gerr != nil {
 		return driver.Commit{}, err
 	}
-	if cFound && cr.N == n {
+	if cFound && cr.N == n && cr.K == nonce {
 		e.log.mark(n, true)
 		return stored, nil
 	}
@@ -99,7 +99,7 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 	}
 	what := fmt.Sprintf("commit %d (%s) of bucket %q stream %q", a.CommitSequence, id, a.BucketID, a.StreamID)
 	if iFound {
-		if ir.N == n {
+		if ir.N == n && ir.K == nonce {
 			e.log.mark(n, true)
 			return stored, nil
 		}
@@ -110,7 +110,7 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 		e.abandon(ctx, n)
 		return driver.Commit{}, fmt.Errorf("%s: %w", what, driver.ErrConcurrency)
 	}
-	dr, dFound, gerr := e.get(ctx, pk, decisionRK(n))
+	dr, dFound, gerr := e.get(ctx, pk, decisionRK(n, nonce))
 	if gerr != nil {
 		return driver.Commit{}, err
 	}

@@ -110,7 +110,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 
 func requestsOfCommit(t *testing.T, url string, size int) int {
 	f := &fault{base: newGuard(t, nil)}
-	e, _ := openWith(t, url, f, -1)
+	e, _ := openWith(t, url, f, -1, persistence.WithTimeout(time.Minute))
 	if _, err := e.Commit(t.Context(), attempt("b", "s", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -128,13 +128,15 @@ func requestsOfCommit(t *testing.T, url string, size int) int {
 func crashOnce(t *testing.T, url string, size, retries int, mode string, k int) {
 	ctx := t.Context()
 	const grace = 300 * time.Millisecond
-	good, _ := openWith(t, url, newGuard(t, nil), 0, WithResolveAfter(grace))
+	// Generous timeouts: 1 MiB batches under the race detector on a
+	// loaded machine take seconds.
+	good, _ := openWith(t, url, newGuard(t, nil), 0, WithResolveAfter(grace), persistence.WithTimeout(time.Minute))
 	first := attempt("b", "s", 1)
 	if _, err := good.Commit(ctx, first); err != nil {
 		t.Fatal(err)
 	}
 	f := &fault{base: newGuard(t, nil)}
-	bad, _ := openWith(t, url, f, retries, WithResolveAfter(time.Hour), persistence.WithTimeout(5*time.Second))
+	bad, _ := openWith(t, url, f, retries, WithResolveAfter(time.Hour), persistence.WithTimeout(time.Minute))
 	a := attempt("b", "s", 2)
 	a.Payload = bytes.Repeat([]byte{7, 1, 3}, size/3+1)[:size]
 	f.arm(mode, k)
@@ -152,7 +154,7 @@ func crashOnce(t *testing.T, url string, size, retries int, mode string, k int) 
 	}
 
 	time.Sleep(grace + 100*time.Millisecond) // past resolve_after: readers abort the dead writer's slot
-	fresh, _ := openWith(t, url, newGuard(t, nil), 0, WithResolveAfter(grace))
+	fresh, _ := openWith(t, url, newGuard(t, nil), 0, WithResolveAfter(grace), persistence.WithTimeout(time.Minute))
 	visible := check(t, fresh, a, first)
 	if err == nil && !visible {
 		t.Fatalf("Commit succeeded but the commit is not visible")

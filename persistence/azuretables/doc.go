@@ -39,7 +39,8 @@
 //	                                        is dispatched or dead
 //	s{h(b)}-{h(s)}     c0000000007          commit 7 of the stream: checkpoint N, payload
 //	s{h(b)}-{h(s)}     i{commit ID}         commit-ID row: {sequence, N}
-//	s{h(b)}-{h(s)}     n{N:019d}            decision of slot N: "c" committed, "a" aborted
+//	s{h(b)}-{h(s)}     n{N:019d}-{K}        decision of slot N written by batch K: "c" committed,
+//	                                        "a" aborted
 //	s{h(b)}-{h(s)}     h                    head: revision, sequence, snapshot revision
 //	s{h(b)}-{h(s)}     s{MaxInt32-rev}      snapshot (newest first)
 //	b{nonce}           00000, 00001, ...    chunks of a payload over 192,000 bytes
@@ -114,7 +115,12 @@
 // first, then do the same for every stream (of the bucket), tombstoning
 // also the slots of commits decided while they ran. Drop deletes the
 // table; writers in other processes notice at their next batch (the
-// assertion on slot N-1 fails) and start again from the new log.
+// assertion on slot N-1 fails) and start again from the new log. A commit
+// whose intent went to the dropped table and whose stream batch reached
+// the new one can stay in its stream without a log row: stop writers
+// before Drop. A commit whose caller gave up (context done) after its
+// intent was sent leaves an undecided slot that holds checkpoint readers
+// up to resolve_after.
 //
 // # Costs and limits
 //

@@ -2,7 +2,6 @@ package azuretables
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -166,9 +165,6 @@ func (e *engine) query(ctx context.Context, filter string, top int, fn func(*row
 	}
 	return nil
 }
-
-// errStale says that a batch's ETag condition failed.
-var errStale = errors.New("azuretables: entity changed")
 
 func etag(s string) *azcore.ETag {
 	t := azcore.ETag(s)

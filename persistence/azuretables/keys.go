@@ -46,7 +46,11 @@ func slotRK(n int64) string { return fmt.Sprintf("%019d", n) }
 // and in this order: c < h < i < n < s.
 func commitRK(seq int) string   { return fmt.Sprintf("c%010d", seq) }
 func idRK(id string) string     { return "i" + id }
-func decisionRK(n int64) string { return "n" + slotRK(n) }
+func decisionRK(n int64, nonce string) string {
+	// The nonce of the batch that wrote the slot: a writer whose batches
+	// straddle a Drop cannot decide the new log's slot of the same number.
+	return "n" + slotRK(n) + "-" + nonce
+}
 func snapshotRK(rev int) string { return fmt.Sprintf("s%010d", math.MaxInt32-rev) }
 func chunkPK(ref string) string { return "b" + ref }
 func chunkRK(j int) string      { return fmt.Sprintf("%05d", j) }

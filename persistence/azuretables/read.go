@@ -78,9 +78,6 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 func (e *engine) Head(ctx context.Context) (int64, error) {
 	tail, err := e.readTail(ctx)
 	if err != nil {
-		if e.Classify(err) == driver.ErrNotInitialized {
-			return 0, err
-		}
 		return 0, err
 	}
 	for hi, w := tail, int64(16); hi > 0; hi, w = hi-w, w*2 {

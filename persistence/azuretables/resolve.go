@@ -37,7 +37,7 @@ func (e *engine) resolve(ctx context.Context, r *row, force bool) (state, error)
 		return dead, err
 	}
 	pk := streamPK(r.B, r.S)
-	d, found, err := e.get(ctx, pk, decisionRK(n))
+	d, found, err := e.get(ctx, pk, decisionRK(n, r.K))
 	if err != nil {
 		return pending, err
 	}
@@ -45,7 +45,7 @@ func (e *engine) resolve(ctx context.Context, r *row, force bool) (state, error)
 		if !force && time.Since(r.Timestamp) < e.resolveAfter {
 			return pending, nil
 		}
-		_, err := e.table.AddEntity(ctx, newEnt(pk, decisionRK(n)).str("O", "a").bytes(), nil)
+		_, err := e.table.AddEntity(ctx, newEnt(pk, decisionRK(n, r.K)).str("O", "a").bytes(), nil)
 		switch {
 		case err == nil:
 			e.log.mark(n, false)
@@ -53,7 +53,7 @@ func (e *engine) resolve(ctx context.Context, r *row, force bool) (state, error)
 		case !isExists(err):
 			return pending, err
 		}
-		if d, found, err = e.get(ctx, pk, decisionRK(n)); err != nil || !found {
+		if d, found, err = e.get(ctx, pk, decisionRK(n, r.K)); err != nil || !found {
 			return pending, err
 		}
 	}
