@@ -2,6 +2,7 @@ package azuretables
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -97,6 +98,9 @@ func open(dataSource string, copts *aztables.ClientOptions, opts ...persistence.
 		copts = &aztables.ClientOptions{}
 	}
 	retryOptions(copts)
+	if copts.Transport == nil {
+		copts.Transport = transport()
+	}
 	var sc *aztables.ServiceClient
 	if strings.HasPrefix(rest, "azuretables:") {
 		sc, err = clientFromURL(rest, s, copts)
@@ -206,6 +210,16 @@ func config(s *persistence.Settings) (table string, resolveAfter time.Duration, 
 		resolveAfter = d
 	}
 	return prefix + "events", resolveAfter, nil
+}
+
+// transport is the HTTP client Open gives the SDK: azcore's default keeps
+// 10 idle connections per host, fewer than the commits in flight when
+// many goroutines write (each commit's stream batch goes out on its own).
+func transport() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 128
+	return &http.Client{Transport: t}
 }
 
 // retryOptions are the SDK retry settings Open uses: a few quick tries, so

@@ -37,7 +37,7 @@ type guard struct {
 
 func newGuard(t testing.TB, base policy.Transporter) *guard {
 	if base == nil {
-		base = http.DefaultClient
+		base = transport()
 	}
 	return &guard{t: t, base: base}
 }
