@@ -44,8 +44,8 @@ func slotRK(n int64) string { return fmt.Sprintf("%019d", n) }
 
 // Row keys in a stream partition. Their first letters keep the kinds apart
 // and in this order: c < h < i < n < s.
-func commitRK(seq int) string   { return fmt.Sprintf("c%010d", seq) }
-func idRK(id string) string     { return "i" + id }
+func commitRK(seq int) string { return fmt.Sprintf("c%010d", seq) }
+func idRK(id string) string   { return "i" + id }
 func decisionRK(n int64, nonce string) string {
 	// The nonce of the batch that wrote the slot: a writer whose batches
 	// straddle a Drop cannot decide the new log's slot of the same number.
