@@ -1,7 +1,7 @@
 // Package eventstore is an event store for Go: a port of NEventStore
 // (Jonathan Oliver's EventStore) that keeps streams of events over a
 // pluggable storage engine (in memory, MongoDB, MySQL/MariaDB, SQLite in
-// contrib/sqlite; S3 and Azure Tables are planned), with optimistic
+// contrib/sqlite, Amazon S3, Azure Table Storage), with optimistic
 // concurrency, idempotent commits, snapshots, pipeline hooks and
 // at-least-once dispatch of every commit.
 //

@@ -97,15 +97,16 @@ func (b *Builder) UsingMongo(uri string) *Builder { return b.useNamed("UsingMong
 // import github.com/goeventstore/eventstore/persistence/mysql.
 func (b *Builder) UsingMySQL(dsn string) *Builder { return b.useNamed("UsingMySQL", "mysql", dsn) }
 
-// UsingS3 stores commits in an S3 bucket named by an s3:// URL. The program
-// must import github.com/goeventstore/eventstore/persistence/s3. (That
-// engine is not written yet: until it is, Build reports it is not linked in.)
+// UsingS3 stores commits in an S3 bucket named by an s3:// URL
+// ("s3://bucket/prefix?region=eu-west-1"; see package persistence/s3 for
+// every option). The program must import
+// github.com/goeventstore/eventstore/persistence/s3.
 func (b *Builder) UsingS3(url string) *Builder { return b.useNamed("UsingS3", "s3", url) }
 
-// UsingAzureTables stores commits in Azure Table storage named by an
-// azuretables:// URL. The program must import
-// github.com/goeventstore/eventstore/persistence/azuretables. (That engine
-// is not written yet: until it is, Build reports it is not linked in.)
+// UsingAzureTables stores commits in Azure Table Storage named by an
+// azuretables:// URL or a storage connection string (see package
+// persistence/azuretables). The program must import
+// github.com/goeventstore/eventstore/persistence/azuretables.
 func (b *Builder) UsingAzureTables(url string) *Builder {
 	return b.useNamed("UsingAzureTables", "azuretables", url)
 }

@@ -1,0 +1,283 @@
+package azuretables
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+)
+
+// The appender is the engine's one writer of the log partition: group
+// commit. Commit hands it an intent (the log row of a commit, without its
+// slot number) and waits; the appender packs every intent that waits into
+// one entity group transaction on partition L:
+//
+//	[assert slot next-1 exists | Add genesis row 0]
+//	[Merge D (decision) into up to 98 earlier slots: the cached decisions]
+//	Add slot next, next+1, ...   (409 if another writer took one)
+//	InsertOrMerge !tail = last slot
+//
+// The batch is atomic: it either extends the log by all its slots, right
+// after the last one (so the log stays dense), or does nothing. On 409 or
+// 404 another writer (an engine in another process) got there first: the
+// appender reads !tail and tries again with the next free slots.
+type appender struct {
+	e    *engine
+	in   chan *intent
+	wake chan struct{}
+	quit chan struct{}
+
+	startOnce sync.Once
+	stopOnce  sync.Once
+	done      chan struct{}
+
+	mu    sync.Mutex
+	marks map[int64]bool // slot -> committed (true) or aborted (false), to cache in the log
+
+	next  int64       // the next free slot; 0: read !tail first. Loop goroutine only.
+	reset atomic.Bool // set by Drop: read !tail again
+	held  *intent     // an intent that did not fit the last batch
+}
+
+// intent is one commit's log row, waiting for its slot.
+type intent struct {
+	build func(n int64, nonce string) []byte
+	size  int
+	done  chan intentResult
+}
+
+type intentResult struct {
+	n     int64
+	nonce string // of the batch that wrote it
+	err   error
+}
+
+// markDelay is how long cached decisions wait for a batch of intents to
+// ride along with before the appender sends them on their own.
+const markDelay = 50 * time.Millisecond
+
+var errClosed = errors.New("azuretables: engine closed")
+
+func newAppender(e *engine) *appender {
+	return &appender{
+		e: e, in: make(chan *intent), wake: make(chan struct{}, 1), quit: make(chan struct{}),
+		done: make(chan struct{}), marks: map[int64]bool{},
+	}
+}
+
+func (a *appender) start() { a.startOnce.Do(func() { go a.loop() }) }
+
+// close stops the loop; intents still waiting fail with errClosed.
+func (a *appender) close() {
+	a.stopOnce.Do(func() { close(a.quit) })
+	a.startOnce.Do(func() { close(a.done) }) // never started: nothing to wait for
+	<-a.done
+}
+
+// forget makes the appender read !tail before its next batch.
+func (a *appender) forget() { a.reset.Store(true) }
+
+// append writes it to the log and returns its slot and the nonce of the
+// batch that wrote it.
+func (a *appender) append(ctx context.Context, it *intent) (int64, string, error) {
+	a.start()
+	it.done = make(chan intentResult, 1)
+	select {
+	case a.in <- it:
+	case <-ctx.Done():
+		return 0, "", ctx.Err()
+	case <-a.quit:
+		return 0, "", errClosed
+	}
+	select {
+	case r := <-it.done:
+		return r.n, r.nonce, r.err
+	case <-ctx.Done():
+		return 0, "", ctx.Err()
+	}
+}
+
+// mark caches the decision of slot n in the log, with the next batch.
+func (a *appender) mark(n int64, committed bool) {
+	a.mu.Lock()
+	a.marks[n] = committed
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// takeMarks removes up to max cached decisions and returns them.
+func (a *appender) takeMarks(max int) map[int64]bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[int64]bool{}
+	for n, c := range a.marks {
+		if len(out) == max {
+			break
+		}
+		out[n] = c
+		delete(a.marks, n)
+	}
+	return out
+}
+
+func (a *appender) pendingMarks() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.marks) > 0
+}
+
+func (a *appender) loop() {
+	defer close(a.done)
+	var timer <-chan time.Time
+	for {
+		var first *intent
+		if a.held != nil {
+			first, a.held = a.held, nil
+		} else {
+			select {
+			case first = <-a.in:
+			case <-a.wake:
+				if timer == nil {
+					timer = time.After(markDelay)
+				}
+				continue
+			case <-timer:
+				timer = nil
+				a.flushMarks()
+				if a.pendingMarks() {
+					timer = time.After(markDelay)
+				}
+				continue
+			case <-a.quit:
+				return
+			}
+		}
+		batch, size := []*intent{first}, first.size
+	fill:
+		for len(batch) < maxBatchOps-2 && size < bodyBudget {
+			select {
+			case it := <-a.in:
+				if size+it.size > bodyBudget {
+					a.held = it
+					break fill
+				}
+				batch = append(batch, it)
+				size += it.size
+			default:
+				break fill
+			}
+		}
+		marks := a.takeMarks(maxBatchOps - 2 - len(batch))
+		a.send(batch, marks)
+		if a.pendingMarks() && timer == nil {
+			timer = time.After(markDelay)
+		}
+	}
+}
+
+func markEntity(n int64, committed bool) []byte {
+	e := newEnt(logPK, slotRK(n))
+	if committed {
+		e.str("D", "c")
+	} else {
+		e.str("D", "a").boolean("W", true)
+	}
+	return e.bytes()
+}
+
+// flushMarks sends cached decisions on their own, best effort.
+func (a *appender) flushMarks() {
+	marks := a.takeMarks(maxBatchOps)
+	if len(marks) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.e.timeout)
+	defer cancel()
+	t := &tx{}
+	for n, c := range marks {
+		t.add(aztables.TransactionTypeUpdateMerge, logPK, markEntity(n, c), &etagAny)
+	}
+	_ = a.e.submit(ctx, t) // a lost decision costs readers a point read, nothing else
+}
+
+// send appends batch to the log, with marks riding along.
+func (a *appender) send(batch []*intent, marks map[int64]bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.e.timeout)
+	defer cancel()
+	fail := func(err error) {
+		for _, it := range batch {
+			it.done <- intentResult{err: err}
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			fail(err)
+			return
+		}
+		if a.reset.Swap(false) || a.next == 0 {
+			tail, err := a.e.readTail(ctx)
+			if err != nil {
+				fail(err)
+				return
+			}
+			a.next = tail + 1
+		}
+		nonce := newNonce()
+		t := &tx{}
+		pred := a.next - 1
+		if pred == 0 {
+			t.add(aztables.TransactionTypeAdd, logPK, newEnt(logPK, genesisRK).bytes(), nil)
+		} else if _, ok := marks[pred]; !ok {
+			// asserts that the previous slot exists: the log stays dense
+			t.add(aztables.TransactionTypeUpdateMerge, logPK, newEnt(logPK, slotRK(pred)).bytes(), &etagAny)
+		}
+		for n, c := range marks {
+			t.add(aztables.TransactionTypeUpdateMerge, logPK, markEntity(n, c), &etagAny)
+		}
+		for i, it := range batch {
+			t.add(aztables.TransactionTypeAdd, logPK, it.build(a.next+int64(i), nonce), nil)
+		}
+		last := a.next + int64(len(batch)) - 1
+		t.add(aztables.TransactionTypeInsertMerge, logPK, newEnt(logPK, tailRK).i64("N", last).bytes(), nil)
+		err := a.e.submit(ctx, t)
+		if err != nil {
+			// A lost answer that the SDK retried comes back as 409 on our
+			// own rows: the nonce tells.
+			r, found, gerr := a.e.get(ctx, logPK, slotRK(a.next))
+			if gerr == nil && found && r.K == nonce {
+				err = nil
+			}
+		}
+		if err == nil {
+			for i, it := range batch {
+				it.done <- intentResult{n: a.next + int64(i), nonce: nonce}
+			}
+			a.next = last + 1
+			return
+		}
+		a.next = 0
+		if !isConflict(err) {
+			fail(err)
+			return
+		}
+		if s, _ := status(err); s != http.StatusConflict {
+			marks = nil // a cached decision of a slot that is gone (Drop)
+		}
+	}
+}
+
+// readTail returns the greatest slot written, 0 if none.
+func (e *engine) readTail(ctx context.Context) (int64, error) {
+	r, found, err := e.get(ctx, logPK, tailRK)
+	if err != nil || !found {
+		return 0, err
+	}
+	return r.N, nil
+}

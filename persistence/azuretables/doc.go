@@ -1,0 +1,135 @@
+// Package azuretables is the event store engine for Azure Table Storage
+// (and Azurite, its emulator), built on
+// github.com/Azure/azure-sdk-for-go/sdk/data/aztables. It keeps every
+// guarantee of the engine contract, optimistic concurrency, commit-ID
+// idempotency and a gap-free global checkpoint order, with nothing but
+// what Table Storage offers: entity group transactions (atomic within one
+// partition, at most 100 operations and 4 MiB), Insert (409 if the row
+// exists), ETag conditions (412) and ordered range queries.
+//
+// Link it in with a blank import; it registers itself as "azuretables":
+//
+//	import _ "github.com/goeventstore/eventstore/persistence/azuretables"
+//
+//	store, err := eventstore.Wireup().
+//		UsingAzureTables("azuretables://orders?endpoint=https%3A%2F%2Facct.table.core.windows.net&account=acct&account_key=KEY").
+//		Build(ctx)
+//
+// [Open] takes an azuretables:// URL (the host is the table prefix), a
+// storage connection string as the Azure portal shows it, or
+// "UseDevelopmentStorage=true" for a local Azurite. [New] takes a
+// *aztables.ServiceClient you built, with any credential (Entra ID
+// included: this module never imports azidentity). The engine's one table
+// is named prefix+"events" ([WithTablePrefix]; default "eventstoreevents").
+//
+// # Rows
+//
+// Azure keys may not hold / \ # ? or control characters and are at most
+// 1 KiB, while bucket and stream IDs are up to 1000 characters of any
+// Unicode; so partition keys hold 128-bit SHA-256 prefixes of the IDs, and
+// the IDs themselves are properties, compared on every read.
+//
+//	partition          row key              holds
+//	L                  0000000000000000042  log slot 42 = checkpoint 42: the commit (intent),
+//	                                        the writer's nonce K, cached decision D, dispatched W,
+//	                                        tombstone X
+//	L                  0000000000000000000  genesis row, written with slot 1
+//	L                  !tail                the greatest slot written (in every log batch)
+//	L                  !lwm                 dispatch low-watermark: every slot at or below it
+//	                                        is dispatched or dead
+//	s{h(b)}-{h(s)}     c0000000007          commit 7 of the stream: checkpoint N, payload
+//	s{h(b)}-{h(s)}     i{commit ID}         commit-ID row: {sequence, N}
+//	s{h(b)}-{h(s)}     n{N:019d}-{K}        decision of slot N written by batch K: "c" committed,
+//	                                        "a" aborted
+//	s{h(b)}-{h(s)}     h                    head: revision, sequence, snapshot revision
+//	s{h(b)}-{h(s)}     s{MaxInt32-rev}      snapshot (newest first)
+//	b{nonce}           00000, 00001, ...    chunks of a payload over 192,000 bytes
+//
+// Payloads up to 192,000 bytes are stored inline, in binary properties of
+// 64,000 bytes (Azure caps a property at 64 KiB), in both the log row and
+// the commit row, so that checkpoint reads and stream reads are each one
+// range query. Larger payloads (up to the contract's 4 MiB) go to chunk
+// rows of 768,000 bytes (an entity holds 1 MiB), three to a batch (4 MiB
+// of request, base64 included), written before the commit; both rows point
+// to them.
+//
+// # A commit: log first, then decide
+//
+//  1. Intent. The appender (one per engine) adds the commit's log row at
+//     the next free slot N, in one batch on partition L together with every
+//     other commit waiting in this process (group commit, up to 98), an
+//     assertion that slot N-1 exists (a Merge with If-Match *; the first
+//     batch adds the genesis row instead) and the new !tail. Azure applies
+//     the batch whole or not at all: the log stays dense. If another
+//     process took a slot (409) or the log moved on, it reads !tail and
+//     tries the next slots.
+//  2. Decision. One batch on the stream's partition: Add c{seq} (409 if
+//     the sequence is taken), Add i{commit ID} (409 if the commit ID is),
+//     Add n{N}, InsertOrMerge h, and for seq > 1 a Merge with If-Match * of
+//     c{seq-1} (404 if the predecessor is missing). The commit is stored
+//     if and only if this batch was applied.
+//
+// A commit therefore costs two requests (plus one per three chunk rows):
+// the stream batch, and its share of a log batch. Cached decisions (D on
+// the log row, which spares readers a lookup) ride along with the next log
+// batch, or go alone after 50 ms.
+//
+// When a batch fails, the SDK reports status 202 and no error code; the
+// real status, code and failing operation are in the multipart body,
+// which [ParseBatchResponse] reads. The engine does not trust the index
+// (Azurite's differ from Azure's): after a failed or unanswered stream
+// batch it reads c{seq}: if it names slot N, the commit is stored (the
+// SDK retried a batch whose answer was lost, and the retry met our own
+// rows). Else i{commit ID} means ErrDuplicateCommit (also for a retry at a
+// later sequence), c{seq} ErrConcurrency, a missing predecessor
+// ErrConcurrency, and n{N} = "a" that a reader aborted the slot (the
+// commit is written again at a new slot). A log batch after a lost answer
+// is recognized by its nonce.
+//
+// # Reading the log, and crashes
+//
+// ReadCommits is a range query on L from the checkpoint asked for. A slot
+// with a cached decision is what it says. For one without, the reader
+// reads n{N} in the stream's partition: if present it decides. If absent
+// and the slot is younger than resolve_after ([WithResolveAfter], default
+// 10 s), the writer may still be at work: the page ends there and the
+// caller polls again. Once older, the reader adds n{N} = "a" itself. That
+// insert and the writer's batch (which adds n{N} too) race on one row:
+// whichever comes first decides the slot for good. So no commit ever
+// appears at a slot a reader has passed, a reader polling from its last
+// checkpoint misses nothing and sees nothing twice, and a writer that died
+// between its two requests leaves a slot that is aborted, never a
+// half-visible commit. Readers need write access for this.
+//
+// # Dispatch, deletes, purges
+//
+// Undispatched queries L above !lwm for rows with W = false and raises
+// !lwm past what is dispatched or dead: its cost follows the commits not
+// yet dispatched. MarkDispatched merges W = true into the log row.
+//
+// DeleteStream turns the log rows of the stream's commits into tombstones
+// (they keep their slot, so checkpoints are never reused), then deletes
+// the stream's rows and chunks, but keeps the decision rows of aborted
+// slots, which stop a writer slower than resolve_after from completing a
+// slot that readers passed. Purge and PurgeBucket abort undecided slots
+// first, then do the same for every stream (of the bucket), tombstoning
+// also the slots of commits decided while they ran. Drop deletes the
+// table; writers in other processes notice at their next batch (the
+// assertion on slot N-1 fails) and start again from the new log. A commit
+// whose intent went to the dropped table and whose stream batch reached
+// the new one can stay in its stream without a log row: stop writers
+// before Drop. A commit whose caller gave up (context done) after its
+// intent was sent leaves an undecided slot that holds checkpoint readers
+// up to resolve_after.
+//
+// # Costs and limits
+//
+// Azure bills every request (a batch is one) at its list price for
+// transactions; a commit is about two, a page of up to 1,000 commits one,
+// an undecided slot one more point read. Partition L takes every commit:
+// Azure serves about 2,000 entities per second per partition, which group
+// commit turns into batches of many. Tested on Azurite 3.37.0, with a
+// transport that fails the tests if a batch spans two partitions or
+// exceeds 100 operations or 4 MiB, which Azurite accepts and Azure does
+// not.
+package azuretables

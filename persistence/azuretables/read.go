@@ -1,0 +1,193 @@
+package azuretables
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
+)
+
+func parseSlot(rk string) (int64, error) {
+	n, err := strconv.ParseInt(rk, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("azuretables: log row %q: not a slot", rk)
+	}
+	return n, nil
+}
+
+// ReadStream is one range query on the stream's partition: the commit rows
+// hold the payload (or point to its chunks).
+func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver.Commit, error) {
+	pk := streamPK(q.BucketID, q.StreamID)
+	filter := fmt.Sprintf("PartitionKey eq %s and RowKey gt '%s' and RowKey lt 'd' and R ge %d",
+		odataQuote(pk), commitRK(q.AfterSequence), q.MinRevision)
+	if q.MaxRevision < math.MaxInt32 {
+		filter += fmt.Sprintf(" and F le %d", q.MaxRevision)
+	}
+	out := q.Buf[:0]
+	err := e.query(ctx, filter, q.Limit, func(r *row) (bool, error) {
+		if r.B != q.BucketID || r.S != q.StreamID {
+			return true, nil
+		}
+		c, err := e.toCommit(ctx, r, r.N)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, c)
+		return len(out) < q.Limit, nil
+	})
+	return out, err
+}
+
+// ReadCommits is a range query on the log partition from q.After, in slot
+// order, resolving the slots without a cached decision. It stops before a
+// pending slot: the page is short, and the caller asks again later.
+func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
+	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(q.After))
+	if q.BucketID != "" {
+		filter += " and BH eq '" + idHash(q.BucketID) + "'"
+	}
+	out := q.Buf[:0]
+	err := e.query(ctx, filter, q.Limit+8, func(r *row) (bool, error) {
+		if q.BucketID != "" && r.B != q.BucketID {
+			return true, nil
+		}
+		st, err := e.resolve(ctx, r, false)
+		if err != nil || st == pending {
+			return false, err
+		}
+		if st == dead {
+			return true, nil
+		}
+		c, err := e.commitOf(ctx, r)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, c)
+		return len(out) < q.Limit, nil
+	})
+	return out, err
+}
+
+// Head walks back from the last slot written to the greatest committed
+// one: one point read and one query when the last commit is visible.
+func (e *engine) Head(ctx context.Context) (int64, error) {
+	tail, err := e.readTail(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for hi, w := tail, int64(16); hi > 0; hi, w = hi-w, w*2 {
+		lo := max(hi-w, 0)
+		var rows []*row
+		filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s' and RowKey le '%s'", logPK, slotRK(lo), slotRK(hi))
+		if err := e.query(ctx, filter, 0, func(r *row) (bool, error) {
+			rows = append(rows, r)
+			return true, nil
+		}); err != nil {
+			return 0, err
+		}
+		for i := len(rows) - 1; i >= 0; i-- {
+			st, err := e.resolve(ctx, rows[i], false)
+			if err != nil {
+				return 0, err
+			}
+			if st == committed {
+				return parseSlot(rows[i].RowKey)
+			}
+		}
+	}
+	return 0, nil
+}
+
+// Undispatched reads the log from the dispatch low-watermark (every slot
+// at or below it is dispatched or dead) for rows not marked dispatched, and
+// moves the watermark up: its cost follows the commits not yet dispatched.
+func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]driver.Commit, error) {
+	lwm, found, err := e.get(ctx, logPK, lwmRK)
+	if err != nil {
+		return nil, err
+	}
+	var low int64
+	if found {
+		low = lwm.N
+	}
+	tail, err := e.readTail(ctx)
+	if err != nil {
+		return nil, err
+	}
+	from := max(after, low)
+	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s' and W eq false", logPK, slotRK(from))
+	var out []driver.Commit
+	first := int64(-1) // the first slot that holds the watermark back
+	complete := true
+	err = e.query(ctx, filter, limit+8, func(r *row) (bool, error) {
+		st, err := e.resolve(ctx, r, false)
+		if err != nil {
+			return false, err
+		}
+		n, _ := parseSlot(r.RowKey)
+		switch st {
+		case pending:
+			if first < 0 {
+				first = n
+			}
+			complete = false
+			return false, nil
+		case dead:
+			return true, nil
+		}
+		if first < 0 {
+			first = n
+		}
+		c, err := e.toCommit(ctx, r, n)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, c)
+		if len(out) == limit {
+			complete = false
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if after <= low {
+		to := tail
+		if first >= 0 {
+			to = first - 1
+		} else if !complete {
+			to = low
+		}
+		if to > low {
+			e.raiseLWM(ctx, lwm, found, to)
+		}
+	}
+	return out, nil
+}
+
+// raiseLWM moves the dispatch watermark to n, unless another process moved
+// it first (best effort: a stale watermark costs a longer query).
+func (e *engine) raiseLWM(ctx context.Context, old *row, found bool, n int64) {
+	en := newEnt(logPK, lwmRK).i64("N", n).bytes()
+	if found {
+		_, _ = e.table.UpdateEntity(ctx, en, &aztables.UpdateEntityOptions{IfMatch: etag(old.ETag), UpdateMode: aztables.UpdateModeReplace})
+		return
+	}
+	_, _ = e.table.AddEntity(ctx, en, nil)
+}
+
+// MarkDispatched merges W=true into the commit's log row.
+func (e *engine) MarkDispatched(ctx context.Context, c driver.Commit) error {
+	en := newEnt(logPK, slotRK(c.Checkpoint)).boolean("W", true).bytes()
+	_, err := e.table.UpdateEntity(ctx, en, &aztables.UpdateEntityOptions{IfMatch: &etagAny, UpdateMode: aztables.UpdateModeMerge})
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}
