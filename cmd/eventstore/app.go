@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -23,7 +24,8 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	tty            bool // stderr is a terminal: progress bars, not lines
+	tty            bool   // stderr is a terminal: progress bars, not lines
+	dir            string // relative file names are taken from here ("": the working directory)
 
 	// open opens an engine by URL; release is called when a command is
 	// done with it. Defaults: persistence.OpenURL and Engine.Close.
@@ -82,7 +84,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(a.stderr, "eventstore: %v\nRun 'eventstore --help' for usage.\n", err)
 		return exitUsage
 	}
-	fmt.Fprintf(a.stderr, "eventstore: %v\n", err)
+	fmt.Fprintf(a.stderr, "eventstore: %s\n", strings.TrimPrefix(err.Error(), "eventstore: "))
 	if h := hint(err); h != "" {
 		fmt.Fprintf(a.stderr, "hint: %s\n", h)
 	}
@@ -248,6 +250,14 @@ func (a *app) closeEngine(e *persistence.Engine) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = a.release(ctx, e)
+}
+
+// path resolves a file name given on the command line.
+func (a *app) path(name string) string {
+	if a.dir == "" || name == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(a.dir, name)
 }
 
 // redact hides the password of a URL for messages.

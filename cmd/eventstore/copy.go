@@ -93,7 +93,9 @@ bucket. Progress: a bar on a terminal, a line every few seconds otherwise.`,
 			}
 			items := func(ctx context.Context, after int64) iter.Seq2[item, error] { return a.engineItems(ctx, src, after) }
 			return a.transfer(ctx, src.Name(), head, dst, &f, items, func(ctx context.Context) (iter.Seq2[[2]string, error], func(ctx context.Context, b, s string) (persistence.Snapshot, error)) {
-				return a.streamsOf(ctx, src, f.after), func(ctx context.Context, b, s string) (persistence.Snapshot, error) { return src.LatestSnapshot(ctx, b, s, 0) }
+				return a.streamsOf(ctx, src, f.after), func(ctx context.Context, b, s string) (persistence.Snapshot, error) {
+					return src.LatestSnapshot(ctx, b, s, 0)
+				}
 			}, func(ctx context.Context) error { return a.verify(ctx, src, dst, f.after) })
 		},
 	}
@@ -112,7 +114,7 @@ func (a *app) transfer(ctx context.Context, srcName string, head int64, dst *per
 	if f.snapshots && !dst.Supports(persistence.Snapshots) {
 		return fmt.Errorf("--snapshots: the target's %s engine keeps no snapshots: %w", dst.Name(), persistence.ErrUnsupported)
 	}
-	m, err := openMap(f.mapPath, f.resume, srcName, dst.Name(), f.after)
+	m, err := openMap(a.path(f.mapPath), f.resume, srcName, dst.Name(), f.after)
 	if err != nil {
 		return err
 	}

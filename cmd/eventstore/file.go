@@ -103,7 +103,7 @@ export leaves no FILE (run it again). The format is in 'eventstore help import'.
 			if err != nil {
 				return err
 			}
-			return a.export(ctx, src, to, after, head, snapshots)
+			return a.export(ctx, src, a.path(to), after, head, snapshots)
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "the file to write (.gz: compressed)")
@@ -222,6 +222,7 @@ the number of the bad line, and nothing is written.
 				return usagef("import needs --from FILE")
 			}
 			ctx := cmd.Context()
+			from = a.path(from)
 			hdr, head, err := checkExport(from)
 			if err != nil {
 				return err

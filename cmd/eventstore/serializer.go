@@ -44,7 +44,7 @@ func (a *app) key() ([]byte, error) {
 		file, from = a.getenv("EVENTSTORE_KEY_FILE"), "EVENTSTORE_KEY_FILE"
 	}
 	if file != "" {
-		b, err := os.ReadFile(file)
+		b, err := os.ReadFile(a.path(file))
 		if err != nil {
 			return nil, usagef("%s: %v", from, err)
 		}
