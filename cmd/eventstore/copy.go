@@ -119,7 +119,7 @@ func (a *app) transfer(ctx context.Context, srcName string, head int64, dst *per
 		return err
 	}
 	after := max(f.after, m.last)
-	w := &writer{dst: dst, m: m, markAll: f.markAll, markers: f.markers, base: f.after}
+	w := &writer{dst: dst, m: m, markAll: f.markAll, markers: f.markers, base: f.after, wrote: a.wrote}
 	w.p = a.newProgress("copy", max(head-f.after, 0))
 	w.p.Set(after - f.after)
 	start := time.Now()

@@ -35,7 +35,8 @@ type writer struct {
 	markAll bool
 	markers int
 	p       progress
-	base    int64 // progress counts source checkpoints past base
+	base    int64  // progress counts source checkpoints past base
+	wrote   func() // called after each commit written (tests); nil: nothing
 
 	mu      sync.Mutex
 	next    int          // the index of the next commit to record in the map
@@ -137,6 +138,9 @@ loop:
 		if err != nil {
 			w.fail(err)
 			break
+		}
+		if w.wrote != nil {
+			w.wrote()
 		}
 		w.mu.Lock()
 		if dup {
