@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ type app struct {
 
 	// open opens an engine by URL; release is called when a command is
 	// done with it. Defaults: persistence.OpenURL and Engine.Close.
-	open    func(ctx context.Context, url string, opts ...persistence.Option) (*persistence.Engine, error)
+	open    func(ctx context.Context, rawURL string, opts ...persistence.Option) (*persistence.Engine, error)
 	release func(ctx context.Context, e *persistence.Engine) error
 	wrote   func() // called after copy or import wrote a commit (tests)
 
@@ -209,18 +210,18 @@ func (a *app) storeURL() (string, error) {
 
 // openEngine opens the engine of url with the global options. It does not
 // initialize it.
-func (a *app) openEngine(ctx context.Context, url string) (*persistence.Engine, error) {
+func (a *app) openEngine(ctx context.Context, rawURL string) (*persistence.Engine, error) {
 	var opts []persistence.Option
 	if a.timeout > 0 {
 		opts = append(opts, persistence.WithTimeout(a.timeout), persistence.WithAdminTimeout(max(a.timeout, time.Minute)))
 	}
-	e, err := a.open(ctx, url, opts...)
+	e, err := a.open(ctx, rawURL, opts...)
 	if err != nil {
 		if strings.Contains(err.Error(), "unknown engine") || strings.Contains(err.Error(), "is not linked in") ||
 			strings.Contains(err.Error(), "has no scheme") {
-			return nil, usagef("store %s: %v ('eventstore engines' lists the engines this binary has)", redact(url), err)
+			return nil, usagef("store %s: %v ('eventstore engines' lists the engines this binary has)", redact(rawURL), err)
 		}
-		return nil, fmt.Errorf("opening %s: %w", redact(url), err)
+		return nil, fmt.Errorf("opening %s: %w", redact(rawURL), err)
 	}
 	return e, nil
 }
@@ -234,11 +235,11 @@ func (a *app) openStore(ctx context.Context) (*eventstore.Store, func(), error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	url, err := a.storeURL()
+	rawURL, err := a.storeURL()
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := a.openEngine(ctx, url)
+	e, err := a.openEngine(ctx, rawURL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,20 +262,25 @@ func (a *app) path(name string) string {
 	return filepath.Join(a.dir, name)
 }
 
-// redact hides the password of a URL for messages.
+// redact hides the password and the secret query parameters of a URL,
+// for messages.
 func redact(raw string) string {
-	i := strings.Index(raw, "://")
-	if i < 0 {
+	u, err := url.Parse(raw)
+	if err != nil {
 		return raw
 	}
-	rest := raw[i+3:]
-	at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@")
-	if at < 0 {
-		return raw
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
-	user := rest[:at]
-	if c := strings.Index(user, ":"); c >= 0 {
-		user = user[:c] + ":xxxxx"
+	q := u.Query()
+	for k := range q {
+		l := strings.ToLower(k)
+		if strings.Contains(l, "secret") || strings.Contains(l, "key") || strings.Contains(l, "password") || strings.Contains(l, "token") {
+			q.Set(k, "xxxxx")
+		}
 	}
-	return raw[:i+3] + user + rest[at:]
+	if len(q) > 0 {
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }

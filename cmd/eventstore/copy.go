@@ -19,6 +19,7 @@ type copyFlags struct {
 	resume    bool
 	verify    bool
 	markAll   bool
+	markNone  bool
 	snapshots bool
 	mapPath   string
 	markers   int
@@ -30,6 +31,7 @@ func (f *copyFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.resume, "resume", false, "continue the copy recorded in the checkpoint map (after Ctrl-C or a crash)")
 	fl.BoolVar(&f.verify, "verify", false, "afterwards, compare source and target stream by stream")
 	fl.BoolVar(&f.markAll, "mark-dispatched", false, "mark every copied commit dispatched in the target (default: only those dispatched at the source)")
+	fl.BoolVar(&f.markNone, "redispatch", false, "leave every copied commit undispatched, so that the target's programs dispatch them all again")
 	fl.BoolVar(&f.snapshots, "snapshots", false, "also copy each stream's latest snapshot")
 	fl.StringVar(&f.mapPath, "map", "eventstore-checkpoints.jsonl", "the checkpoint map to write (source checkpoint to target checkpoint, JSON lines)")
 	fl.IntVar(&f.markers, "markers", 4, "how many goroutines mark copied commits dispatched beside the one writer")
@@ -56,7 +58,7 @@ S move to the target checkpoint of the map's last line with source <= S.
 
 Commits dispatched at the source are marked dispatched in the target, so that
 the target's programs do not dispatch them all again; --mark-dispatched marks
-every copied commit. --snapshots copies each stream's latest snapshot.
+every copied commit, --redispatch none. --snapshots copies each stream's latest snapshot.
 --verify then compares source and target stream by stream. --bucket copies one
 bucket. Progress: a bar on a terminal, a line every few seconds otherwise.`,
 		Example: `  eventstore copy --from mysql://root@127.0.0.1:3306/events --to mongodb://127.0.0.1:27017/events --verify
@@ -111,6 +113,9 @@ func (a *app) transfer(ctx context.Context, srcName string, head int64, dst *per
 	items func(ctx context.Context, after int64) iter.Seq2[item, error],
 	snaps func(ctx context.Context) (iter.Seq2[[2]string, error], func(ctx context.Context, b, s string) (persistence.Snapshot, error)),
 	verify func(ctx context.Context) error) error {
+	if f.markAll && f.markNone {
+		return usagef("--mark-dispatched and --redispatch contradict each other: give one")
+	}
 	if f.snapshots && !dst.Supports(persistence.Snapshots) {
 		return fmt.Errorf("--snapshots: the target's %s engine keeps no snapshots: %w", dst.Name(), persistence.ErrUnsupported)
 	}
@@ -119,7 +124,7 @@ func (a *app) transfer(ctx context.Context, srcName string, head int64, dst *per
 		return err
 	}
 	after := max(f.after, m.last)
-	w := &writer{dst: dst, m: m, markAll: f.markAll, markers: f.markers, base: f.after, wrote: a.wrote}
+	w := &writer{dst: dst, m: m, markAll: f.markAll, markNone: f.markNone, markers: f.markers, base: f.after, wrote: a.wrote}
 	w.p = a.newProgress("copy", max(head-f.after, 0))
 	w.p.Set(after - f.after)
 	start := time.Now()

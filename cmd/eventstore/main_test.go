@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,13 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-func TestMain(m *testing.M) { os.Exit(testserver.Main(m)) }
+func TestMain(m *testing.M) {
+	code := testserver.Main(m)
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
 
 // memStores keeps the in-memory stores of one script (or test) by name, so
 // that "memory://NAME" names the same store in every command of it, as a

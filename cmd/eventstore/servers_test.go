@@ -47,7 +47,7 @@ func binary(t *testing.T) string {
 }
 
 // openURL opens and initializes an engine for the test, closed at cleanup.
-func openURL(t *testing.T, url string) *persistence.Engine {
+func openURL(t testing.TB, url string) *persistence.Engine {
 	t.Helper()
 	ctx := context.Background()
 	e, err := persistence.OpenURL(ctx, url)
@@ -63,7 +63,7 @@ func openURL(t *testing.T, url string) *persistence.Engine {
 
 // seedServer writes commits to streams of two buckets with 4 writers, and
 // marks the first half dispatched: the state a live store is in.
-func seedServer(t *testing.T, e *persistence.Engine, streams, perStream int) {
+func seedServer(t testing.TB, e *persistence.Engine, streams, perStream int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
@@ -171,7 +171,10 @@ func TestCopyAcrossServers(t *testing.T) {
 	mysqlURL := testserver.Get(t, testserver.MariaDB).Isolated(t)
 	mongoURL := testserver.Get(t, testserver.Mongo).Isolated(t)
 	src := openURL(t, mysqlURL)
+	begin := time.Now()
+	step := func(what string) { t.Logf("%6.1fs %s", time.Since(begin).Seconds(), what) }
 	seedServer(t, src, 40, 25) // 1,000 commits
+	step("seeded")
 	dst := openURL(t, mongoURL)
 	dir := t.TempDir()
 	mapPath := filepath.Join(dir, "map.jsonl")
@@ -194,6 +197,7 @@ func TestCopyAcrossServers(t *testing.T) {
 		t.Fatalf("after Ctrl-C the target holds %d commits and the map %d: the map must record every commit written", got, n)
 	}
 
+	step("Ctrl-C")
 	// kill -9: whatever was written stays, the map may lag behind
 	p = start(t, append(args, "--resume")...)
 	waitLines(t, mapPath, n+200)
@@ -206,6 +210,7 @@ func TestCopyAcrossServers(t *testing.T) {
 		t.Fatalf("after kill -9 the target holds %d commits, want at least %d", written, n+199)
 	}
 
+	step("kill -9")
 	out, errs, code := runBin(t, append(args, "--resume", "--verify", "-o", "json")...)
 	if code != 0 {
 		t.Fatalf("resume: exit %d\n%s%s", code, out, errs)
@@ -219,6 +224,7 @@ func TestCopyAcrossServers(t *testing.T) {
 	if got := checkMap(t, mapPath, src, dst); got != 1000 {
 		t.Fatalf("the map holds %d lines, want 1000", got)
 	}
+	step("resumed and verified")
 	// the dispatch state travelled: exactly the source's undispatched
 	// commits are undispatched in the target
 	su, du := undispatched(t, src), undispatched(t, dst)
@@ -237,28 +243,33 @@ func TestCopyAcrossServers(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "verified 40 streams") {
 		t.Fatalf("copy back: exit %d\n%s%s", code, out, errs)
 	}
+	step("copied back")
 	// the round trip kept every byte
 	a, _, errb := testApp(&memStores{}, dir, func(string) string { return "" })
 	if code := a.run(context.Background(), []string{"copy", "-q", "--from", mysqlURL, "--to", back, "--map", "again.jsonl", "--verify"}); code != 0 {
 		t.Fatalf("source and round trip differ: exit %d\n%s", code, errb)
 	}
 
+	step("round trip compared")
 	// export from MySQL, import into a fresh Mongo database with a kill in
 	// the middle
 	file := filepath.Join(dir, "events.jsonl.gz")
 	if out, errs, code := runBin(t, "export", "-q", "--store", mysqlURL, "--to", file); code != 0 {
 		t.Fatalf("export: exit %d\n%s%s", code, out, errs)
 	}
+	step("exported")
 	mongo2 := testserver.Get(t, testserver.Mongo).Isolated(t)
 	imap := filepath.Join(dir, "import.jsonl")
 	p = start(t, "import", "--from", file, "--store", mongo2, "--map", imap)
 	waitLines(t, imap, 300)
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.wait()
+	step("import killed")
 	out, errs, code = runBin(t, "import", "-q", "--from", file, "--store", mongo2, "--map", imap, "--resume", "--verify")
 	if code != 0 || !strings.Contains(out, "verified 40 streams") {
 		t.Fatalf("import --resume: exit %d\n%s%s", code, out, errs)
 	}
+	step("import resumed and verified")
 	if got := checkMap(t, imap, src, openURL(t, mongo2)); got != 1000 {
 		t.Fatalf("import map holds %d lines", got)
 	}
@@ -279,7 +290,9 @@ func TestTailFollowServer(t *testing.T) {
 			done := make(chan int)
 			var mu sync.Mutex
 			a.stdout = &lockedWriter{mu: &mu, w: out}
-			go func() { done <- a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "-o", "json", "--store", url}) }()
+			go func() {
+				done <- a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "-o", "json", "--store", url})
+			}()
 			var wg sync.WaitGroup
 			for w := range 3 {
 				wg.Add(1)

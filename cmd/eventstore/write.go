@@ -30,13 +30,14 @@ type item struct {
 // the checkpoint map once it is written and marked, in source order, so
 // the map's last line is always a safe place to resume from.
 type writer struct {
-	dst     *persistence.Engine
-	m       *cpMap
-	markAll bool
-	markers int
-	p       progress
-	base    int64  // progress counts source checkpoints past base
-	wrote   func() // called after each commit written (tests); nil: nothing
+	dst      *persistence.Engine
+	m        *cpMap
+	markAll  bool
+	markNone bool // mark nothing: the target dispatches every copied commit
+	markers  int
+	p        progress
+	base     int64  // progress counts source checkpoints past base
+	wrote    func() // called after each commit written (tests); nil: nothing
 
 	mu      sync.Mutex
 	next    int          // the index of the next commit to record in the map
@@ -60,7 +61,7 @@ type markJob struct {
 func (w *writer) run(ctx context.Context, src iter.Seq2[item, error]) error {
 	wctx := context.WithoutCancel(ctx) // a write once begun is finished
 	w.pending = map[int]done{}
-	mark := w.dst.Supports(persistence.Dispatch)
+	mark := w.dst.Supports(persistence.Dispatch) && !w.markNone
 
 	// read ahead in a goroutine, so that reading a page overlaps writing
 	rctx, stopRead := context.WithCancel(ctx)
