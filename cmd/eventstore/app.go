@@ -121,6 +121,8 @@ func hint(err error) string {
 		return "this engine cannot do that; 'eventstore engines' lists the engines"
 	case errors.Is(err, eventstore.ErrInvalid):
 		return "check the value named above"
+	case errors.Is(err, eventstore.ErrStorage):
+		return "the storage failed: the message above is the server's; check its log, then run the command again"
 	}
 	return ""
 }

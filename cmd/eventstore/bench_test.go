@@ -11,13 +11,13 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// BenchmarkCopy compares, in one run, copying 2,000 commits from MySQL
+// BenchmarkCopy compares, in one run, copying 1,000 commits from MySQL
 // (MariaDB) to Mongo (FerretDB) with the plain commit throughput of the
 // target, the slower engine, with the same single writer:
 //
-//   - commit: the same 2,000 commits written with Engine.Commit, one after
+//   - commit: the same 1,000 commits written with Engine.Commit, one after
 //     the other, into a fresh database (the ceiling);
-//   - copy: eventstore copy -q (half the source dispatched: 1,000 commits
+//   - copy: eventstore copy -q (half the source dispatched: 500 commits
 //     also marked dispatched in the target, by the markers beside the
 //     writer);
 //   - copy-progress: the same with progress lines on stderr.
@@ -26,7 +26,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkCopy -benchtime 3x ./cmd/eventstore/
 func BenchmarkCopy(b *testing.B) {
-	const n = 2000
+	const n = 1000
 	ctx := context.Background()
 	srcURL := testserver.Get(b, testserver.MariaDB).Isolated(b)
 	src := openURL(b, srcURL)

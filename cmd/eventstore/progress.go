@@ -24,7 +24,10 @@ func (a *app) newProgress(what string, total int64) progress {
 		return nopProgress{}
 	}
 	if a.tty {
-		bar := progressbar.NewOptions64(max(total, -1),
+		if total <= 0 {
+			total = -1 // unknown: a spinner
+		}
+		bar := progressbar.NewOptions64(total,
 			progressbar.OptionSetWriter(a.stderr),
 			progressbar.OptionSetDescription(what),
 			progressbar.OptionShowCount(),

@@ -146,3 +146,41 @@ func TestCopyInterruptedResumes(t *testing.T) {
 		t.Fatalf("target holds %d commits, want 300", got)
 	}
 }
+
+// On a terminal, copy draws a progress bar (count, rate, ETA) on stderr;
+// elsewhere it writes plain lines; --quiet writes nothing.
+func TestProgressOutput(t *testing.T) {
+	ms := &memStores{}
+	if err := seed(ms.get(t, "src"), "default", "s", 300, nil); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		tty   bool
+		quiet bool
+		want  string
+	}{
+		{"terminal", true, false, "300/300"},
+		{"lines", false, false, "copy: 300 of 300 (100%)"},
+		{"quiet", false, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, _, errb := testApp(ms, dir, func(string) string { return "" })
+			a.tty = tc.tty
+			args := []string{"copy", "--from", "memory://src", "--to", "memory://" + tc.name, "--map", tc.name + ".jsonl"}
+			if tc.quiet {
+				args = append(args, "-q")
+			}
+			if code := a.run(context.Background(), args); code != 0 {
+				t.Fatalf("exit %d\n%s", code, errb)
+			}
+			if tc.want == "" && errb.Len() != 0 || !strings.Contains(errb.String(), tc.want) {
+				t.Fatalf("stderr:\n%q", errb)
+			}
+			if testing.Verbose() {
+				t.Logf("stderr: %q", errb)
+			}
+		})
+	}
+}
