@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,26 +12,26 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// BenchmarkCopy compares, in one run, copying 1,000 commits from MySQL
-// (MariaDB) to Mongo (FerretDB) with the plain commit throughput of the
-// target, the slower engine, with the same single writer:
+// BenchmarkCopy compares, in one run, copying 400 commits from MySQL
+// (MariaDB) into a fresh database of each target engine with the target's
+// plain commit throughput, with the same single writer:
 //
-//   - commit: the same 1,000 commits written with Engine.Commit, one after
-//     the other, into a fresh database (the ceiling);
-//   - copy: eventstore copy -q (half the source dispatched: 500 commits
-//     also marked dispatched in the target, by the markers beside the
-//     writer);
-//   - copy-progress: the same with progress lines on stderr.
+//   - commit: the same commits written with Engine.Commit, one after the
+//     other (the ceiling);
+//   - copy: eventstore copy -q; half the source is dispatched, so 200
+//     commits are also marked dispatched in the target (by the markers
+//     beside the writer);
+//   - copy-redispatch: eventstore copy -q --redispatch: no marks;
+//   - copy-progress: copy with progress lines on stderr (every 100ms).
 //
-// Each reports commits/s; the ratio copy/commit is the figure to quote.
+// Each reports commits/s; copy/commit is the ratio to quote.
 //
-//	go test -run '^$' -bench BenchmarkCopy -benchtime 3x ./cmd/eventstore/
+//	go test -run '^$' -bench BenchmarkCopy -benchtime 2x ./cmd/eventstore/
 func BenchmarkCopy(b *testing.B) {
-	const n = 1000
 	ctx := context.Background()
 	srcURL := testserver.Get(b, testserver.MariaDB).Isolated(b)
 	src := openURL(b, srcURL)
-	seedServer(b, src, 40, n/40)
+	seedServer(b, src, 20, 20)
 	var commits []persistence.Commit
 	for c, err := range src.ReadAll(ctx, 0) {
 		if err != nil {
@@ -38,54 +39,124 @@ func BenchmarkCopy(b *testing.B) {
 		}
 		commits = append(commits, c)
 	}
-	mongo := testserver.Get(b, testserver.Mongo)
 	rate := func(b *testing.B, d time.Duration) {
-		b.ReportMetric(float64(n*b.N)/d.Seconds(), "commits/s")
+		b.ReportMetric(float64(len(commits)*b.N)/d.Seconds(), "commits/s")
 		b.ReportMetric(0, "ns/op")
 	}
-
-	b.Run("commit", func(b *testing.B) {
-		var total time.Duration
-		for b.Loop() {
-			b.StopTimer()
-			dst := openURL(b, mongo.Isolated(b))
-			b.StartTimer()
-			start := time.Now()
-			for i := range commits {
-				a := commits[i].CommitAttempt
-				if _, err := dst.Commit(ctx, &a); err != nil {
-					b.Fatal(err)
-				}
-			}
-			total += time.Since(start)
-		}
-		rate(b, total)
-	})
-	for _, quiet := range []bool{true, false} {
-		name := map[bool]string{true: "copy", false: "copy-progress"}[quiet]
-		b.Run(name, func(b *testing.B) {
+	for _, kind := range []string{testserver.Mongo, testserver.MariaDB} {
+		srv := testserver.Get(b, kind)
+		b.Run(kind+"/commit", func(b *testing.B) {
 			var total time.Duration
-			dir := b.TempDir()
-			i := 0
 			for b.Loop() {
 				b.StopTimer()
-				dstURL := mongo.Isolated(b)
-				openURL(b, dstURL) // initialized outside the timing, as for commit
-				i++
-				args := []string{"copy", "--from", srcURL, "--to", dstURL, "--map", filepath.Join(dir, fmt.Sprint(i))}
-				if quiet {
-					args = append(args, "-q")
-				}
-				a, _, errb := testApp(&memStores{}, dir, func(string) string { return "" })
-				a.progressEv = 100 * time.Millisecond // many more lines than the default 2s: an upper bound on their cost
+				dst := openURL(b, srv.Isolated(b))
 				b.StartTimer()
 				start := time.Now()
-				if code := a.run(ctx, args); code != 0 {
-					b.Fatalf("copy: exit %d\n%s", code, errb)
+				for i := range commits {
+					a := commits[i].CommitAttempt
+					if _, err := dst.Commit(ctx, &a); err != nil {
+						b.Fatal(err)
+					}
 				}
 				total += time.Since(start)
 			}
 			rate(b, total)
+		})
+		for _, v := range []struct {
+			name string
+			args []string
+		}{
+			{"copy", []string{"-q"}},
+			{"copy-redispatch", []string{"-q", "--redispatch"}},
+			{"copy-progress", nil},
+		} {
+			b.Run(kind+"/"+v.name, func(b *testing.B) {
+				var total time.Duration
+				dir := b.TempDir()
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					dstURL := srv.Isolated(b)
+					openURL(b, dstURL) // initialized outside the timing, as for commit
+					i++
+					args := append([]string{"copy", "--from", srcURL, "--to", dstURL, "--map", filepath.Join(dir, fmt.Sprint(i))}, v.args...)
+					a, _, errb := testApp(&memStores{}, dir, func(string) string { return "" })
+					a.progressEv = 100 * time.Millisecond // 20 times the default: an upper bound on the cost of progress lines
+					b.StartTimer()
+					start := time.Now()
+					if code := a.run(ctx, args); code != 0 {
+						b.Fatalf("copy: exit %d\n%s", code, errb)
+					}
+					total += time.Since(start)
+				}
+				rate(b, total)
+			})
+		}
+	}
+}
+
+// BenchmarkCopyProgress measures what progress output costs where it
+// costs most, relative to the work: a copy between two in-memory stores
+// (20,000 commits), quiet, with plain progress lines (every 100ms), and with
+// the terminal progress bar.
+//
+//	go test -run '^$' -bench BenchmarkCopyProgress -count 5 ./cmd/eventstore/
+func BenchmarkCopyProgress(b *testing.B) {
+	const n = 20000
+	ms := &memStores{}
+	for s := range n / 50 {
+		if err := seed(ms.get(b, "src"), "default", fmt.Sprint("s", s), 50, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, v := range []struct {
+		name  string
+		quiet bool
+		tty   bool
+	}{{"quiet", true, false}, {"lines", false, false}, {"bar", false, true}} {
+		b.Run(v.name, func(b *testing.B) {
+			dir := b.TempDir()
+			i := 0
+			for b.Loop() {
+				b.StopTimer()
+				i++
+				dst := fmt.Sprint("dst-", v.name, i)
+				a, _, errb := testApp(ms, dir, func(string) string { return "" })
+				a.stderr = io.Discard
+				a.tty, a.progressEv = v.tty, 100*time.Millisecond
+				args := []string{"copy", "--from", "memory://src", "--to", "memory://" + dst, "--map", filepath.Join(dir, dst)}
+				if v.quiet {
+					args = append(args, "-q")
+				}
+				b.StartTimer()
+				if code := a.run(context.Background(), args); code != 0 {
+					b.Fatalf("copy: exit %d\n%s", code, errb)
+				}
+				b.StopTimer()
+				ms.mu.Lock()
+				delete(ms.m, dst) // let it go
+				ms.mu.Unlock()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "commits/s")
+		})
+	}
+}
+
+// BenchmarkProgressSet is what progress costs a copy per commit (one Set),
+// to compare with what a commit costs (BenchmarkCopy, BenchmarkCopyProgress).
+func BenchmarkProgressSet(b *testing.B) {
+	for _, tty := range []bool{false, true} {
+		b.Run(map[bool]string{false: "lines", true: "bar"}[tty], func(b *testing.B) {
+			a := newApp(nil, io.Discard, io.Discard)
+			a.tty = tty
+			p := a.newProgress("copy", int64(b.N))
+			var i int64
+			for b.Loop() {
+				i++
+				p.Set(i)
+			}
+			p.Done()
 		})
 	}
 }

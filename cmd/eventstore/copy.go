@@ -34,7 +34,7 @@ func (f *copyFlags) add(cmd *cobra.Command) {
 	fl.BoolVar(&f.markNone, "redispatch", false, "leave every copied commit undispatched, so that the target's programs dispatch them all again")
 	fl.BoolVar(&f.snapshots, "snapshots", false, "also copy each stream's latest snapshot")
 	fl.StringVar(&f.mapPath, "map", "eventstore-checkpoints.jsonl", "the checkpoint map to write (source checkpoint to target checkpoint, JSON lines)")
-	fl.IntVar(&f.markers, "markers", 4, "how many goroutines mark copied commits dispatched beside the one writer")
+	fl.IntVar(&f.markers, "markers", 4, "how many goroutines mark copied commits dispatched beside the one writer (0: the writer marks them itself)")
 }
 
 func (a *app) copyCmd() *cobra.Command {
@@ -113,6 +113,9 @@ func (a *app) transfer(ctx context.Context, srcName string, head int64, dst *per
 	items func(ctx context.Context, after int64) iter.Seq2[item, error],
 	snaps func(ctx context.Context) (iter.Seq2[[2]string, error], func(ctx context.Context, b, s string) (persistence.Snapshot, error)),
 	verify func(ctx context.Context) error) error {
+	if f.markers < 0 {
+		return usagef("--markers %d: must not be negative", f.markers)
+	}
 	if f.markAll && f.markNone {
 		return usagef("--mark-dispatched and --redispatch contradict each other: give one")
 	}
@@ -129,6 +132,7 @@ func (a *app) transfer(ctx context.Context, srcName string, head int64, dst *per
 	w.p.Set(after - f.after)
 	start := time.Now()
 	err = w.run(ctx, items(ctx, after))
+	w.p.Set(m.last - f.after)
 	w.p.Done()
 	if cerr := m.close(); err == nil && cerr != nil {
 		err = cerr
