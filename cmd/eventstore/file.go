@@ -239,14 +239,12 @@ the number of the bad line, and nothing is written.
 			if err := dst.Initialize(ctx); err != nil {
 				return err
 			}
-			src := &memSource{}
+			var mem *persistence.Engine // --verify: the file as a store, to compare with
 			if f.verify {
-				// the file as a store, to compare with: an in-memory engine
-				src.e, err = a.open(ctx, "memory://")
-				if err != nil {
+				if mem, err = a.open(ctx, "memory://"); err != nil {
 					return err
 				}
-				defer a.closeEngine(src.e)
+				defer a.closeEngine(mem)
 			}
 			items := func(ctx context.Context, after int64) iter.Seq2[item, error] { return fileItems(from, after, nil) }
 			snaps := func(ctx context.Context) (iter.Seq2[[2]string, error], func(ctx context.Context, b, s string) (persistence.Snapshot, error)) {
@@ -280,12 +278,12 @@ the number of the bad line, and nothing is written.
 					if err != nil {
 						return err
 					}
-					a := it.c.CommitAttempt
-					if _, err := src.e.Commit(ctx, &a); err != nil && !errors.Is(err, persistence.ErrConcurrency) {
+					at := it.c.CommitAttempt
+					if _, err := mem.Commit(ctx, &at); err != nil {
 						return fmt.Errorf("verify: loading the file: %w", err)
 					}
 				}
-				return a.verify(ctx, src.e, dst, 0)
+				return a.verify(ctx, mem, dst, 0)
 			}
 			return a.transfer(ctx, "file "+filepath.Base(from)+" ("+hdr.Engine+")", head, dst, &f, items, snaps, verify)
 		},
@@ -294,9 +292,6 @@ the number of the bad line, and nothing is written.
 	f.add(cmd)
 	return cmd
 }
-
-// memSource holds the file loaded into an in-memory engine for --verify.
-type memSource struct{ e *persistence.Engine }
 
 const formatDoc = `The export format (JSON lines; gzip if the name ends in .gz):
   line 1:  {"format":"eventstore-export","version":1,"engine":"mysql","after":0,"exported_at":"..."}

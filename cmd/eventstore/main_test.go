@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spf13/cobra"
 
 	"github.com/goeventstore/eventstore"
 	"github.com/goeventstore/eventstore/internal/testserver"
@@ -178,4 +179,28 @@ func seed(e *persistence.Engine, bucket, stream string, n int, key []byte) error
 		}
 	}
 	return nil
+}
+
+// Every command explains itself with an example, and the root help lists
+// every command.
+func TestEveryCommandHasAnExample(t *testing.T) {
+	a, _, _ := testApp(&memStores{}, "", func(string) string { return "" })
+	root := a.rootCmd()
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Name() == "completion" || c.Name() == "help" {
+			return
+		}
+		own := c == root || strings.Contains(c.Example, "eventstore "+c.Name()) || strings.Contains(c.Example, c.Parent().Name()+" "+c.Name())
+		if c.Example == "" || !own {
+			t.Errorf("%s: no example of its own:\n%s", c.CommandPath(), c.Example)
+		}
+		if c.Short == "" {
+			t.Errorf("%s: no short description", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
