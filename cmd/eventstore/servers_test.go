@@ -276,24 +276,35 @@ func TestCopyAcrossServers(t *testing.T) {
 	}
 }
 
-// tail --follow prints commits as they land on a real server, in
-// checkpoint order, each once, until interrupted.
-func TestTailFollowServer(t *testing.T) {
-	for _, kind := range []string{testserver.MariaDB, testserver.Mongo} {
+// tail --follow prints commits as they land, in checkpoint order, each
+// once, until interrupted: in memory and on real servers.
+func TestTailFollow(t *testing.T) {
+	for _, kind := range []string{"memory", testserver.MariaDB, testserver.Mongo} {
 		t.Run(kind, func(t *testing.T) {
-			url := testserver.Get(t, kind).Isolated(t)
-			e := openURL(t, url)
+			ms := &memStores{}
+			url := "memory://follow"
+			if kind != "memory" {
+				url = testserver.Get(t, kind).Isolated(t)
+			}
+			e, err := ms.open(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kind != "memory" {
+				t.Cleanup(func() { e.Close(context.Background()) })
+				if err := e.Initialize(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if err := seed(e, "default", "before", 3, nil); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			a, out, errb := testApp(&memStores{}, "", func(string) string { return "" })
+			a, out, errb := testApp(ms, "", func(string) string { return "" })
 			done := make(chan int)
 			var mu sync.Mutex
 			a.stdout = &lockedWriter{mu: &mu, w: out}
-			go func() {
-				done <- a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "-o", "json", "--store", url})
-			}()
+			go func() { done <- a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "-o", "json", "--store", url}) }()
 			var wg sync.WaitGroup
 			for w := range 3 {
 				wg.Add(1)
@@ -315,6 +326,7 @@ func TestTailFollowServer(t *testing.T) {
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
+			time.Sleep(100 * time.Millisecond) // nothing more may come
 			cancel()
 			if code := <-done; code != 0 {
 				t.Fatalf("tail --follow ended with %d\n%s", code, errb)
