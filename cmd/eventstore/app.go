@@ -144,10 +144,19 @@ Only show and tail decode; copy, export and import move payloads as they are.
 Exit status: 0 done, 1 failed (the message says what to do), 2 the command line
 was wrong.`,
 		Example: `  export EVENTSTORE_URL=mysql://root@127.0.0.1:3306/events
-  eventstore init
-  eventstore stats
-  eventstore tail --follow --output json
-  eventstore copy --from $EVENTSTORE_URL --to mongodb://127.0.0.1:27017/events --verify`,
+  eventstore engines                                 # the engines and their URLs
+  eventstore init                                    # create the tables (idempotent)
+  eventstore stats                                   # commits, events, streams, buckets, undispatched, head
+  eventstore stream show account-1 --from-rev 10     # one stream, decoded
+  eventstore stream delete account-1 --yes           # one stream, for good
+  eventstore tail --follow --output json             # commits as they land, as JSON lines
+  eventstore dispatch status                         # what is still to be dispatched
+  eventstore dispatch mark --before 1500 --yes       # consumers have these already
+  eventstore copy --from $EVENTSTORE_URL --to mongodb://127.0.0.1:27017/events --verify
+  eventstore export --to events.jsonl.gz             # to a file ...
+  eventstore import --from events.jsonl.gz --store mongodb://127.0.0.1:27017/events   # ... and back
+  eventstore purge --bucket tenant-7 --yes           # a bucket's commits, for good
+  eventstore drop --store mysql://root@127.0.0.1:3306/scratch --yes`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

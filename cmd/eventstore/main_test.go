@@ -204,3 +204,19 @@ func TestEveryCommandHasAnExample(t *testing.T) {
 	}
 	walk(root)
 }
+
+// The root help shows an example of every command.
+func TestRootHelpShowsEveryCommand(t *testing.T) {
+	a, out, _ := testApp(&memStores{}, "", func(string) string { return "" })
+	if code := a.run(context.Background(), []string{"--help"}); code != 0 {
+		t.Fatal(code)
+	}
+	for _, c := range a.rootCmd().Commands() {
+		if c.Name() == "completion" || c.Name() == "help" {
+			continue
+		}
+		if !strings.Contains(out.String(), "  eventstore "+c.Name()+" ") {
+			t.Errorf("eventstore --help shows no example of %s", c.Name())
+		}
+	}
+}
