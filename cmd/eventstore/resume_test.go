@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,8 +152,10 @@ func TestCopyInterruptedResumes(t *testing.T) {
 // elsewhere it writes plain lines; --quiet writes nothing.
 func TestProgressOutput(t *testing.T) {
 	ms := &memStores{}
-	if err := seed(ms.get(t, "src"), "default", "s", 300, nil); err != nil {
-		t.Fatal(err)
+	for i := range 10 {
+		if err := seed(ms.get(t, "src"), "default", fmt.Sprint("s", i), 30, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir := t.TempDir()
 	for _, tc := range []struct {
