@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -51,8 +50,23 @@ type mapLine struct {
 // (a crash while writing it) is cut off, and last is its last source
 // checkpoint (0 if none).
 func openMap(path string, resume bool, from, to string, after int64) (*cpMap, error) {
-	data, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint map: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+		}
+	}()
+	if busy, err := lockFile(f); busy {
+		return nil, fmt.Errorf("checkpoint map %s is in use by another copy or import: wait for it to end, or give this one another --map", path)
+	} else if err != nil {
+		return nil, fmt.Errorf("checkpoint map %s: %w", path, err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
 		return nil, fmt.Errorf("checkpoint map %s: %w", path, err)
 	}
 	if len(data) > 0 && !resume {
@@ -81,16 +95,10 @@ func openMap(path string, resume bool, from, to string, after int64) (*cpMap, er
 		}
 		m.last = ml.Source
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint map: %w", err)
-	}
 	if err := f.Truncate(int64(keep)); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("checkpoint map %s: %w", path, err)
 	}
 	if _, err := f.Seek(int64(keep), io.SeekStart); err != nil {
-		f.Close()
 		return nil, err
 	}
 	m.f, m.w = f, bufio.NewWriterSize(f, 64<<10)
@@ -100,10 +108,10 @@ func openMap(path string, resume bool, from, to string, after int64) (*cpMap, er
 		b, _ := json.Marshal(h)
 		m.w.Write(append(b, '\n'))
 		if err := m.flush(); err != nil {
-			f.Close()
 			return nil, err
 		}
 	}
+	ok = true
 	return m, nil
 }
 

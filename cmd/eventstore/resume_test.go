@@ -187,3 +187,17 @@ func TestProgressOutput(t *testing.T) {
 		})
 	}
 }
+
+// Two copies never write one checkpoint map: the second is told to wait
+// or pick another.
+func TestMapInUse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "map.jsonl")
+	m, err := openMap(path, false, "memory", "memory", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.close()
+	if _, err := openMap(path, true, "memory", "memory", 0); err == nil || !strings.Contains(err.Error(), "in use by another copy") {
+		t.Fatalf("second open: %v", err)
+	}
+}

@@ -304,7 +304,9 @@ func TestTailFollow(t *testing.T) {
 			done := make(chan int)
 			var mu sync.Mutex
 			a.stdout = &lockedWriter{mu: &mu, w: out}
-			go func() { done <- a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "-o", "json", "--store", url}) }()
+			go func() {
+				done <- a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "-o", "json", "--store", url})
+			}()
 			var wg sync.WaitGroup
 			for w := range 3 {
 				wg.Add(1)
