@@ -259,12 +259,16 @@ func (a *app) tailCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tail",
 		Short: "Print commits in checkpoint order, and follow new ones as they land",
-		Long: `tail prints the commits after a checkpoint (--after; default: the last --count
-commits, or all of them) in checkpoint order, decoded, as text or JSON lines.
-With --follow it keeps polling for new commits until interrupted (Ctrl-C) or
---count commits were printed; no commit is missed or printed twice, even when
-concurrent writers land out of order. --bucket restricts it to one bucket.`,
+		Long: `tail prints the commits after a checkpoint (--after) in checkpoint order,
+decoded, as text or JSON lines. Without --after it prints every commit, or the
+last --count ones.
+
+With --follow it keeps polling for new commits (from the head, or from --after)
+until interrupted (Ctrl-C) or --count commits were printed; no commit is missed
+or printed twice, even when concurrent writers land out of order. --bucket
+restricts it to one bucket.`,
 		Example: `  eventstore tail --count 10
+  eventstore tail --follow                                     # new commits as they land
   eventstore tail --after 1200 --follow --output json | jq .stream
   eventstore tail --bucket tenant-7 --follow`,
 		Args: args(0, ""),
@@ -279,14 +283,18 @@ concurrent writers land out of order. --bucket restricts it to one bucket.`,
 			}
 			defer done()
 			from := after
-			if !cmd.Flags().Changed("after") && count > 0 && !follow {
-				// the last count commits: start count checkpoints back from
-				// the head (checkpoints may have gaps: then fewer are shown)
+			if !cmd.Flags().Changed("after") && (count > 0 || follow) {
+				// --count alone: the last count commits, from count
+				// checkpoints back from the head (checkpoints may have
+				// gaps: then fewer are shown); --follow: from the head
 				head, err := s.Engine().Head(ctx)
 				if err != nil {
 					return err
 				}
-				from = max(head-int64(count), 0)
+				from = head
+				if !follow {
+					from = max(head-int64(count), 0)
+				}
 			}
 			n := 0
 			for {
@@ -322,7 +330,7 @@ concurrent writers land out of order. --bucket restricts it to one bucket.`,
 		},
 	}
 	f := cmd.Flags()
-	f.Int64Var(&after, "after", 0, "print the commits after this checkpoint (0: from the start)")
+	f.Int64Var(&after, "after", 0, "print the commits after this checkpoint (default: from the start; with --follow, from the head)")
 	f.BoolVarP(&follow, "follow", "f", false, "keep printing new commits until interrupted")
 	f.IntVarP(&count, "count", "n", 0, "stop after this many commits (without --after or --follow: the last N)")
 	f.DurationVar(&poll, "poll", 250*time.Millisecond, "with --follow, how often to look for new commits")

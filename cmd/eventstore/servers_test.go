@@ -305,7 +305,7 @@ func TestTailFollow(t *testing.T) {
 			var mu sync.Mutex
 			a.stdout = &lockedWriter{mu: &mu, w: out}
 			go func() {
-				done <- a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "-o", "json", "--store", url})
+				done <- a.run(ctx, []string{"tail", "--follow", "--after", "0", "--poll", "20ms", "-o", "json", "--store", url})
 			}()
 			var wg sync.WaitGroup
 			for w := range 3 {
@@ -344,6 +344,14 @@ func TestTailFollow(t *testing.T) {
 					t.Fatalf("line %q after checkpoint %d", l, last)
 				}
 				last = cp
+			}
+
+			// without --after, following starts at the head
+			ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			a, out, errb = testApp(ms, "", func(string) string { return "" })
+			if code := a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "--store", url}); code != 0 || out.Len() != 0 {
+				t.Fatalf("tail --follow from the head: exit %d, printed:\n%s%s", code, out, errb)
 			}
 		})
 	}
