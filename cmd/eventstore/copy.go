@@ -128,6 +128,9 @@ func (a *app) transfer(ctx context.Context, srcName string, head int64, dst *per
 	}
 	after := max(f.after, m.last)
 	w := &writer{dst: dst, m: m, markAll: f.markAll, markNone: f.markNone, markers: f.markers, base: f.after, wrote: a.wrote}
+	// EVENTSTORE_TEST_PACE slows the writer, so that tests can stop a copy
+	// midway on any machine; it is not for operators.
+	w.pace, _ = time.ParseDuration(a.getenv("EVENTSTORE_TEST_PACE"))
 	w.p = a.newProgress("copy", max(head-f.after, 0))
 	w.p.Set(after - f.after)
 	start := time.Now()

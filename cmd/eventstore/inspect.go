@@ -289,6 +289,9 @@ restricts it to one bucket.`,
 				// gaps: then fewer are shown); --follow: from the head
 				head, err := s.Engine().Head(ctx)
 				if err != nil {
+					if follow && ctx.Err() != nil {
+						return nil // interrupted before it began
+					}
 					return err
 				}
 				from = head

@@ -112,6 +112,7 @@ type started struct {
 func start(t *testing.T, args ...string) *started {
 	t.Helper()
 	s := &started{cmd: exec.Command(binary(t), args...)}
+	s.cmd.Env = os.Environ()
 	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.err
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -129,6 +130,19 @@ func (s *started) wait() int {
 		return ee.ExitCode()
 	}
 	return -1
+}
+
+// startPaced starts the binary with the writer slowed down to at most 200
+// commits/s, so that it is still copying when the test stops it.
+func startPaced(t *testing.T, args ...string) *started {
+	t.Helper()
+	s := &started{cmd: exec.Command(binary(t), args...)}
+	s.cmd.Env = append(os.Environ(), "EVENTSTORE_TEST_PACE=5ms")
+	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.err
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // runBin runs the binary to the end.
@@ -182,7 +196,7 @@ func TestCopyAcrossServers(t *testing.T) {
 	args := []string{"copy", "--from", mysqlURL, "--to", mongoURL, "--map", mapPath}
 
 	// Ctrl-C: stops between two commits, says how to go on
-	p := start(t, args...)
+	p := startPaced(t, args...)
 	waitLines(t, mapPath, 200)
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -200,7 +214,7 @@ func TestCopyAcrossServers(t *testing.T) {
 
 	step("Ctrl-C")
 	// kill -9: whatever was written stays, the map may lag behind
-	p = start(t, append(args, "--resume")...)
+	p = startPaced(t, append(args, "--resume")...)
 	waitLines(t, mapPath, n+200)
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -261,7 +275,7 @@ func TestCopyAcrossServers(t *testing.T) {
 	step("exported")
 	mongo2 := testserver.Get(t, testserver.Mongo).Isolated(t)
 	imap := filepath.Join(dir, "import.jsonl")
-	p = start(t, "import", "--from", file, "--store", mongo2, "--map", imap)
+	p = startPaced(t, "import", "--from", file, "--store", mongo2, "--map", imap)
 	waitLines(t, imap, 300)
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.wait()
@@ -347,7 +361,7 @@ func TestTailFollow(t *testing.T) {
 			}
 
 			// without --after, following starts at the head
-			ctx, cancel = context.WithTimeout(context.Background(), 300*time.Millisecond)
+			ctx, cancel = context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			a, out, errb = testApp(ms, "", func(string) string { return "" })
 			if code := a.run(ctx, []string{"tail", "--follow", "--poll", "20ms", "--store", url}); code != 0 || out.Len() != 0 {

@@ -36,8 +36,9 @@ type writer struct {
 	markNone bool // mark nothing: the target dispatches every copied commit
 	markers  int
 	p        progress
-	base     int64  // progress counts source checkpoints past base
-	wrote    func() // called after each commit written (tests); nil: nothing
+	base     int64         // progress counts source checkpoints past base
+	wrote    func()        // called after each commit written (tests); nil: nothing
+	pace     time.Duration // a pause after each commit (tests that stop a copy midway)
 
 	mu      sync.Mutex
 	next    int          // the index of the next commit to record in the map
@@ -142,6 +143,9 @@ loop:
 		}
 		if w.wrote != nil {
 			w.wrote()
+		}
+		if w.pace > 0 {
+			time.Sleep(w.pace)
 		}
 		w.mu.Lock()
 		if dup {
