@@ -32,7 +32,7 @@ type app struct {
 	// done with it. Defaults: persistence.OpenURL and Engine.Close.
 	open    func(ctx context.Context, rawURL string, opts ...persistence.Option) (*persistence.Engine, error)
 	release func(ctx context.Context, e *persistence.Engine) error
-	wrote   func() // called after copy or import wrote a commit (tests)
+	wrote   func() // called after copy or import wrote a commit, export a line (tests)
 
 	// global flags
 	store      string

@@ -140,6 +140,9 @@ func (a *app) export(ctx context.Context, src *persistence.Engine, path string, 
 	var commits, snaps int64
 	start := time.Now()
 	for it, err := range a.engineItems(ctx, src, after) {
+		if err == nil {
+			err = ctx.Err() // Ctrl-C: stop at once, not at the end of the page
+		}
 		if err != nil {
 			p.Done()
 			return fmt.Errorf("export (nothing written to %s): %w", path, err)
@@ -149,6 +152,9 @@ func (a *app) export(ctx context.Context, src *persistence.Engine, path string, 
 			return fmt.Errorf("export: %w", err)
 		}
 		commits++
+		if a.wrote != nil {
+			a.wrote()
+		}
 		p.Set(it.c.Checkpoint - after)
 	}
 	p.Done()

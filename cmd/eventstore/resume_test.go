@@ -201,3 +201,32 @@ func TestMapInUse(t *testing.T) {
 		t.Fatalf("second open: %v", err)
 	}
 }
+
+// An interrupted export leaves no file behind, and says so.
+func TestExportInterrupted(t *testing.T) {
+	ms := &memStores{}
+	for i := range 10 {
+		if err := seed(ms.get(t, "src"), "default", fmt.Sprint("s", i), 10, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, _, errb := testApp(ms, dir, func(string) string { return "" })
+	var n atomic.Int64
+	a.wrote = func() {
+		if n.Add(1) == 50 {
+			cancel()
+		}
+	}
+	if code := a.run(ctx, []string{"export", "-q", "--store", "memory://src", "--to", "out.jsonl"}); code != exitError {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "nothing written to") {
+		t.Fatalf("interrupted export says:\n%s", errb)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Fatalf("an interrupted export left %v", entries)
+	}
+}
