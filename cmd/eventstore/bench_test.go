@@ -12,14 +12,14 @@ import (
 	"github.com/goeventstore/eventstore/persistence"
 )
 
-// BenchmarkCopy compares, in one run, copying 400 commits from MySQL
+// BenchmarkCopy compares, in one run, copying 2,000 commits from MySQL
 // (MariaDB) into a fresh database of each target engine with the target's
 // plain commit throughput, with the same single writer. Each iteration runs
 // every variant once, in turn, so that they share the machine's load:
 //
 //   - commit: the same commits written with Engine.Commit, one after the
 //     other (the ceiling);
-//   - copy: eventstore copy -q; half the source is dispatched, so 200
+//   - copy: eventstore copy -q; half the source is dispatched, so 1,000
 //     commits are also marked dispatched in the target (by the markers
 //     beside the writer);
 //   - redispatch: eventstore copy -q --redispatch: no marks;
@@ -29,12 +29,12 @@ import (
 // It reports each variant's commits/s and copy/commit, redispatch/commit
 // and progress/copy as ratios.
 //
-//	go test -run '^$' -bench BenchmarkCopy$ -benchtime 3x ./cmd/eventstore/
+//	go test -run '^$' -bench BenchmarkCopy$ -benchtime 1x ./cmd/eventstore/
 func BenchmarkCopy(b *testing.B) {
 	ctx := context.Background()
 	srcURL := testserver.Get(b, testserver.MariaDB).Isolated(b)
 	src := openURL(b, srcURL)
-	seedServer(b, src, 20, 20)
+	seedServer(b, src, 40, 50)
 	var commits []persistence.Commit
 	for c, err := range src.ReadAll(ctx, 0) {
 		if err != nil {
