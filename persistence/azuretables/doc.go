@@ -134,10 +134,12 @@
 //
 // Azure bills every request (a batch is one) at its list price for
 // transactions; a commit is about two, a page of up to 1,000 commits one,
-// an undecided slot one more point read. Partition L takes every commit:
-// Azure serves about 2,000 entities per second per partition, which group
-// commit turns into batches of many. Tested on Azurite 3.37.0, with a
-// transport that fails the tests if a batch spans two partitions or
-// exceeds 100 operations or 4 MiB, which Azurite accepts and Azure does
-// not.
+// an undecided slot one more point read for each time the reader looks
+// again (after 5 ms, then twice as long each time, at most 200 ms apart:
+// about twenty for a dead writer's slot at the default resolve_after).
+// Partition L takes every commit: Azure serves about 2,000 entities per
+// second per partition, which group commit turns into batches of many.
+// Tested on Azurite 3.37.0, with a transport that fails the tests if a
+// batch spans two partitions or exceeds 100 operations or 4 MiB, which
+// Azurite accepts and Azure does not.
 package azuretables
