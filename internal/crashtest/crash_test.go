@@ -17,6 +17,7 @@ import (
 
 	"github.com/goeventstore/eventstore/internal/testserver"
 	"github.com/goeventstore/eventstore/persistence"
+	_ "github.com/goeventstore/eventstore/persistence/azuretables"
 	_ "github.com/goeventstore/eventstore/persistence/mongo" // the engines under test
 	_ "github.com/goeventstore/eventstore/persistence/mysql"
 	_ "github.com/goeventstore/eventstore/persistence/s3"
@@ -35,6 +36,7 @@ var engines = []struct {
 	{"MySQL", testserver.MySQL, 2000},
 	{"Mongo", testserver.Mongo, 200},
 	{"S3", testserver.S3, 200},
+	{"Azure", testserver.Azure, 200},
 }
 
 func TestMain(m *testing.M) {

@@ -92,8 +92,8 @@
 // with a cached decision is what it says. For one without, the reader
 // reads n{N} in the stream's partition: if present it decides. If absent
 // and the slot is younger than resolve_after ([WithResolveAfter], default
-// 10 s), the writer may still be at work: the page ends there and the
-// caller polls again. Once older, the reader adds n{N} = "a" itself. That
+// 3 s), the writer may still be at work: the reader waits, reading n{N}
+// again now and then. Once older, the reader adds n{N} = "a" itself. That
 // insert and the writer's batch (which adds n{N} too) race on one row:
 // whichever comes first decides the slot for good. So no commit ever
 // appears at a slot a reader has passed, a reader polling from its last
@@ -101,11 +101,19 @@
 // between its two requests leaves a slot that is aborted, never a
 // half-visible commit. Readers need write access for this.
 //
+// The reader waits rather than end its page at the slot: a short page
+// means "nothing more" to the portable layer, so a dead writer's slot
+// would otherwise hide the commits after it, acknowledged ones included,
+// from a ReadAll or a redispatch for resolve_after. The wait is bounded by
+// the call's timeout; if that comes first the page ends before the slot
+// (keep resolve_after below the timeout).
+//
 // # Dispatch, deletes, purges
 //
 // Undispatched queries L above !lwm for rows with W = false and raises
 // !lwm past what is dispatched or dead: its cost follows the commits not
-// yet dispatched. MarkDispatched merges W = true into the log row.
+// yet dispatched. It skips undecided slots without waiting (a live writer
+// dispatches its own commit) and keeps !lwm below them. MarkDispatched merges W = true into the log row.
 //
 // DeleteStream turns the log rows of the stream's commits into tombstones
 // (they keep their slot, so checkpoints are never reused), then deletes
@@ -126,10 +134,12 @@
 //
 // Azure bills every request (a batch is one) at its list price for
 // transactions; a commit is about two, a page of up to 1,000 commits one,
-// an undecided slot one more point read. Partition L takes every commit:
-// Azure serves about 2,000 entities per second per partition, which group
-// commit turns into batches of many. Tested on Azurite 3.37.0, with a
-// transport that fails the tests if a batch spans two partitions or
-// exceeds 100 operations or 4 MiB, which Azurite accepts and Azure does
-// not.
+// an undecided slot one more point read for each time the reader looks
+// again (after 5 ms, then twice as long each time, at most 200 ms apart:
+// about twenty for a dead writer's slot at the default resolve_after).
+// Partition L takes every commit: Azure serves about 2,000 entities per
+// second per partition, which group commit turns into batches of many.
+// Tested on Azurite 3.37.0, with a transport that fails the tests if a
+// batch spans two partitions or exceeds 100 operations or 4 MiB, which
+// Azurite accepts and Azure does not.
 package azuretables

@@ -25,8 +25,10 @@ func init() {
 const DefaultTablePrefix = "eventstore"
 
 // DefaultResolveAfter is how old an undecided log slot must be before a
-// reader aborts it (see WithResolveAfter).
-const DefaultResolveAfter = 10 * time.Second
+// reader aborts it (see WithResolveAfter). It is shorter than
+// persistence.DefaultTimeout, so that a read waits out a dead writer's slot
+// within one call.
+const DefaultResolveAfter = 3 * time.Second
 
 // Engine option names, also URL parameters.
 const (
@@ -48,7 +50,11 @@ func WithTablePrefix(prefix string) persistence.Option {
 // aborts it, so that a writer that died does not hold readers up. It must
 // be longer than a commit takes (a live writer whose slot was aborted
 // writes a new intent; nothing is lost, but the work is wasted), and it
-// bounds how long a reader may wait for a dead writer's slot. Default
+// bounds how long a reader may wait for a dead writer's slot. Keep it
+// shorter than the timeout of a call (persistence.WithTimeout): a read
+// that meets a dead writer's slot waits for it within the call, and if the
+// call's deadline comes first the read ends before the slot (a poller
+// reads on at its next poll, but a one-shot read misses what follows). Default
 // DefaultResolveAfter; URL parameter resolve_after (a Go duration).
 func WithResolveAfter(d time.Duration) persistence.Option {
 	return persistence.WithEngineOption(optResolveAfter, d.String())

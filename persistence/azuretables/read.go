@@ -44,8 +44,9 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 }
 
 // ReadCommits is a range query on the log partition from q.After, in slot
-// order, resolving the slots without a cached decision. It stops before a
-// pending slot: the page is short, and the caller asks again later.
+// order, resolving the slots without a cached decision. It waits for an
+// undecided slot (see settle), and ends the page before it only when the
+// call's deadline comes first: the caller asks again later.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
 	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(q.After))
 	if q.BucketID != "" {
@@ -57,6 +58,9 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 			return true, nil
 		}
 		st, err := e.resolve(ctx, r, false)
+		if err == nil && st == pending {
+			st, err = e.settle(ctx, r)
+		}
 		if err != nil || st == pending {
 			return false, err
 		}
@@ -106,6 +110,8 @@ func (e *engine) Head(ctx context.Context) (int64, error) {
 // Undispatched reads the log from the dispatch low-watermark (every slot
 // at or below it is dispatched or dead) for rows not marked dispatched, and
 // moves the watermark up: its cost follows the commits not yet dispatched.
+// It skips undecided slots without waiting and keeps the watermark below
+// them.
 func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]driver.Commit, error) {
 	lwm, found, err := e.get(ctx, logPK, lwmRK)
 	if err != nil {
@@ -132,11 +138,13 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 		n, _ := parseSlot(r.RowKey)
 		switch st {
 		case pending:
+			// Its writer is alive and dispatches it itself once decided,
+			// or died and a reader aborts it: skip it, but keep the
+			// watermark below it (a restart reads it again).
 			if first < 0 {
 				first = n
 			}
-			complete = false
-			return false, nil
+			return true, nil
 		case dead:
 			return true, nil
 		}

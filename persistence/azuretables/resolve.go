@@ -65,6 +65,40 @@ func (e *engine) resolve(ctx context.Context, r *row, force bool) (state, error)
 	return dead, nil
 }
 
+// settle waits for the undecided slot of log row r to be decided: its
+// writer's batch, or, once the slot is older than resolveAfter, the
+// reader's abort. It polls the slot's decision row, more slowly as it
+// waits, and gives up (pending) when ctx has too little time left: the
+// page then ends before the slot, and the caller reads on later.
+//
+// Readers of the log wait here rather than end the page at once: a page
+// that ends early reads as "nothing more" to the portable layer, so a slot
+// of a writer that died would hide every commit after it, acknowledged
+// ones included, until resolve_after had passed.
+func (e *engine) settle(ctx context.Context, r *row) (state, error) {
+	pause := 5 * time.Millisecond
+	for {
+		left := e.resolveAfter - time.Since(r.Timestamp)
+		wait := min(pause, max(left, 0))
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl)-wait < settleMargin {
+			return pending, nil
+		}
+		select {
+		case <-ctx.Done():
+			return pending, ctx.Err()
+		case <-time.After(wait):
+		}
+		st, err := e.resolve(ctx, r, false)
+		if err != nil || st != pending {
+			return st, err
+		}
+		pause = min(2*pause, 200*time.Millisecond)
+	}
+}
+
+// settleMargin is the time settle leaves a read for its own requests.
+const settleMargin = 500 * time.Millisecond
+
 // commitOf returns the commit log row r holds.
 func (e *engine) commitOf(ctx context.Context, r *row) (driver.Commit, error) {
 	n, err := parseSlot(r.RowKey)
