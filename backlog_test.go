@@ -1,73 +1,19 @@
 package eventstore_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/goeventstore/eventstore"
+	"github.com/goeventstore/eventstore/internal/dispatchtest"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
-
-// gated is a dispatcher that holds every commit until released, and then
-// records, per stream, the commit sequences it was given.
-type gated struct {
-	release chan struct{}
-	once    sync.Once
-	calls   atomic.Int64 // Dispatch calls, held ones included
-	mu      sync.Mutex
-	got     map[string][]int
-	n       int
-}
-
-func newGated() *gated { return &gated{release: make(chan struct{}), got: map[string][]int{}} }
-
-func (g *gated) open() { g.once.Do(func() { close(g.release) }) }
-
-func (g *gated) Dispatch(ctx context.Context, c eventstore.Commit) error {
-	g.calls.Add(1)
-	select {
-	case <-g.release:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.got[c.StreamID] = append(g.got[c.StreamID], c.CommitSequence)
-	g.n++
-	return nil
-}
-
-func (g *gated) count() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.n
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // leaveBacklog stores streams x perStream commits through a store without
 // dispatch (a run that crashed before dispatching them), and returns each
@@ -110,9 +56,9 @@ func TestBuildReturnsBeforeBacklog(t *testing.T) {
 			const streams, perStream = 40, 75 // 3,000 commits
 			last := leaveBacklog(t, crashed, streams, perStream)
 
-			g := newGated()
-			t.Cleanup(g.open)
-			logs := &syncBuffer{}
+			g := dispatchtest.NewGated()
+			t.Cleanup(g.Open)
+			logs := &dispatchtest.LogBuffer{}
 			w := eventstore.Wireup().UsingPersistence(engine).DispatchWith(g).
 				LogTo(slog.New(slog.NewTextHandler(logs, nil)))
 			if async {
@@ -121,11 +67,11 @@ func TestBuildReturnsBeforeBacklog(t *testing.T) {
 				w = w.UsingAsyncDispatch().DispatchWorkers(4).DispatchQueueSize(64)
 			}
 			s := buildHeld(t, w)
-			if n := g.calls.Load(); n >= streams*perStream {
+			if n := g.Calls.Load(); n >= streams*perStream {
 				t.Fatalf("Build returned after the dispatcher saw %d of %d commits", n, streams*perStream)
 			}
-			if g.count() != 0 {
-				t.Fatalf("the gated dispatcher let %d commits through", g.count())
+			if g.Delivered() != 0 {
+				t.Fatalf("the gated dispatcher let %d commits through", g.Delivered())
 			}
 
 			// New commits on backlog streams, stored while the backlog waits:
@@ -137,7 +83,7 @@ func TestBuildReturnsBeforeBacklog(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			g.open()
+			g.Open()
 			if _, err := s.Redispatch(ctx); err != nil { // waits for Build's
 				t.Fatal(err)
 			}
@@ -145,7 +91,7 @@ func TestBuildReturnsBeforeBacklog(t *testing.T) {
 			if err := s.Close(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if n := g.count(); n != streams*perStream+added {
+			if n := g.Delivered(); n != streams*perStream+added {
 				t.Fatalf("%d dispatches, want %d (each commit once)", n, streams*perStream+added)
 			}
 			for j := range streams {
@@ -154,7 +100,7 @@ func TestBuildReturnsBeforeBacklog(t *testing.T) {
 				if j < added {
 					want++
 				}
-				seqs := g.got[id]
+				seqs := g.Sequences(id)
 				if len(seqs) != want {
 					t.Fatalf("stream %s: %d commits dispatched, want %d", id, len(seqs), want)
 				}
@@ -185,8 +131,8 @@ func TestCloseDuringBacklog(t *testing.T) {
 				t.Fatal(err)
 			}
 			leaveBacklog(t, crashed, 10, 100)
-			g := newGated()
-			t.Cleanup(g.open)
+			g := dispatchtest.NewGated()
+			t.Cleanup(g.Open)
 			w := eventstore.Wireup().UsingPersistence(engine).DispatchWith(g)
 			if async {
 				w = w.UsingAsyncDispatch()
@@ -195,7 +141,7 @@ func TestCloseDuringBacklog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for g.calls.Load() == 0 { // the catch-up is under way
+			for g.Calls.Load() == 0 { // the catch-up is under way
 				time.Sleep(time.Millisecond)
 			}
 			cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -203,7 +149,7 @@ func TestCloseDuringBacklog(t *testing.T) {
 			if err := s.Close(cctx); !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("Close during the backlog: %v, want a context.DeadlineExceeded (not drained)", err)
 			}
-			if n := g.count(); n != 0 {
+			if n := g.Delivered(); n != 0 {
 				t.Fatalf("%d commits dispatched past the gate", n)
 			}
 			if err := s.Close(ctx); err != nil {
@@ -225,8 +171,8 @@ func TestCatchUpBackpressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := leaveBacklog(t, crashed, 1, 100)["backlog-0"]
-	g := newGated()
-	t.Cleanup(g.open)
+	g := dispatchtest.NewGated()
+	t.Cleanup(g.Open)
 	const queue = 4
 	s := build(t, eventstore.Wireup().UsingPersistence(engine).UsingAsyncDispatch().DispatchQueueSize(queue).DispatchWith(g))
 	for range queue { // deferred: room for the queue size
@@ -244,7 +190,7 @@ func TestCatchUpBackpressure(t *testing.T) {
 	if short.Err() == nil {
 		t.Fatal("Append past the room returned before its context was done: it did not wait")
 	}
-	g.open()
+	g.Open()
 	if _, err := s.Redispatch(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +199,7 @@ func TestCatchUpBackpressure(t *testing.T) {
 	}
 	// The one that could not wait was left undispatched; Redispatch, after
 	// the catch-up, dispatched it.
-	if n := g.count(); n != 100+queue+1 {
+	if n := g.Delivered(); n != 100+queue+1 {
 		t.Fatalf("%d dispatched, want %d, each once", n, 100+queue+1)
 	}
 }

@@ -1,75 +1,20 @@
 package crashtest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/goeventstore/eventstore"
+	"github.com/goeventstore/eventstore/internal/dispatchtest"
 	"github.com/goeventstore/eventstore/internal/testserver"
 	"github.com/goeventstore/eventstore/persistence"
 )
-
-// gated is a dispatcher that holds every commit until released (or until
-// its context is done), and records, per stream, the commit sequences it
-// delivered.
-type gated struct {
-	release chan struct{}
-	once    sync.Once
-	calls   atomic.Int64 // Dispatch calls, held ones included
-	mu      sync.Mutex
-	got     map[string][]int
-	n       int
-}
-
-func newGated() *gated { return &gated{release: make(chan struct{}), got: map[string][]int{}} }
-
-func (g *gated) open() { g.once.Do(func() { close(g.release) }) }
-
-func (g *gated) Dispatch(ctx context.Context, c eventstore.Commit) error {
-	g.calls.Add(1)
-	select {
-	case <-g.release:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.got[c.StreamID] = append(g.got[c.StreamID], c.CommitSequence)
-	g.n++
-	return nil
-}
-
-func (g *gated) delivered() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.n
-}
-
-// logBuffer collects a logger's output.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // backlogStreams is how many streams hold TestBacklog's backlog.
 const backlogStreams = 40
@@ -127,10 +72,10 @@ func backlog(t *testing.T, url string, backlogPerStream int) {
 	t.Logf("%d commits stored in %v", total, time.Since(start).Round(time.Millisecond))
 
 	// A store whose catch-up is held by its dispatcher, closed mid-way.
-	first := newGated()
-	defer first.open()
+	first := dispatchtest.NewGated()
+	defer first.Open()
 	s1 := buildHeld(t, eventstore.Wireup().UsingURL(url).UsingAsyncDispatch().DispatchQueueSize(64).DispatchWith(first))
-	if n := first.calls.Load(); n >= int64(total) {
+	if n := first.Calls.Load(); n >= int64(total) {
 		t.Fatalf("Build returned after the dispatcher saw %d of %d commits", n, total)
 	}
 	const added = 5
@@ -140,22 +85,22 @@ func backlog(t *testing.T, url string, backlogPerStream int) {
 	if err := s1.Close(cctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Close during the backlog: %v, want a context.DeadlineExceeded (not drained)", err)
 	}
-	if n := first.delivered(); n != 0 {
+	if n := first.Delivered(); n != 0 {
 		t.Fatalf("%d commits went past the held dispatcher", n)
 	}
 
 	// A fresh store: Build returns at once again, then dispatches all.
-	second := newGated()
-	defer second.open()
-	logs := &logBuffer{}
+	second := dispatchtest.NewGated()
+	defer second.Open()
+	logs := &dispatchtest.LogBuffer{}
 	s2 := buildHeld(t, eventstore.Wireup().UsingURL(url).UsingAsyncDispatch().DispatchWorkers(4).DispatchQueueSize(64).DispatchWith(second).
 		LogTo(slog.New(slog.NewTextHandler(logs, nil))))
 	defer s2.Close(ctx)
-	if n := second.calls.Load(); n >= int64(total) {
+	if n := second.Calls.Load(); n >= int64(total) {
 		t.Fatalf("Build (second) returned after the dispatcher saw %d of %d commits", n, total)
 	}
 	addCommits(t, s2, last, added, 2*added)
-	second.open()
+	second.Open()
 	start = time.Now()
 	if _, err := s2.Redispatch(ctx); err != nil { // waits for Build's
 		t.Fatal(err)
@@ -175,7 +120,7 @@ func backlog(t *testing.T, url string, backlogPerStream int) {
 	if n := count(t, e.Undispatched(ctx)); n != 0 {
 		t.Fatalf("%d commits left undispatched", n)
 	}
-	if n := second.delivered(); n != total+2*added {
+	if n := second.Delivered(); n != total+2*added {
 		t.Fatalf("%d deliveries, want %d (each commit once)", n, total+2*added)
 	}
 	for j := range backlogStreams {
@@ -183,7 +128,7 @@ func backlog(t *testing.T, url string, backlogPerStream int) {
 		if j < 2*added {
 			want++
 		}
-		seqs := second.got[stream(j)]
+		seqs := second.Sequences(stream(j))
 		if len(seqs) != want {
 			t.Fatalf("stream %s: %d commits dispatched, want %d", stream(j), len(seqs), want)
 		}
