@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"testing"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -23,25 +22,9 @@ import (
 func BenchmarkScale(b *testing.B) {
 	var d *engine
 	acceptance.Scale(b, acceptance.ScaleHarness{
-		New: func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error) {
-			drv, s, err := open(isolatedURL(b), opts...)
-			if err != nil {
-				return nil, err
-			}
-			d = drv
-			return persistence.NewEngineWithSettings("mongodb", drv, s), nil
-		},
+		New: newBenchEngine(&d),
 		Baseline: func(ctx context.Context, b *testing.B, e *persistence.Engine) (*acceptance.Baseline, error) {
-			plain := d.commits.Database().Collection("plain")
-			return &acceptance.Baseline{
-				Insert: func(ctx context.Context, stream string, seq int, payload []byte) error {
-					n := int64(seq)
-					doc := plainDoc{Key: streamKey("bench", stream), Bucket: "bench", Stream: stream, Seq: n, Rev: n,
-						Stamp: time.Now().UnixMicro(), Payload: payload}
-					_, err := plain.InsertOne(ctx, &doc)
-					return err
-				},
-			}, nil
+			return &acceptance.Baseline{Insert: plainInsert(d)}, nil
 		},
 		Bytes: func(ctx context.Context, e *persistence.Engine) (int64, error) {
 			var total int64

@@ -29,24 +29,10 @@ import (
 func BenchmarkShared(b *testing.B) {
 	var d *engine // the driver of the engine New made
 	acceptance.Bench(b, acceptance.BenchHarness{
-		New: func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error) {
-			drv, s, err := open(isolatedURL(b), opts...)
-			if err != nil {
-				return nil, err
-			}
-			d = drv
-			return persistence.NewEngineWithSettings("mongodb", drv, s), nil
-		},
+		New: newBenchEngine(&d),
 		Baseline: func(ctx context.Context, b *testing.B, e *persistence.Engine) (*acceptance.Baseline, error) {
-			plain := d.commits.Database().Collection("plain")
 			return &acceptance.Baseline{
-				Insert: func(ctx context.Context, stream string, seq int, payload []byte) error {
-					n := int64(seq)
-					doc := plainDoc{Key: streamKey("bench", stream), Bucket: "bench", Stream: stream, Seq: n, Rev: n,
-						Stamp: time.Now().UnixMicro(), Payload: payload}
-					_, err := plain.InsertOne(ctx, &doc)
-					return err
-				},
+				Insert: plainInsert(d),
 				Read: func(ctx context.Context, bucketID, streamID string) (int, error) {
 					cur, err := d.commits.Find(ctx, bson.D{{Key: fKey, Value: streamKey(bucketID, streamID)}},
 						options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}))
@@ -86,4 +72,30 @@ func BenchmarkShared(b *testing.B) {
 			}, nil
 		},
 	})
+}
+
+// newBenchEngine is a BenchHarness.New (or ScaleHarness.New) opening an
+// engine on a fresh database; it leaves the engine's driver in *d.
+func newBenchEngine(d **engine) func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error) {
+	return func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error) {
+		drv, s, err := open(isolatedURL(b), opts...)
+		if err != nil {
+			return nil, err
+		}
+		*d = drv
+		return persistence.NewEngineWithSettings("mongodb", drv, s), nil
+	}
+}
+
+// plainInsert is the baseline's Insert: one InsertOne of a plainDoc
+// holding the payload into the collection "plain" of d's database.
+func plainInsert(d *engine) func(ctx context.Context, stream string, seq int, payload []byte) error {
+	plain := d.commits.Database().Collection("plain")
+	return func(ctx context.Context, stream string, seq int, payload []byte) error {
+		n := int64(seq)
+		doc := plainDoc{Key: streamKey("bench", stream), Bucket: "bench", Stream: stream, Seq: n, Rev: n,
+			Stamp: time.Now().UnixMicro(), Payload: payload}
+		_, err := plain.InsertOne(ctx, &doc)
+		return err
+	}
 }
