@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
 )
 
 // Credentials and region of the S3 test servers (MinIO's root user, SeaweedFS's admin identity).
@@ -83,15 +85,35 @@ func (a *s3Admin) create(ctx context.Context, name string) error {
 
 // drop deletes every object of bucket name, then the bucket.
 func (a *s3Admin) drop(ctx context.Context, name string) error {
+	// An object written while the bucket was being emptied (a test's
+	// writer still retrying, SeaweedFS after a restart listing late) makes
+	// DeleteBucket answer BucketNotEmpty: empty it again.
+	for attempt := 1; ; attempt++ {
+		gone, err := a.empty(ctx, name)
+		if err != nil || gone {
+			return err
+		}
+		_, err = a.client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
+		var ae smithy.APIError
+		if err == nil || attempt == 5 || !errors.As(err, &ae) || ae.ErrorCode() != "BucketNotEmpty" {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+	}
+}
+
+// empty deletes every object of the bucket; gone reports that the bucket
+// does not exist.
+func (a *s3Admin) empty(ctx context.Context, name string) (gone bool, _ error) {
 	p := s3.NewListObjectsV2Paginator(a.client, &s3.ListObjectsV2Input{Bucket: aws.String(name)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			var nb *types.NoSuchBucket
 			if errors.As(err, &nb) {
-				return nil
+				return true, nil
 			}
-			return err
+			return false, err
 		}
 		if len(page.Contents) == 0 {
 			continue
@@ -103,11 +125,10 @@ func (a *s3Admin) drop(ctx context.Context, name string) error {
 		if _, err := a.client.DeleteObjects(ctx, &s3.DeleteObjectsInput{
 			Bucket: aws.String(name), Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)},
 		}); err != nil {
-			return err
+			return false, err
 		}
 	}
-	_, err := a.client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)})
-	return err
+	return false, nil
 }
 
 func (a *s3Admin) isolated(name string) string {
