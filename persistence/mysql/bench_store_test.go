@@ -24,7 +24,7 @@ import (
 //
 // and reports each rate and store/plain, raw/plain. Run it with
 //
-//	go test -run '^$' -bench BenchmarkStoreReadAll -count 3 ./persistence/mysql
+//	go test -run '^$' -bench BenchmarkStoreReadAll -benchtime 5x -timeout 30m ./persistence/mysql
 func BenchmarkStoreReadAll(b *testing.B) {
 	for _, s := range servers {
 		b.Run(s.name, func(b *testing.B) { benchStoreReadAll(b, isolatedURL(b, s.kind)) })
