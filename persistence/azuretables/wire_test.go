@@ -331,4 +331,3 @@ func TestSDKBatches(t *testing.T) {
 		t.Errorf("batches of the engine Open made, by User-Agent: %v; want the wire's only", ua2.seen)
 	}
 }
-
