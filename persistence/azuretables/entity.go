@@ -45,9 +45,27 @@ func (e *ent) key(k string) {
 
 func (e *ent) str(k, v string) *ent {
 	e.key(k)
+	if plainString(v) {
+		e.b = append(e.b, '"')
+		e.b = append(e.b, v...)
+		e.b = append(e.b, '"')
+		return e
+	}
 	s, _ := json.Marshal(v) // strings always marshal
 	e.b = append(e.b, s...)
 	return e
+}
+
+// plainString reports whether v is JSON as it stands between quotes:
+// printable ASCII that encoding/json would not escape.
+func plainString(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < ' ' || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 func (e *ent) i32(k string, v int) *ent {
