@@ -202,19 +202,18 @@ func TestOpenWire(t *testing.T) {
 	const key = "a2V5"
 	cases := []struct {
 		source, batch, table string
-		signed               bool
 	}{
 		{"azuretables://p?endpoint=http%3A%2F%2F127.0.0.1%3A10002%2Facct&account=acct&account_key=" + key,
-			"http://127.0.0.1:10002/acct/$batch", "http://127.0.0.1:10002/acct/pevents", true},
+			"http://127.0.0.1:10002/acct/$batch", "http://127.0.0.1:10002/acct/pevents"},
 		{"azuretables://p?endpoint=https%3A%2F%2Facct.table.core.windows.net%2F%3Fsv%3D1%26sig%3Dx",
-			"https://acct.table.core.windows.net/$batch?sv=1&sig=x", "https://acct.table.core.windows.net/pevents", false},
-		{"UseDevelopmentStorage=true", devEndpoint + "/$batch", devEndpoint + "/eventstoreevents", true},
+			"https://acct.table.core.windows.net/$batch?sv=1&sig=x", "https://acct.table.core.windows.net/pevents"},
+		{"UseDevelopmentStorage=true", devEndpoint + "/$batch", devEndpoint + "/eventstoreevents"},
 		{"DefaultEndpointsProtocol=http;AccountName=acct;AccountKey=" + key + ";TableEndpoint=http://127.0.0.1:9/acct;",
-			"http://127.0.0.1:9/acct/$batch", "http://127.0.0.1:9/acct/eventstoreevents", true},
+			"http://127.0.0.1:9/acct/$batch", "http://127.0.0.1:9/acct/eventstoreevents"},
 		{"AccountName=acct;AccountKey=" + key + ";EndpointSuffix=core.chinacloudapi.cn",
-			"https://acct.table.core.chinacloudapi.cn/$batch", "https://acct.table.core.chinacloudapi.cn/eventstoreevents", true},
+			"https://acct.table.core.chinacloudapi.cn/$batch", "https://acct.table.core.chinacloudapi.cn/eventstoreevents"},
 		{"AccountName=acct;SharedAccessSignature=sv=1&sig=x",
-			"https://acct.table.core.windows.net/$batch?sv=1&sig=x", "https://acct.table.core.windows.net/eventstoreevents", false},
+			"https://acct.table.core.windows.net/$batch?sv=1&sig=x", "https://acct.table.core.windows.net/eventstoreevents"},
 	}
 	for _, c := range cases {
 		d, _, err := open(c.source, nil)
