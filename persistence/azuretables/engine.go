@@ -21,6 +21,7 @@ type engine struct {
 	timeout      time.Duration
 	resolveAfter time.Duration
 	log          *appender
+	wire         *wire // sends batches; nil: the SDK does
 }
 
 var (
