@@ -1,0 +1,53 @@
+// Package engines holds what the engines of this repository share beyond
+// the portable layer: the sets of driver capabilities they promise, checked
+// at compile time, and the cursor helpers of their snapshot scans.
+package engines
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
+)
+
+// Storing is every capability of package driver that an engine storing
+// commits implements: an engine asserts it with
+//
+//	var _ engines.Storing = (*engine)(nil)
+//
+// so that a method whose signature drifts from the contract fails to
+// compile rather than silently dropping a capability.
+type Storing interface {
+	driver.Engine
+	driver.Initializer
+	driver.Closer
+	driver.Snapshotter
+	driver.DispatchTracker
+	driver.StreamDeleter
+	driver.Purger
+	driver.Dropper
+	driver.HeadReader
+}
+
+// Client is Storing for an engine over a storage client: it also classifies
+// the client's errors (driver.ErrorClassifier) and exposes the client
+// (driver.Aser).
+type Client interface {
+	Storing
+	driver.ErrorClassifier
+	driver.Aser
+}
+
+// IntCursor parses the cursor of a snapshot scan that pages by an integer
+// position, written with strconv.FormatInt (driver.HeadQuery.Cursor): 0
+// for the first page. engine names the engine in the error.
+func IntCursor(engine, cursor string) (int64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(cursor, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s: bad snapshot scan cursor %q", engine, cursor)
+	}
+	return n, nil
+}
