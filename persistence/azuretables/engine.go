@@ -10,6 +10,7 @@ import (
 
 	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // engine is the Azure Table Storage driver under persistence.Engine. It
@@ -23,19 +24,7 @@ type engine struct {
 	log          *appender
 }
 
-var (
-	_ driver.Engine          = (*engine)(nil)
-	_ driver.Initializer     = (*engine)(nil)
-	_ driver.Closer          = (*engine)(nil)
-	_ driver.Snapshotter     = (*engine)(nil)
-	_ driver.DispatchTracker = (*engine)(nil)
-	_ driver.StreamDeleter   = (*engine)(nil)
-	_ driver.Purger          = (*engine)(nil)
-	_ driver.Dropper         = (*engine)(nil)
-	_ driver.HeadReader      = (*engine)(nil)
-	_ driver.ErrorClassifier = (*engine)(nil)
-	_ driver.Aser            = (*engine)(nil)
-)
+var _ engines.Client = (*engine)(nil)
 
 func newEngine(sc *aztables.ServiceClient, s *persistence.Settings) (*engine, error) {
 	name, resolveAfter, err := config(s)
