@@ -102,9 +102,6 @@ func newEngine() *engine {
 // portable layer neither times nor counts them.
 func (*engine) Immediate() {}
 
-// String names the engine in logs.
-func (e *engine) String() string { return "memory engine" }
-
 // shard returns the shard of a stream: by its ID alone, as streams of
 // different buckets rarely share one.
 func (e *engine) shard(streamID string) *shard {

@@ -3,12 +3,7 @@
 // at compile time, and the cursor helpers of their snapshot scans.
 package engines
 
-import (
-	"fmt"
-	"strconv"
-
-	"github.com/goeventstore/eventstore/persistence/driver"
-)
+import "github.com/goeventstore/eventstore/persistence/driver"
 
 // Storing is every capability of package driver that an engine storing
 // commits implements: an engine asserts it with
@@ -36,18 +31,4 @@ type Client interface {
 	Storing
 	driver.ErrorClassifier
 	driver.Aser
-}
-
-// IntCursor parses the cursor of a snapshot scan that pages by an integer
-// position, written with strconv.FormatInt (driver.HeadQuery.Cursor): 0
-// for the first page. engine names the engine in the error.
-func IntCursor(engine, cursor string) (int64, error) {
-	if cursor == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(cursor, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s: bad snapshot scan cursor %q", engine, cursor)
-	}
-	return n, nil
 }
