@@ -14,3 +14,20 @@ func TestIntCursor(t *testing.T) {
 		}
 	}
 }
+
+func TestAs(t *testing.T) {
+	type client struct{ name string }
+	c := &client{"c"}
+	var got *client
+	if !As(&got, c) || got != c {
+		t.Errorf("As(**client) = %v", got)
+	}
+	var other *int
+	if As(&other, c) || other != nil {
+		t.Errorf("As set an **int: %v", other)
+	}
+	var s interface{ String() string }
+	if As(&s, c) {
+		t.Error("As set an interface the client's type was not given as")
+	}
+}
