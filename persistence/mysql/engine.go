@@ -109,21 +109,11 @@ func (e *engine) Close(ctx context.Context) error {
 // As sets *target to the engine's pool: target is a **sql.DB (the pool, if
 // it is one) or a *DB (the pool as given to New).
 func (e *engine) As(target any) bool {
-	switch t := target.(type) {
-	case **sql.DB:
-		if e.own != nil {
-			*t = e.own
-			return true
-		}
-		if db, ok := e.db.(*sql.DB); ok {
-			*t = db
-			return true
-		}
-	case *DB:
-		*t = e.db
-		return true
+	pool, _ := e.db.(*sql.DB)
+	if e.own != nil {
+		pool = e.own
 	}
-	return false
+	return (pool != nil && engines.As(target, pool)) || engines.As(target, e.db)
 }
 
 // String describes the engine for logs, without credentials.
