@@ -140,15 +140,7 @@ func (e *engine) String() string {
 
 // As sets *target to the engine's *mongo.Client or *mongo.Database.
 func (e *engine) As(target any) bool {
-	switch t := target.(type) {
-	case **mongo.Client:
-		*t = e.client
-	case **mongo.Database:
-		*t = e.commits.Database()
-	default:
-		return false
-	}
-	return true
+	return engines.As(target, e.client) || engines.As(target, e.commits.Database())
 }
 
 // Initialize creates the collections and their indexes (see indexes.go). It
