@@ -194,13 +194,7 @@ func (e *engine) String() string {
 }
 
 // As sets *target to the engine's *s3.Client.
-func (e *engine) As(target any) bool {
-	if t, ok := target.(**s3.Client); ok {
-		*t = e.o.c
-		return true
-	}
-	return false
-}
+func (e *engine) As(target any) bool { return engines.As(target, e.o.c) }
 
 // see records that log slot n exists.
 func (e *engine) see(n int64) {
