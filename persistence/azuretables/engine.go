@@ -42,15 +42,7 @@ func (e *engine) String() string { return "azuretables engine (table " + e.name 
 // As sets *target to the engine's *aztables.ServiceClient or its table's
 // *aztables.Client.
 func (e *engine) As(target any) bool {
-	switch t := target.(type) {
-	case **aztables.ServiceClient:
-		*t = e.svc
-	case **aztables.Client:
-		*t = e.table
-	default:
-		return false
-	}
-	return true
+	return engines.As(target, e.svc) || engines.As(target, e.table)
 }
 
 // Initialize creates the table. It is idempotent: one request once the
