@@ -96,7 +96,7 @@ func Open(ctx context.Context, dataSource string, opts ...persistence.Option) (*
 // open parses dataSource and returns the engine; copts, if not nil, are the
 // SDK client options (tests inject transports through them).
 func open(dataSource string, copts *aztables.ClientOptions, opts ...persistence.Option) (*engine, *persistence.Settings, error) {
-	rest, s, err := persistence.ParseSettings(dataSource, opts...)
+	rest, s, err := persistence.ParseEngineSettings(dataSource, []string{optTablePrefix, optResolveAfter}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -174,13 +174,6 @@ func accountFromURL(raw string, s *persistence.Settings) (*account, error) {
 		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
 	}
 	q := u.Query()
-	for _, name := range []string{optTablePrefix, optResolveAfter} {
-		if v := q.Get(name); v != "" {
-			if _, set := s.String(name); !set {
-				persistence.WithEngineOption(name, v)(s)
-			}
-		}
-	}
 	if u.Host != "" {
 		if _, set := s.String(optTablePrefix); !set {
 			WithTablePrefix(u.Host)(s)
@@ -259,15 +252,7 @@ func New(client *aztables.ServiceClient, opts ...persistence.Option) (*persisten
 	if client == nil {
 		return nil, &persistence.ValidationError{Field: "client", Reason: "must not be nil"}
 	}
-	s, err := persistence.NewSettings(opts...)
-	if err != nil {
-		return nil, err
-	}
-	d, err := newEngine(client, s)
-	if err != nil {
-		return nil, err
-	}
-	return persistence.NewEngineWithSettings("azuretables", d, s), nil
+	return persistence.NewEngineFrom("azuretables", func(s *persistence.Settings) (*engine, error) { return newEngine(client, s) }, opts...)
 }
 
 // config reads and validates the engine's own settings.
@@ -280,13 +265,8 @@ func config(s *persistence.Settings) (table string, resolveAfter time.Duration, 
 		return "", 0, &persistence.ValidationError{Field: optTablePrefix, Value: prefix,
 			Reason: "must start with a letter and hold 1 to 57 ASCII letters and digits (Azure table names)"}
 	}
-	resolveAfter = DefaultResolveAfter
-	if v, ok := s.String(optResolveAfter); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return "", 0, &persistence.ValidationError{Field: optResolveAfter, Value: v, Reason: "must be a positive Go duration (10s)"}
-		}
-		resolveAfter = d
+	if resolveAfter, err = s.Duration(optResolveAfter, DefaultResolveAfter); err != nil {
+		return "", 0, err
 	}
 	return prefix + "events", resolveAfter, nil
 }

@@ -23,7 +23,7 @@ import (
 // checked here against the definitions in indexes.go.)
 func TestEveryQueryNamesItsIndex(t *testing.T) {
 	ctx := context.Background()
-	driverURI, database, _, err := parseURI(isolatedURL(t))
+	driverURI, database, err := parseURI(isolatedURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

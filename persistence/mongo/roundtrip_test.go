@@ -32,7 +32,7 @@ func (l *commandLog) take() []string {
 // every command it sends.
 func monitoredEngine(t *testing.T, opts ...persistence.Option) (*persistence.Engine, *commandLog) {
 	t.Helper()
-	driverURI, database, _, err := parseURI(isolatedURL(t))
+	driverURI, database, err := parseURI(isolatedURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
