@@ -11,8 +11,9 @@ import (
 
 // Instances with their own clients, writing at once to one database, get
 // fair shares: see acceptance.RunFairness. It runs on FerretDB's PostgreSQL
-// backend only: on its SQLite backend concurrent writes to one document
-// serialize badly (see "Checkpoints" in the package doc for the figures).
+// backend only: its SQLite backend serializes writes and scans for the
+// lookup each collision costs there, and stays unfair (see "Checkpoints" in
+// the package doc for the figures).
 //
 // Each instance reads the greatest checkpoint stored (what its first commit
 // would do) as it opens, before the writers' clock starts: FerretDB pushes
