@@ -142,7 +142,9 @@ func TestOpenURLRegistered(t *testing.T) {
 }
 
 // New leaves the caller's client connected on Close.
-func TestNewLeavesClientConnected(t *testing.T) {
+func TestNewLeavesClientConnected(t *testing.T) { eachServer(t, testNewLeavesClientConnected) }
+
+func testNewLeavesClientConnected(t *testing.T) {
 	url := isolatedURL(t)
 	driverURI, database, err := parseURI(url)
 	if err != nil {
