@@ -297,7 +297,7 @@ func kafkaRecords(t *testing.T, c *kfake.Cluster, topic string, n int) []receive
 			}
 			out = append(out, received{id: h[relay.HeaderCommitID], topic: r.Topic, key: string(r.Key), headers: h, body: r.Value, partition: r.Partition})
 		})
-		if len(out) >= n && end.Sub(time.Now()) > time.Second {
+		if len(out) >= n && time.Until(end) > time.Second {
 			end = time.Now().Add(time.Second)
 		}
 	}
