@@ -93,6 +93,15 @@ leaves the commits marked so far marked; run it again to finish.`,
 			defer done()
 			e := s.Engine()
 			n := 0
+			var batch []persistence.Commit
+			flush := func() error {
+				if err := e.MarkDispatchedBatch(ctx, batch); err != nil {
+					return markErr(err, n)
+				}
+				n += len(batch)
+				batch = batch[:0]
+				return nil
+			}
 			for c, err := range e.Undispatched(ctx) {
 				if err != nil {
 					return markErr(err, n)
@@ -100,10 +109,14 @@ leaves the commits marked so far marked; run it again to finish.`,
 				if !all && c.Checkpoint >= before {
 					break
 				}
-				if err := e.MarkDispatched(ctx, c); err != nil {
-					return markErr(err, n)
+				if batch = append(batch, c); len(batch) == markBatch {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
-				n++
+			}
+			if err := flush(); err != nil {
+				return err
 			}
 			if a.jsonOut() {
 				return a.emit(map[string]any{"marked": n})
