@@ -45,8 +45,10 @@ const busHelp = `Broker URLs (--to):
     client_id=ID    the Kafka client ID (default eventstore-cli)
 
 Messages are the bus bridge's (package relay): one per commit, the commit as a
-JSON document (events decoded with --serializer, --compress and the key), its
-coordinates as Eventstore-* headers, the commit ID as the message ID.`
+JSON document with its events, its coordinates as Eventstore-* headers, the
+commit ID as the message ID. Payloads are read with --serializer, --compress
+and the key; with JSON, each event keeps the type name and the JSON it was
+stored with (a type never registered is named by its JSON kind: "object"...).`
 
 // errBroker marks errors of the broker (not of the store), for the hint.
 var errBroker = errors.New("broker")

@@ -47,7 +47,13 @@ stream's duplicate window) and in the Eventstore-Commit-Id header.
 				return usagef("--batch %d --poll %v: want a batch of 1 to 10000 and a positive poll interval", batch, poll)
 			}
 			ctx := cmd.Context()
-			ser, err := a.newSerializer()
+			// JSON payloads are read keeping each event's type name and
+			// JSON as stored (typedJSON); gob ones are decoded.
+			var ser eventstore.Serializer = typedJSON{}
+			if a.serializer == "gob" {
+				ser = eventstore.NewGobSerializer(nil)
+			}
+			ser, err := a.wrapSerializer(ser)
 			if err != nil {
 				return err
 			}
@@ -69,6 +75,7 @@ stream's duplicate window) and in the Eventstore-Commit-Id header.
 				return err
 			}
 			defer b.close()
+			b.opts.TypeName = typedName
 			r := &dispatchRun{e: e, ser: ser, bus: b, url: to, bucket: a.bucket, batch: batch, p: a.newProgress("dispatch", 0), wrote: a.wrote}
 			err = r.run(ctx, follow, poll)
 			r.p.Done()

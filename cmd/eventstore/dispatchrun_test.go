@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
@@ -393,5 +394,49 @@ func TestDispatchRunErrors(t *testing.T) {
 	runCLI(t, context.Background(), ms, exitUsage, "dispatch", "run", "--store", "memory://a")
 	if u := undispatchedCPs(t, e); len(u) != 110 {
 		t.Errorf("%d undispatched after the failed runs, want 110", len(u))
+	}
+}
+
+type orderPlaced struct {
+	Order string `json:"order"`
+	Cents int64  `json:"cents"`
+}
+
+// TestDispatchRunKeepsTypes: an event of a registered type goes out under
+// its stored type name, with its JSON as stored (an int64 beyond float64's
+// precision intact), although the command knows no Go types.
+func TestDispatchRunKeepsTypes(t *testing.T) {
+	url := natsServer(t)
+	ms := &memStores{}
+	e := ms.get(t, "a")
+	types := eventstore.NewTypeRegistry()
+	if err := types.Register("OrderPlaced", orderPlaced{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	s := eventstore.New(e, eventstore.Options{Serializer: eventstore.NewJSONSerializer(types)})
+	st, err := s.OpenStream(ctx, "order-1", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Add(eventstore.EventMessage{Body: orderPlaced{Order: "o-1", Cents: 1<<62 + 1}}, eventstore.EventMessage{Body: []any{"x"}})
+	if _, err := st.CommitChanges(ctx, eventstore.NewCommitID()); err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, ctx, ms, 0, "dispatch", "run", "--store", "memory://a", "--to", url+"?stream=EVENTS", "-q")
+	got := natsMessages(t, url, "EVENTS")
+	if len(got) != 1 {
+		t.Fatalf("%d messages, want 1", len(got))
+	}
+	if h := got[0].headers[relay.HeaderEventTypes]; h != "OrderPlaced,array" {
+		t.Errorf("event types header %q, want OrderPlaced,array", h)
+	}
+	var body relay.Body
+	if err := json.Unmarshal(got[0].body, &body); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"order":"o-1","cents":%d}`, int64(1<<62+1))
+	if len(body.Events) != 2 || string(body.Events[0].Body) != want || body.Events[0].Type != "OrderPlaced" || string(body.Events[1].Body) != `["x"]` {
+		t.Errorf("events %s, want the first %s", got[0].body, want)
 	}
 }
