@@ -78,6 +78,8 @@
 // "SCAN commits_<hash>" even for a lookup by _id. So on FerretDB every read,
 // MarkDispatched and the first commit's look for the greatest checkpoint
 // cost a pass over the collection; the plain driver pays the same there.
+// MarkDispatchedBatch (one UpdateMany, _id $in) pays one pass per batch
+// instead of one per commit.
 // Figures measured on FerretDB describe that server, not this engine on
 // MongoDB.
 //
