@@ -31,7 +31,12 @@ func (e *Engine) MarkDispatchedBatch(ctx context.Context, cs []Commit) error {
 	}
 	b, ok := e.disp.(driver.DispatchBatcher)
 	if !ok {
+		seen := make(map[int64]bool, len(cs))
 		for _, c := range cs {
+			if seen[c.Checkpoint] {
+				continue // marked already: spare the round trip
+			}
+			seen[c.Checkpoint] = true
 			if err := e.MarkDispatched(ctx, c); err != nil {
 				return err
 			}
