@@ -25,7 +25,9 @@ func (a *app) dispatchRunCmd() *cobra.Command {
 given) to a message broker, in checkpoint order, in batches of --batch, and
 marks each dispatched once the broker has acknowledged it: a commit is never
 marked without being published. With --follow it keeps going for new commits,
-looking every --poll, until interrupted. Ctrl-C stops after the batch in
+looking every --poll, until interrupted, and waits out an outage of the broker
+or the store (it says so on stderr and tries again, every 30s at most); without
+it, an outage ends the run with an error. Ctrl-C stops after the batch in
 flight: what the broker acknowledged is marked, the rest stays undispatched.
 
 Delivery is at least once: a commit whose acknowledgement was lost, or whose
@@ -76,7 +78,8 @@ stream's duplicate window) and in the Eventstore-Commit-Id header.
 			}
 			defer b.close()
 			b.opts.TypeName = typedName
-			r := &dispatchRun{e: e, ser: ser, bus: b, url: to, bucket: a.bucket, batch: batch, p: a.newProgress("dispatch", 0), wrote: a.wrote}
+			r := &dispatchRun{e: e, ser: ser, bus: b, url: to, bucket: a.bucket, batch: batch, p: a.newProgress("dispatch", 0), wrote: a.wrote,
+				warn: func(format string, args ...any) { fmt.Fprintf(a.stderr, "eventstore: "+format+"\n", args...) }}
 			err = r.run(ctx, follow, poll)
 			r.p.Done()
 			if errors.Is(err, context.Canceled) && follow && r.err == nil {
@@ -112,20 +115,36 @@ type dispatchRun struct {
 	bucket string // "": every bucket
 	batch  int
 	p      progress
-	wrote  func() // called after each batch published and marked (tests); nil: nothing
+	wrote  func()                           // called after each batch published and marked (tests); nil: nothing
+	warn   func(format string, args ...any) // says what a following run waits out
 
 	published int64
 	err       error // a failure that is not an interruption
 }
 
 // run publishes what is undispatched, then, following, what comes.
+//
+// Following, it waits out an outage of the broker or the store: it says so
+// on stderr and tries again, backing off up to maxRetryWait; what was not
+// acknowledged stays undispatched meanwhile and is published again.
 func (r *dispatchRun) run(ctx context.Context, follow bool, poll time.Duration) error {
+	wait := poll
 	for {
 		// Each pass reads from the start: everything before is marked,
 		// so that costs only what is undispatched, and a commit that
 		// became visible late (behind the last pass) is found.
-		if err := r.pass(ctx); err != nil {
+		err := r.pass(ctx)
+		switch {
+		case err == nil:
+			wait = poll
+		case !follow || ctx.Err() != nil || !errors.Is(err, errBroker) && !errors.Is(err, persistence.ErrStorageUnavailable):
 			return err
+		default:
+			r.err = nil
+			wait = min(max(2*wait, time.Second), maxRetryWait)
+			if r.warn != nil {
+				r.warn("%v; trying again in %v", err, wait)
+			}
 		}
 		if !follow {
 			return nil
@@ -133,10 +152,14 @@ func (r *dispatchRun) run(ctx context.Context, follow bool, poll time.Duration) 
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(poll):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// maxRetryWait bounds the wait between two attempts of a following run
+// during an outage.
+const maxRetryWait = 30 * time.Second
 
 // pass publishes and marks the undispatched commits, batch by batch.
 func (r *dispatchRun) pass(ctx context.Context) error {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -439,4 +440,88 @@ func TestDispatchRunKeepsTypes(t *testing.T) {
 	if len(body.Events) != 2 || string(body.Events[0].Body) != want || body.Events[0].Type != "OrderPlaced" || string(body.Events[1].Body) != `["x"]` {
 		t.Errorf("events %s, want the first %s", got[0].body, want)
 	}
+}
+
+// lockedBuffer is a buffer a command writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDispatchRunFollowOutage: a following run waits out a broker that
+// goes away (the embedded server shut down, then started again on the same
+// port and data): it says so, publishes what came meanwhile once the broker
+// is back, and marks nothing the broker lacks.
+func TestDispatchRunFollowOutage(t *testing.T) {
+	dir := t.TempDir()
+	start := func(port int) *server.Server {
+		srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: port, JetStream: true, StoreDir: dir, NoLog: true, NoSigs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Start()
+		if !srv.ReadyForConnections(10 * time.Second) {
+			t.Fatal("the embedded NATS server did not start")
+		}
+		return srv
+	}
+	srv := start(-1)
+	port := srv.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	url := srv.ClientURL()
+
+	ms := &memStores{}
+	e := seedDispatchStore(t, ms, "a")
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var out bytes.Buffer
+	errb := &lockedBuffer{}
+	a := newApp(strings.NewReader(""), &out, errb)
+	a.open, a.release, a.getenv = ms.open, ms.release, func(string) string { return "" }
+	done := make(chan int)
+	go func() {
+		done <- a.run(ctx, []string{"dispatch", "run", "--store", "memory://a", "--to", url + "?stream=EVENTS", "--follow", "--poll", "20ms", "--timeout", "1s", "-q"})
+	}()
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for end := time.Now().Add(30 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("gave up waiting for %s; stderr:\n%s", what, errb)
+			}
+		}
+	}
+	waitFor("the backlog", func() bool { return len(undispatchedCPs(t, e)) == 0 })
+
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	if err := seed(e, "default", "during-outage", 5, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("a retry message", func() bool { return strings.Contains(errb.String(), "trying again") })
+	if u := undispatchedCPs(t, e); len(u) != 5 {
+		t.Errorf("undispatched while the broker is away: %v, want the 5 new commits", u)
+	}
+	srv = start(port)
+	waitFor("the commits made during the outage", func() bool { return len(undispatchedCPs(t, e)) == 0 })
+	stop()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "eventstore: broker nats://127.0.0.1:") {
+		t.Errorf("stderr does not name the broker it waited for:\n%s", errb)
+	}
+	t.Logf("stderr:\n%s", errb)
+	checkArrived(t, natsMessages(t, url, "EVENTS"), expected(t, e, relay.Options{}, func(cp int64) bool { return cp > 10 }))
 }
