@@ -11,8 +11,10 @@ import (
 // dispatcher: MarkDispatched for many commits, in as few round trips as
 // the engine allows. An engine with the driver.DispatchBatcher capability
 // marks up to driver.MaxDispatchBatch commits per call (one UPDATE, one
-// UpdateMany); any other engine with dispatch tracking gets one
-// MarkDispatched call per commit. An empty cs does nothing.
+// UpdateMany), each call bounded by Settings.AdminTimeout as other bulk
+// operations are; any other engine with dispatch tracking gets one
+// MarkDispatched call per distinct commit, each bounded by
+// Settings.Timeout. An empty cs does nothing.
 //
 // As with MarkDispatched, marking a commit twice, or one that has since
 // been deleted, is not an error. Every commit must be a stored one (a
@@ -46,7 +48,10 @@ func (e *Engine) MarkDispatchedBatch(ctx context.Context, cs []Commit) error {
 	for len(cs) > 0 {
 		chunk := cs[:min(len(cs), driver.MaxDispatchBatch)]
 		cs = cs[len(chunk):]
-		_, err := call(e, ctx, op, true, func(ctx context.Context) (struct{}, error) {
+		// Bounded as the other bulk operations are: a batch is many
+		// updates, and some servers pay a good part of a single mark per
+		// commit (FerretDB on SQLite: tens of milliseconds).
+		_, err := call(e, ctx, op, false, func(ctx context.Context) (struct{}, error) {
 			return struct{}{}, b.MarkDispatchedBatch(ctx, chunk)
 		})
 		if err != nil {
