@@ -148,10 +148,12 @@ const MaxDispatchBatch = 500
 type DispatchBatcher interface {
 	DispatchTracker
 	// MarkDispatchedBatch records that every commit of cs reached its
-	// dispatcher, as MarkDispatched does for each: marking a commit twice,
-	// or one that has since been deleted, is not an error. cs holds 1 to MaxDispatchBatch stored commits (Checkpoint > 0), in
-	// no particular order, possibly with repeats. On an error, any part of
-	// cs may have been marked: the caller marks the whole batch again.
+	// dispatcher, as MarkDispatched does for each: marking a commit
+	// twice, or one that has since been deleted, is not an error. cs
+	// holds 1 to MaxDispatchBatch stored commits (Checkpoint > 0), in no
+	// particular order, possibly with repeats. The call is bounded by the
+	// administrative timeout, not the operation timeout. On an error, any
+	// part of cs may have been marked: the caller marks the batch again.
 	MarkDispatchedBatch(ctx context.Context, cs []Commit) error
 }
 
