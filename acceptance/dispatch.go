@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 var dispatchScenarios = []scenario{
@@ -11,6 +12,15 @@ var dispatchScenarios = []scenario{
 	{name: "MarkDispatched", run: markDispatched},
 	{name: "MarkInsideRange", run: markInsideRange},
 	{name: "MarkDeletedCommit", run: markDeleted, needs: needs(persistence.Delete)},
+	{name: "MarkBatch", run: markBatch},
+	{name: "MarkBatchDeleted", run: markBatchDeleted, needs: needs(persistence.Delete)},
+}
+
+func (f *fixture) markBatch(what string, cs []persistence.Commit) {
+	f.t.Helper()
+	what = fmt.Sprintf("MarkDispatchedBatch(%d commits: %s)", len(cs), what)
+	f.await(what)
+	f.must(what, f.e.MarkDispatchedBatch(f.ctx, cs))
 }
 
 func (f *fixture) mark(c persistence.Commit) {
@@ -95,4 +105,60 @@ func markDeleted(f *fixture) {
 	f.deleteStream(bucketA, "doomed")
 	f.mark(cs[0])
 	f.checkCommits("Undispatched", f.undispatched(), []persistence.Commit{keep})
+}
+
+// markBatch: MarkDispatchedBatch marks exactly the commits it is given, in
+// any order and with repeats, however many (more than one engine call's
+// worth: driver.MaxDispatchBatch), and marking again is not an error. An
+// empty batch does nothing; a batch holding a commit that was never stored
+// (checkpoint 0) is refused as invalid before anything is marked.
+func markBatch(f *fixture) {
+	cs := f.manyCommits()
+	f.markBatch("none", nil)
+	f.checkCommits("Undispatched after an empty batch", f.undispatched(), cs)
+
+	f.await("MarkDispatchedBatch with an unstored commit")
+	err := f.e.MarkDispatchedBatch(f.ctx, []persistence.Commit{cs[0], {CommitAttempt: cs[1].CommitAttempt}})
+	f.expectError("MarkDispatchedBatch with an unstored commit (checkpoint 0)", err, persistence.ErrInvalid)
+	f.checkCommits("Undispatched after a refused batch", f.undispatched(), cs)
+
+	var even, rest []persistence.Commit
+	for i, c := range cs {
+		if i%2 == 0 {
+			even = append(even, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	batch := append([]persistence.Commit{even[0]}, even...) // a repeat
+	for i, j := 0, len(batch)-1; i < j; i, j = i+1, j-1 {   // and backwards
+		batch[i], batch[j] = batch[j], batch[i]
+	}
+	f.markBatch("every other commit", batch)
+	f.checkCommits("Undispatched after marking every other commit in one batch", f.undispatched(), rest)
+	f.markBatch("every other commit, again", batch)
+	f.checkCommits("Undispatched after marking the same batch again", f.undispatched(), rest)
+
+	// More than one engine call: 2*MaxDispatchBatch+1 commits, the rest among them.
+	var big []persistence.Commit
+	for len(big) < 2*driver.MaxDispatchBatch+1 {
+		big = append(big, cs...)
+	}
+	f.markBatch("all, repeated past one call", big)
+	f.checkCommits("Undispatched after marking all", f.undispatched(), nil)
+	f.checkCommits("ReadAll after marking all", f.readAll(0), cs)
+	late := f.commit(f.attempt(bucketA, "late", 1, 1, 1))
+	f.checkCommits("Undispatched after a new commit", f.undispatched(), []persistence.Commit{late})
+}
+
+// markBatchDeleted: a batch may hold commits whose stream has since been
+// deleted; the others of the batch are marked.
+func markBatchDeleted(f *fixture) {
+	doomed := f.commitMany(bucketA, "doomed", 3, 1)
+	kept := f.commitMany(bucketB, "kept", 2, 1)
+	f.deleteStream(bucketA, "doomed")
+	f.markBatch("deleted ones and a live one", append(doomed, kept[0]))
+	f.checkCommits("Undispatched", f.undispatched(), kept[1:])
+	f.markBatch("only deleted ones", doomed)
+	f.checkCommits("Undispatched after a batch of deleted commits", f.undispatched(), kept[1:])
 }

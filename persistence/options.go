@@ -18,7 +18,8 @@ const (
 	// not answer in time gives ErrStorageUnavailable.
 	DefaultTimeout = 5 * time.Second
 	// DefaultAdminTimeout bounds Initialize, DeleteStream, Purge,
-	// PurgeBucket and Drop, which may touch much data.
+	// PurgeBucket, Drop and each call of MarkDispatchedBatch, which may
+	// touch much data.
 	DefaultAdminTimeout = time.Minute
 )
 

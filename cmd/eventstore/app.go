@@ -63,12 +63,13 @@ const (
 	exitUsage = 2
 )
 
-// usageError is a mistake on the command line: exit status 2.
-type usageError struct{ msg string }
+// usageError is a mistake on the command line: exit status 2. hint, if
+// set, says where to read more (else: the root help).
+type usageError struct{ msg, hint string }
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
 // run runs the command line args and returns the exit status.
 func (a *app) run(ctx context.Context, args []string) int {
@@ -83,6 +84,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	}
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
+		if ue != nil && ue.hint != "" {
+			fmt.Fprintf(a.stderr, "eventstore: %v\nhint: %s\n", err, ue.hint)
+			return exitUsage
+		}
 		fmt.Fprintf(a.stderr, "eventstore: %v\nRun 'eventstore --help' for usage.\n", err)
 		return exitUsage
 	}
@@ -105,6 +110,8 @@ func hint(err error) string {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "interrupted; nothing was left half-written (copy and import continue with --resume)"
+	case errors.Is(err, errBroker):
+		return "the broker did not answer or refused: check that it runs, that --to names it (and its stream or topic), and its log; a slow broker needs a larger --timeout"
 	case errors.Is(err, eventstore.ErrDecrypt):
 		return "the encryption key is wrong or missing: give the store's key with --key-file FILE or EVENTSTORE_KEY"
 	case errors.Is(err, eventstore.ErrCorrupt):
@@ -160,7 +167,7 @@ was wrong.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{msg: err.Error()} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.store, "store", "", "the store's URL (default $EVENTSTORE_URL), e.g. mysql://root@127.0.0.1:3306/events")
 	pf.StringVar(&a.bucket, "bucket", "", "the bucket: one tenant's streams (stream commands: default \"default\"; others: every bucket)")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -14,7 +13,8 @@ func (a *app) dispatchCmd() *cobra.Command {
 		Use:   "dispatch",
 		Short: "See and repair which commits are still to be dispatched",
 		Example: `  eventstore dispatch status
-  eventstore dispatch mark --before 1500 --yes`,
+  eventstore dispatch mark --before 1500 --yes
+  eventstore dispatch run --to nats://127.0.0.1:4222?stream=EVENTS --follow`,
 	}
 	var limit int
 	status := &cobra.Command{
@@ -93,6 +93,15 @@ leaves the commits marked so far marked; run it again to finish.`,
 			defer done()
 			e := s.Engine()
 			n := 0
+			var batch []persistence.Commit
+			flush := func() error {
+				if err := e.MarkDispatchedBatch(ctx, batch); err != nil {
+					return markErr(err, n)
+				}
+				n += len(batch)
+				batch = batch[:0]
+				return nil
+			}
 			for c, err := range e.Undispatched(ctx) {
 				if err != nil {
 					return markErr(err, n)
@@ -100,10 +109,14 @@ leaves the commits marked so far marked; run it again to finish.`,
 				if !all && c.Checkpoint >= before {
 					break
 				}
-				if err := e.MarkDispatched(ctx, c); err != nil {
-					return markErr(err, n)
+				if batch = append(batch, c); len(batch) == markBatch {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
-				n++
+			}
+			if err := flush(); err != nil {
+				return err
 			}
 			if a.jsonOut() {
 				return a.emit(map[string]any{"marked": n})
@@ -116,22 +129,7 @@ leaves the commits marked so far marked; run it again to finish.`,
 	mark.Flags().Int64Var(&before, "before", 0, "mark the undispatched commits with a checkpoint below this one")
 	mark.Flags().BoolVar(&yes, "yes", false, "confirm")
 
-	var to string
-	run := &cobra.Command{
-		Use:   "run --to URL",
-		Short: "Publish undispatched commits to a message bus (needs the bus bridge: not in this build)",
-		Long: `run will publish the undispatched commits to a broker (NATS JetStream, Kafka,
-Watermill) through the bus bridge's publishers and mark each dispatched once
-the broker has acknowledged it. The bus bridge is not part of this build yet,
-so the command only says so.`,
-		Example: "  eventstore dispatch run --to nats://127.0.0.1:4222/events",
-		Args:    args(0, ""),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return errors.New("dispatch run needs the bus bridge, which this build does not include yet: use 'eventstore dispatch status' to see what is pending, and a program with Wireup().DispatchTo(...) to dispatch it")
-		},
-	}
-	run.Flags().StringVar(&to, "to", "", "the broker's URL")
-	cmd.AddCommand(status, mark, run)
+	cmd.AddCommand(status, mark, a.dispatchRunCmd())
 	return cmd
 }
 

@@ -20,6 +20,12 @@ func (a *app) newSerializer() (eventstore.Serializer, error) {
 	default:
 		s = eventstore.NewJSONSerializer(nil)
 	}
+	return a.wrapSerializer(s)
+}
+
+// wrapSerializer wraps s, a JSON or gob serializer, in the compression and
+// encryption the global flags ask for.
+func (a *app) wrapSerializer(s eventstore.Serializer) (eventstore.Serializer, error) {
 	if a.compress {
 		s = eventstore.Compress(s)
 	}

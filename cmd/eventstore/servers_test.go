@@ -91,15 +91,17 @@ func seedServer(t testing.TB, e *persistence.Engine, streams, perStream int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var first []persistence.Commit
 	for c, err := range e.Undispatched(ctx) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.Checkpoint <= head/2 {
-			if err := e.MarkDispatched(ctx, c); err != nil {
-				t.Fatal(err)
-			}
+			first = append(first, c)
 		}
+	}
+	if err := e.MarkDispatchedBatch(ctx, first); err != nil {
+		t.Fatal(err)
 	}
 }
 

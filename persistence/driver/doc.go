@@ -12,6 +12,7 @@
 //	Closer           Close: release connections
 //	Snapshotter      AddSnapshot, LatestSnapshot, StreamsToSnapshot
 //	DispatchTracker  Undispatched, MarkDispatched
+//	DispatchBatcher  MarkDispatchedBatch: many marks in one round trip
 //	StreamDeleter    DeleteStream
 //	Purger           Purge, PurgeBucket
 //	Dropper          Drop

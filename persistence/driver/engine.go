@@ -136,6 +136,27 @@ type DispatchTracker interface {
 	MarkDispatched(ctx context.Context, c Commit) error
 }
 
+// MaxDispatchBatch is the most commits the portable layer passes to one
+// MarkDispatchedBatch call; it splits longer slices.
+const MaxDispatchBatch = 500
+
+// DispatchBatcher is implemented by DispatchTracker engines that can mark
+// many commits dispatched in one round trip (one UPDATE, one UpdateMany).
+// Without it the portable layer marks a batch with one MarkDispatched call
+// per commit, which costs a round trip each: on a remote server that is
+// what a copy or a relay marking thousands of commits waits for.
+type DispatchBatcher interface {
+	DispatchTracker
+	// MarkDispatchedBatch records that every commit of cs reached its
+	// dispatcher, as MarkDispatched does for each: marking a commit
+	// twice, or one that has since been deleted, is not an error. cs
+	// holds 1 to MaxDispatchBatch stored commits (Checkpoint > 0), in no
+	// particular order, possibly with repeats. The call is bounded by the
+	// administrative timeout, not the operation timeout. On an error, any
+	// part of cs may have been marked: the caller marks the batch again.
+	MarkDispatchedBatch(ctx context.Context, cs []Commit) error
+}
+
 // StreamDeleter is implemented by engines that delete streams.
 type StreamDeleter interface {
 	// DeleteStream removes a stream's commits and snapshots. Deleting a

@@ -43,3 +43,16 @@ func (e *engine) MarkDispatched(_ context.Context, c driver.Commit) error {
 	}
 	return nil
 }
+
+// MarkDispatchedBatch marks each commit of cs as MarkDispatched does: in
+// memory a mark costs no round trip, so a batch is only a loop.
+func (e *engine) MarkDispatchedBatch(ctx context.Context, cs []driver.Commit) error {
+	for _, c := range cs {
+		if err := e.MarkDispatched(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var _ driver.DispatchBatcher = (*engine)(nil)

@@ -114,7 +114,9 @@
 // FerretDB. So on FerretDB every read, MarkDispatched and the first
 // commit's look for the greatest checkpoint cost a pass over the
 // collection (on PostgreSQL a faster one: the equality filter runs inside
-// PostgreSQL); the plain driver pays the same there. Figures measured on
+// PostgreSQL); the plain driver pays the same there. MarkDispatchedBatch
+// (one UpdateMany, _id $in) pays one pass per batch instead of one per
+// commit. Figures measured on
 // FerretDB describe that server, not this engine on MongoDB: BenchmarkScale
 // on FerretDB/PostgreSQL (EVENTSTORE_SCALE_SIZES=1000,5000,20000, 25 min
 // on a machine at load 15 to 40) took the first page near the head in 3.1,

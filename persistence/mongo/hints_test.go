@@ -86,6 +86,16 @@ func testEveryQueryNamesItsIndex(t *testing.T) {
 	if err := e.MarkDispatched(ctx, first); err != nil {
 		t.Fatal(err)
 	}
+	var batch []persistence.Commit
+	for c, err := range e.ReadAll(ctx, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, c)
+	}
+	if err := e.MarkDispatchedBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.Head(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +184,11 @@ func testEveryQueryNamesItsIndex(t *testing.T) {
 			for _, v := range vals {
 				doc, _ := v.DocumentOK()
 				q, _ := doc.Lookup("q").DocumentOK()
-				check(op, coll, q, nil, doc.Lookup("hint"))
+				kind := op
+				if multi, _ := doc.Lookup("multi").BooleanOK(); multi {
+					kind += "-many"
+				}
+				check(kind, coll, q, nil, doc.Lookup("hint"))
 			}
 		case "aggregate", "count", "distinct", "findAndModify":
 			t.Errorf("%s on %s: a query kind this test does not check yet", op, coll)
@@ -183,7 +197,7 @@ func testEveryQueryNamesItsIndex(t *testing.T) {
 	t.Logf("queries checked: %v", checked)
 	for _, want := range []string{
 		"find commits " + idxSequence, "find commits " + idxUndispatched, "find commits " + idxBucket, "find commits " + idxID,
-		"find snapshots " + idxSnapshot, "update commits " + idxID, "delete commits " + idxID, "delete snapshots " + idxBucket,
+		"find snapshots " + idxSnapshot, "update commits " + idxID, "update-many commits " + idxID, "delete commits " + idxID, "delete snapshots " + idxBucket,
 	} {
 		if checked[want] == 0 {
 			t.Errorf("no %s query seen: the workload misses an operation", want)
