@@ -14,6 +14,42 @@ var dispatchScenarios = []scenario{
 	{name: "MarkDeletedCommit", run: markDeleted, needs: needs(persistence.Delete)},
 	{name: "MarkBatch", run: markBatch},
 	{name: "MarkBatchDeleted", run: markBatchDeleted, needs: needs(persistence.Delete)},
+	{name: "CommitDispatched", run: commitDispatched},
+}
+
+// commitDispatched: a commit stored with CommitDispatched is read like any
+// other but never undispatched; its duplicate and conflict rules are
+// Commit's.
+func commitDispatched(f *fixture) {
+	const stream = "copied"
+	c1 := f.commit(f.attempt(bucketA, stream, 1, 1, 1))
+	what := "CommitDispatched(sequence 2)"
+	f.await(what)
+	c2, err := f.e.CommitDispatched(f.ctx, f.attempt(bucketA, stream, 2, 2, 1))
+	f.must(what, err)
+	if c2.Checkpoint <= c1.Checkpoint {
+		f.t.Fatalf("%s: checkpoint %d, not after the first commit's %d", what, c2.Checkpoint, c1.Checkpoint)
+	}
+	c3 := f.commit(f.attempt(bucketA, stream, 3, 3, 1))
+	checkpoints := func(cs []persistence.Commit) []int64 {
+		var out []int64
+		for _, c := range cs {
+			out = append(out, c.Checkpoint)
+		}
+		return out
+	}
+	if got, want := checkpoints(f.undispatched()), []int64{c1.Checkpoint, c3.Checkpoint}; fmt.Sprint(got) != fmt.Sprint(want) {
+		f.t.Fatalf("Undispatched after a CommitDispatched between two commits: checkpoints %v, want %v", got, want)
+	}
+	if got, want := checkpoints(f.readAll(0)), []int64{c1.Checkpoint, c2.Checkpoint, c3.Checkpoint}; fmt.Sprint(got) != fmt.Sprint(want) {
+		f.t.Fatalf("ReadAll after a CommitDispatched: checkpoints %v, want %v", got, want)
+	}
+	dup := f.attempt(bucketA, stream, 4, 4, 1)
+	dup.CommitID = c2.CommitID
+	_, err = f.e.CommitDispatched(f.ctx, dup)
+	f.expectStreamError("CommitDispatched of a stored commit ID", err, persistence.ErrDuplicateCommit, bucketA, stream)
+	_, err = f.e.CommitDispatched(f.ctx, f.attempt(bucketA, stream, 3, 3, 1))
+	f.expectStreamError("CommitDispatched at a taken sequence", err, persistence.ErrConcurrency, bucketA, stream)
 }
 
 func (f *fixture) markBatch(what string, cs []persistence.Commit) {

@@ -25,6 +25,11 @@ type Fairness struct {
 	// Duration is how long each phase writes (default 3 s, or
 	// EVENTSTORE_FAIRNESS_DURATION, say 30s).
 	Duration time.Duration
+	// LatencyBound is how many times the single instance's p99 commit
+	// latency the shared phase's may reach (default 10). A test server
+	// that makes sharing slow for reasons of its own, not the engine's,
+	// may be given a larger bound, with the reason beside it.
+	LatencyBound float64
 }
 
 // RunFairness checks that instances sharing a storage progress fairly. It
@@ -34,8 +39,8 @@ type Fairness struct {
 // conflicts), and fails unless, in the shared phase:
 //
 //   - every instance made at least half of its fair share of the commits;
-//   - the 99th percentile of commit latency is within 10× the single
-//     instance's;
+//   - the 99th percentile of commit latency is within LatencyBound (10)
+//     times the single instance's;
 //   - no commit failed.
 //
 // It logs the figures, among them the shared phase's commits as a fraction
@@ -50,6 +55,9 @@ func RunFairness(t *testing.T, f Fairness) {
 	}
 	if f.Goroutines <= 0 {
 		f.Goroutines = 4
+	}
+	if f.LatencyBound <= 0 {
+		f.LatencyBound = 10
 	}
 	if f.Duration <= 0 {
 		f.Duration = 3 * time.Second
@@ -87,8 +95,8 @@ func RunFairness(t *testing.T, f Fairness) {
 			t.Errorf("instance %d made %d commits, under half of its fair share %.0f: instances starve each other", i+1, n, fair)
 		}
 	}
-	if p, s := shared.p99(), single.p99(); p > 10*s {
-		t.Errorf("commit latency p99 %v with %d instances, over 10× the %v of one instance", p, f.Instances, s)
+	if p, s := shared.p99(), single.p99(); float64(p) > f.LatencyBound*float64(s) {
+		t.Errorf("commit latency p99 %v with %d instances, over %g× the %v of one instance", p, f.Instances, f.LatencyBound, s)
 	}
 }
 

@@ -121,6 +121,9 @@ const (
 	Drop           Capability = "drop"             // Drop
 	Head           Capability = "head"             // Head
 	InProcessValue Capability = "in-process-value" // CommitValue keeps values (memory)
+	// DispatchedCommit: CommitDispatched stores a commit marked dispatched
+	// in the commit's own request (without it, a Commit then a mark).
+	DispatchedCommit Capability = "dispatched-commit"
 )
 
 // Supports reports whether the engine has capability c.
@@ -138,6 +141,9 @@ func (e *Engine) Supports(c Capability) bool {
 		return e.drop != nil
 	case Head:
 		return e.head != nil
+	case DispatchedCommit:
+		_, ok := e.disp.(driver.DispatchedCommitter)
+		return ok
 	case InProcessValue:
 		return e.values != nil
 	}
@@ -260,7 +266,40 @@ func (e *Engine) CommitValue(ctx context.Context, attempt *CommitAttempt, v any)
 	return e.commit(ctx, attempt, v)
 }
 
+// CommitDispatched is Commit for a commit that has already reached its
+// dispatcher (a copy of a commit dispatched elsewhere): it is stored
+// marked dispatched, so Undispatched never yields it. An engine with the
+// driver.DispatchedCommitter capability does it in the commit's own
+// request; any other engine with dispatch tracking gets a Commit, then a
+// MarkDispatched. If that mark fails, the commit is stored all the same:
+// CommitDispatched returns it with the mark's error, and the commit stays
+// undispatched until marked (a store would dispatch it again).
+func (e *Engine) CommitDispatched(ctx context.Context, attempt *CommitAttempt) (Commit, error) {
+	if e.disp == nil {
+		return Commit{}, e.unsupported("commit dispatched", Dispatch)
+	}
+	if dc, ok := e.disp.(driver.DispatchedCommitter); ok {
+		return e.commitWith(ctx, attempt, dc.CommitDispatched)
+	}
+	c, err := e.commit(ctx, attempt, nil)
+	if err != nil {
+		return c, err
+	}
+	return c, e.MarkDispatched(ctx, c)
+}
+
 func (e *Engine) commit(ctx context.Context, a *CommitAttempt, v any) (Commit, error) {
+	return e.commitWith(ctx, a, func(ctx context.Context, a *CommitAttempt) (Commit, error) {
+		if v != nil && e.values != nil {
+			return e.values.CommitValue(ctx, a, v)
+		}
+		return e.d.Commit(ctx, a)
+	})
+}
+
+// commitWith is Commit, storing a with store: validation, the call's
+// bounds, the classification of its errors and the wake-up of followers.
+func (e *Engine) commitWith(ctx context.Context, a *CommitAttempt, store func(context.Context, *CommitAttempt) (Commit, error)) (Commit, error) {
 	if err := ValidateAttempt(a); err != nil {
 		if a == nil {
 			return Commit{}, opError("commit", err)
@@ -270,10 +309,7 @@ func (e *Engine) commit(ctx context.Context, a *CommitAttempt, v any) (Commit, e
 	sent := false // the engine was called: the write may have happened
 	c, err := call(e, ctx, "commit", true, func(ctx context.Context) (Commit, error) {
 		sent = true
-		if v != nil && e.values != nil {
-			return e.values.CommitValue(ctx, a, v)
-		}
-		return e.d.Commit(ctx, a)
+		return store(ctx, a)
 	})
 	if err != nil {
 		if sent {

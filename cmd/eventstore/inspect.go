@@ -251,6 +251,17 @@ options. Bodies of types the program registered come back as generic JSON.`,
 	return cmd
 }
 
+// stopped reports whether ctx is done or past its deadline. A driver may
+// time out on the deadline itself (a socket deadline set from it) a moment
+// before ctx says so: following then ends as cleanly as on Ctrl-C.
+func stopped(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
 func (a *app) tailCmd() *cobra.Command {
 	var after int64
 	var follow bool
@@ -289,7 +300,7 @@ restricts it to one bucket.`,
 				// gaps: then fewer are shown); --follow: from the head
 				head, err := s.Engine().Head(ctx)
 				if err != nil {
-					if follow && ctx.Err() != nil {
+					if follow && stopped(ctx) {
 						return nil // interrupted before it began
 					}
 					return err
@@ -307,7 +318,7 @@ restricts it to one bucket.`,
 				}
 				for c, err := range seq {
 					if err != nil {
-						if ctx.Err() != nil && follow {
+						if follow && stopped(ctx) {
 							return nil
 						}
 						return err

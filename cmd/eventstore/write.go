@@ -23,7 +23,9 @@ type item struct {
 // sequences, revisions and payloads byte for byte, so that the target's
 // checkpoint order is the source's. A commit the target already holds
 // (same stream, same commit ID: an earlier, interrupted run) is skipped
-// and its target checkpoint looked up. Commits are marked dispatched in the
+// and its target checkpoint looked up. A target that can store a commit
+// marked dispatched in one request (MySQL, Mongo) gets the copies of
+// dispatched commits that way. Otherwise commits are marked dispatched in the
 // target when they were dispatched at the source (or always, markAll), in
 // batches by a few goroutines beside the writer (Engine.MarkDispatchedBatch:
 // one round trip per batch on engines that batch), so that a copy does not
@@ -65,6 +67,10 @@ func (w *writer) run(ctx context.Context, src iter.Seq2[item, error]) error {
 	wctx := context.WithoutCancel(ctx) // a write once begun is finished
 	w.pending = map[int]done{}
 	mark := w.dst.Supports(persistence.Dispatch) && !w.markNone
+	// atOnce: the target stores a copy marked dispatched in the commit's
+	// own request (persistence.DispatchedCommit), so no mark follows; a
+	// copy found already there (a resumed copy) is still marked after.
+	atOnce := w.dst.Supports(persistence.DispatchedCommit)
 
 	// read ahead in a goroutine, so that reading a page overlaps writing
 	rctx, stopRead := context.WithCancel(ctx)
@@ -145,7 +151,8 @@ loop:
 			break
 		}
 		c := r.it.c
-		tc, dup, err := w.write(wctx, &c)
+		wantMark := mark && (w.markAll || r.it.dispatched)
+		tc, dup, err := w.write(wctx, &c, wantMark && atOnce)
 		if err != nil {
 			w.fail(err)
 			break
@@ -164,6 +171,11 @@ loop:
 		}
 		w.mu.Unlock()
 		switch {
+		case wantMark && atOnce && !dup: // stored marked
+			w.mu.Lock()
+			w.marked++
+			w.mu.Unlock()
+			w.complete(idx, c.Checkpoint, tc.Checkpoint)
 		case mark && (w.markAll || r.it.dispatched) && w.markers > 0:
 			jobs <- markJob{idx: idx, c: tc, src: c.Checkpoint}
 		case mark && (w.markAll || r.it.dispatched):
@@ -224,11 +236,16 @@ func (w *writer) mark(ctx context.Context, batch []markJob) {
 	}
 }
 
-// write stores c in the target, or finds it there. dup reports that it was
+// write stores c in the target, marked dispatched if dispatched is set
+// (Engine.CommitDispatched), or finds it there. dup reports that it was
 // there already.
-func (w *writer) write(ctx context.Context, c *persistence.Commit) (tc persistence.Commit, dup bool, err error) {
+func (w *writer) write(ctx context.Context, c *persistence.Commit, dispatched bool) (tc persistence.Commit, dup bool, err error) {
 	a := c.CommitAttempt
-	tc, err = w.dst.Commit(ctx, &a)
+	if dispatched {
+		tc, err = w.dst.CommitDispatched(ctx, &a)
+	} else {
+		tc, err = w.dst.Commit(ctx, &a)
+	}
 	if err == nil {
 		return tc, false, nil
 	}

@@ -13,6 +13,7 @@
 //	Snapshotter      AddSnapshot, LatestSnapshot, StreamsToSnapshot
 //	DispatchTracker  Undispatched, MarkDispatched
 //	DispatchBatcher  MarkDispatchedBatch: many marks in one round trip
+//	DispatchedCommitter CommitDispatched: store a copy already dispatched
 //	StreamDeleter    DeleteStream
 //	Purger           Purge, PurgeBucket
 //	Dropper          Drop

@@ -157,6 +157,18 @@ type DispatchBatcher interface {
 	MarkDispatchedBatch(ctx context.Context, cs []Commit) error
 }
 
+// DispatchedCommitter is implemented by DispatchTracker engines that can
+// store a commit already marked dispatched, in the one request of a
+// Commit: a copy of a commit that reached its dispatcher elsewhere (the
+// operator tool's copy and import) then costs no mark afterwards.
+// Without it the portable layer commits, then marks.
+type DispatchedCommitter interface {
+	DispatchTracker
+	// CommitDispatched is Commit, with the commit stored as dispatched:
+	// Undispatched never yields it. Everything else is as Commit.
+	CommitDispatched(ctx context.Context, a *CommitAttempt) (Commit, error)
+}
+
 // StreamDeleter is implemented by engines that delete streams.
 type StreamDeleter interface {
 	// DeleteStream removes a stream's commits and snapshots. Deleting a

@@ -38,9 +38,21 @@ var errCheckpointContention = errors.New("mongo: no free checkpoint after repeat
 // Commit stores a as one document whose _id is its checkpoint. It costs one
 // round trip unless the insert fails (see above).
 func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
+	return e.insert(ctx, a, true)
+}
+
+// CommitDispatched is Commit with the document stored without its
+// undispatched flag.
+func (e *engine) CommitDispatched(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
+	return e.insert(ctx, a, false)
+}
+
+// insert is Commit, the document's undispatched flag set as given.
+func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatched bool) (driver.Commit, error) {
 	e.purgeMu.RLock()
 	defer e.purgeMu.RUnlock()
 	doc := newCommitDoc(a)
+	doc.Undispatched = undispatched
 	for n := 1; n <= maxCheckpointAttempts; n++ {
 		cp, err := e.nextCheckpoint(ctx)
 		if err != nil {

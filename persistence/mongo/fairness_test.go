@@ -21,6 +21,13 @@ import (
 // decoder (about 3 s for 4 instances at 2,000 commits here; on MongoDB it
 // is one _id index lookup), which would measure the server's start-up
 // cost, not how the instances share the log.
+//
+// The latency bound is 40× the single instance's p99, not the default 10×:
+// FerretDB's duplicate-key error names no index, so each collision between
+// instances costs the engine a lookup, which FerretDB answers with a pass
+// over the collection; one instance alone has no collisions. Measured here
+// at load 14 to 16: 2.9× to 15.6× in 3 s phases, 20× in 30 s phases. The
+// shares themselves are asserted as on every engine.
 func TestFairness(t *testing.T) {
 	t.Run("FerretPG", func(t *testing.T) {
 		if serverKind(t) != testserver.FerretPG {
@@ -28,6 +35,7 @@ func TestFairness(t *testing.T) {
 		}
 		url := isolatedURL(t)
 		acceptance.RunFairness(t, acceptance.Fairness{
+			LatencyBound: 40,
 			Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
 				d, s, err := open(url)
 				if err != nil {

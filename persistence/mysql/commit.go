@@ -35,9 +35,19 @@ const maxCheckpointRetries = 32
 // same questions are asked with SELECTs: commit ID, then sequence, else it
 // was the checkpoint.
 func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
+	return e.insert(ctx, sqlInsertCommit, a)
+}
+
+// CommitDispatched is Commit with the row's undispatched flag left NULL.
+func (e *engine) CommitDispatched(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
+	return e.insert(ctx, sqlInsertDispatched, a)
+}
+
+// insert is Commit with insertSQL, one of the two INSERT statements.
+func (e *engine) insert(ctx context.Context, insertSQL string, a *driver.CommitAttempt) (driver.Commit, error) {
 	bucketKey, streamKey := idKey(a.BucketID), idKey(a.StreamID)
 	for range maxCheckpointRetries {
-		res, err := e.exec(ctx, sqlInsertCommit,
+		res, err := e.exec(ctx, insertSQL,
 			bucketKey, streamKey, a.CommitSequence, a.CommitID[:], a.StreamRevision, a.EventCount,
 			a.CommitStamp.UnixMicro(), a.BucketID, a.StreamID, a.Payload)
 		if err == nil {

@@ -169,15 +169,16 @@ var batchLimit = " LIMIT " + strconv.Itoa(batchSize)
 // The engine's statements, with {p} for the table prefix (see expand).
 // engine.stmt prepares each once, with the engine's prefix.
 var (
-	sqlInsertCommit    = "INSERT INTO `{p}commits` (bucket_key, stream_key, commit_sequence, commit_id, stream_revision, items, commit_stamp, undispatched, bucket_id, stream_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
-	sqlFill            = "INSERT INTO `{p}commits` (checkpoint) VALUES (?)"
-	sqlCommitIDExists  = "SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_id = ?"
-	sqlSequenceExists  = "SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence = ?"
-	sqlScanAll         = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?"
-	sqlGetAt           = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint = ?"
-	sqlScanCheckpoints = "SELECT checkpoint FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?"
-	sqlGetCPAt         = "SELECT checkpoint FROM `{p}commits` WHERE checkpoint = ?"
-	sqlReadBucket      = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? AND checkpoint <= ? AND bucket_key = ? ORDER BY checkpoint LIMIT ?"
+	sqlInsertCommit     = "INSERT INTO `{p}commits` (bucket_key, stream_key, commit_sequence, commit_id, stream_revision, items, commit_stamp, undispatched, bucket_id, stream_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+	sqlInsertDispatched = "INSERT INTO `{p}commits` (bucket_key, stream_key, commit_sequence, commit_id, stream_revision, items, commit_stamp, undispatched, bucket_id, stream_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)"
+	sqlFill             = "INSERT INTO `{p}commits` (checkpoint) VALUES (?)"
+	sqlCommitIDExists   = "SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_id = ?"
+	sqlSequenceExists   = "SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence = ?"
+	sqlScanAll          = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?"
+	sqlGetAt            = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint = ?"
+	sqlScanCheckpoints  = "SELECT checkpoint FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?"
+	sqlGetCPAt          = "SELECT checkpoint FROM `{p}commits` WHERE checkpoint = ?"
+	sqlReadBucket       = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? AND checkpoint <= ? AND bucket_key = ? ORDER BY checkpoint LIMIT ?"
 	// FORCE INDEX: left alone, MariaDB reads ux_sequence by ref on (bucket_key,
 	// stream_key) and filters commit_sequence > ? row by row, so each page
 	// would scan the stream from its start; forced, it seeks (a range on all

@@ -424,7 +424,7 @@ func runEveryStatement(t *testing.T, url string, e *persistence.Engine, d *engin
 
 	// Every query of the table, through the pool directly.
 	bk, sk, id, p := idKey("b"), idKey("s"), a.CommitID[:], []byte("payload")
-	id2 := persistence.NewUUID()
+	id2, id3 := persistence.NewUUID(), persistence.NewUUID()
 	// Keyed by the statement's variable name in schema.go, which the loop
 	// checks is complete.
 	stmts := map[string]struct {
@@ -432,6 +432,7 @@ func runEveryStatement(t *testing.T, url string, e *persistence.Engine, d *engin
 		runs [][]any
 	}{
 		"sqlInsertCommit":          {sqlInsertCommit, [][]any{{bk, sk, 2, id2[:], 2, 1, a.CommitStamp.UnixMicro(), "b", "s", p}}},
+		"sqlInsertDispatched":      {sqlInsertDispatched, [][]any{{bk, sk, 3, id3[:], 3, 1, a.CommitStamp.UnixMicro(), "b", "s", p}}},
 		"sqlFill":                  {sqlFill, [][]any{{c.Checkpoint + 100}}},
 		"sqlCommitIDExists":        {sqlCommitIDExists, [][]any{{bk, sk, id}}},
 		"sqlSequenceExists":        {sqlSequenceExists, [][]any{{bk, sk, 1}}},
