@@ -219,7 +219,7 @@ func (a *appender) flushMarks() {
 const contendedFor = 10 * time.Second
 
 // maxYield bounds a yield.
-const maxYield = 250 * time.Millisecond
+const maxYield = time.Second
 
 // yield lets other engines have the next slots after this one wrote some,
 // while the log is contended: it waits about as long as a log batch takes

@@ -112,7 +112,7 @@
 // proves the slot it lost exists) and takes every commit queued meanwhile
 // into its batch; and an engine that has lost a slot in the last 10 s
 // waits, after each slot it wins, about as long as a slot create takes
-// (randomised, at most 375 ms) before it sends its next batch, leaving the
+// (randomised, at most 1.5 s) before it sends its next batch, leaving the
 // next slot to the others while its own batch grows. An engine alone on
 // the log never waits. acceptance.RunFairness checks it (TestFairness).
 //

@@ -145,7 +145,7 @@ func (a *appender) yield() {
 }
 
 // maxYield bounds a yield.
-const maxYield = 250 * time.Millisecond
+const maxYield = time.Second
 
 // write stores batch as one new slot and returns its number, and the
 // batch it stored: the intents queued while it lost slots to other
