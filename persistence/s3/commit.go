@@ -218,18 +218,5 @@ func (e *engine) refused(ctx context.Context, a *driver.CommitAttempt) error {
 			return fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, c.Seq)
 		}
 	}
-	// A duplicate takes precedence over the conflict: a's commit ID may be
-	// committed at another sequence, by this engine, with its marker still
-	// being written in the background (step 1b ran before it landed).
-	if h := e.hints.get(a.BucketID, a.StreamID); h != nil {
-		select {
-		case <-h.marked:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		if err := e.checkDuplicate(ctx, a); err != nil {
-			return err
-		}
-	}
 	return fmt.Errorf("%w: commit sequence %d is taken", driver.ErrConcurrency, a.CommitSequence)
 }

@@ -83,9 +83,7 @@
 // On 412 at step 3 it HEADs the claim: its own checkpoint means its own
 // write (an SDK retry, or a reader that rolled the intent forward) and the
 // commit stands; a claim holding X means ErrDuplicateCommit; any other,
-// ErrConcurrency, unless X turns out committed at another sequence (the
-// writer first waits for the marker this engine may still be writing for
-// the stream, then GETs i/{X}): a duplicate takes precedence.
+// ErrConcurrency.
 //
 // So a commit costs 5 requests (HEAD, GET, 3 PUTs; the log PUT is shared by
 // a batch), and 3 round trips before it is acknowledged. An engine that did
