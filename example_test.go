@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/goeventstore/eventstore"
 )
@@ -155,6 +156,39 @@ func ExampleStore_Commits() {
 	// a created a
 	// b created b
 	// resumed: c
+}
+
+// A projection that needs to decode only some commits reads the engine's
+// commits, which carry their position, stream and ID with the payload
+// still encoded, and decodes just those it acts on.
+func ExampleStore_Decode() {
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().Build(ctx)
+	defer store.Close(ctx)
+	for _, id := range []string{"order-1", "invoice-1", "order-2"} {
+		store.Append(ctx, id, eventstore.NoStream, eventstore.NewCommitID(), eventstore.EventMessage{Body: "created " + id})
+	}
+
+	for pc, err := range store.Engine().ReadAll(ctx, 0) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if !strings.HasPrefix(pc.StreamID, "order-") {
+			continue // never decoded
+		}
+		c, keep, err := store.Decode(ctx, pc)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if keep {
+			fmt.Println(c.Checkpoint, c.StreamID, c.Events[0].Body)
+		}
+	}
+	// Output:
+	// 1 order-1 created order-1
+	// 3 order-2 created order-2
 }
 
 // A snapshot saves a stream's state so that opening it replays only what

@@ -420,3 +420,41 @@ func FuzzEncryptDecode(f *testing.F) {
 		fuzzDecode(t, ser, data)
 	})
 }
+
+// FuzzJSONEnvelope checks that the one-pass reading of a JSON commit
+// (serializer_json_read.go) decodes exactly what encoding/json's reading of
+// the whole document does, and fails wherever that one fails.
+func FuzzJSONEnvelope(f *testing.F) {
+	ser := NewJSONSerializer(fuzzTypes()).(*jsonSerializer)
+	for _, p := range validPayloads(ser) {
+		f.Add(p)
+	}
+	for _, s := range []string{`{"events":[]}`, ` { "headers" : {"a":1} , "events" : [ { "body" : 1 , "type" : "fuzzBody" } ] } `,
+		`{"events":[{"body":"x\"}"}]}`, `{"events":[{"body":1}]}x`, `{"events":[{"body":1},]}`, `{"events":[{"body":{]}]}`,
+		`{"Events":[{"body":1}]}`, `{"events":[{"body":1}],"events":[]}`, `{"events":[{"type":"a\u0062","body":1}]}`,
+		`{"events":[{"body":tru}]}`, `{"events":[{"body":1 2}]}`, `{"headers":null,"events":[{"headers":{},"body":null}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, ev, err := ser.unmarshalCommitFast(data)
+		if err != nil {
+			return // read the long way, which is then the answer
+		}
+		var doc jsonCommit
+		if err := json.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("one pass read %q, encoding/json refuses it: %v", data, err)
+		}
+		if len(doc.Events) != len(ev) || !reflect.DeepEqual(doc.Headers, h) {
+			t.Fatalf("%q: one pass read %d events, headers %v; encoding/json %d, %v", data, len(ev), h, len(doc.Events), doc.Headers)
+		}
+		for i, e := range doc.Events {
+			body, err := ser.decodeBody(e.Type, e.Body)
+			if err != nil {
+				t.Fatalf("%q: one pass decoded event %d, encoding/json fails: %v", data, i, err)
+			}
+			if !reflect.DeepEqual(body, ev[i].Body) || !reflect.DeepEqual(e.Headers, ev[i].Headers) {
+				t.Fatalf("%q: event %d differs: one pass %#v %v, encoding/json %#v %v", data, i, ev[i].Body, ev[i].Headers, body, e.Headers)
+			}
+		}
+	})
+}

@@ -66,21 +66,24 @@ func (s *Store) readCommits(ctx context.Context, op, bucketID string, seq iter.S
 			yield(Commit{}, err)
 			return
 		}
-		for pc, err := range seq {
-			if err != nil {
-				yield(Commit{}, err)
-				return
-			}
-			c, keep, err := s.selectCommit(ctx, &pc, false)
-			if err != nil {
-				yield(Commit{}, err)
-				return
-			}
-			if keep && !yield(c, nil) {
-				return
-			}
-		}
+		s.readAhead(ctx, seq, yield)
 	}
+}
+
+// Decode turns a commit read straight from the engine (from
+// Store.Engine().ReadAll, say) into the Commit that Commits yields for it:
+// its payload decoded with the store's serializer, then passed through the
+// select hooks; keep is false when a hook drops it. A payload that cannot
+// be decoded gives a *CorruptCommitError.
+//
+// Decoding costs more than reading: a projection that needs only where a
+// commit stands (its checkpoint, stream, ID and stamp) reads the engine's
+// commits and decodes just those it acts on.
+func (s *Store) Decode(ctx context.Context, pc persistence.Commit) (c Commit, keep bool, err error) {
+	if err := s.usable("decode", pc.BucketID); err != nil {
+		return Commit{}, false, err
+	}
+	return s.selectCommit(ctx, &pc, false)
 }
 
 // selectCommit decodes pc and passes it through the select hooks.
@@ -89,6 +92,11 @@ func (s *Store) selectCommit(ctx context.Context, pc *persistence.Commit, privat
 	if err != nil {
 		return Commit{}, false, err
 	}
+	return s.applySelectHooks(ctx, pc, c)
+}
+
+// applySelectHooks passes c, decoded from pc, through the select hooks.
+func (s *Store) applySelectHooks(ctx context.Context, pc *persistence.Commit, c Commit) (Commit, bool, error) {
 	if len(s.hooks) == 0 {
 		return c, true, nil
 	}

@@ -147,6 +147,9 @@ func (r *rawJSON) UnmarshalJSON(data []byte) error {
 // UnmarshalCommit implements Serializer.
 func (j *jsonSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []EventMessage, err error) {
 	defer recoverTo(&err, "decoding JSON commit")
+	if headers, events, err := j.unmarshalCommitFast(data); err == nil {
+		return headers, events, nil
+	}
 	var doc jsonCommit
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, nil, fmt.Errorf("decoding JSON commit: %w", err)

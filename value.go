@@ -54,6 +54,9 @@ func checkBody(field string, v any, jsonMode bool) error {
 	if isNil(v) {
 		return &ValidationError{Field: field, Value: fmt.Sprintf("%T", v), Reason: "must not be nil"}
 	}
+	if fastAny(v, 0, jsonMode) {
+		return nil
+	}
 	c := valueChecker{json: jsonMode}
 	return c.result(field, c.any(v, 0))
 }
@@ -303,6 +306,9 @@ func keyString(k reflect.Value) string {
 
 // checkCommit checks a commit's headers and events before they are encoded.
 func checkCommit(headers map[string]any, events []EventMessage, jsonMode bool) error {
+	if fastCommit(headers, events, jsonMode) {
+		return nil
+	}
 	var buf [16]visiting
 	c := valueChecker{json: jsonMode, path: buf[:0]}
 	if len(headers) > 0 {
@@ -325,6 +331,22 @@ func checkCommit(headers map[string]any, events []EventMessage, jsonMode bool) e
 		}
 	}
 	return nil
+}
+
+// fastCommit reports whether a commit's headers and events are certainly
+// good (see value_plan.go); false means checkCommit walks them to say what
+// is wrong.
+func fastCommit(headers map[string]any, events []EventMessage, jsonMode bool) bool {
+	if len(headers) > 0 && !fastAny(headers, 0, jsonMode) {
+		return false
+	}
+	for i := range events {
+		e := &events[i]
+		if isNil(e.Body) || len(e.Headers) > 0 && !fastAny(e.Headers, 0, jsonMode) || !fastAny(e.Body, 0, jsonMode) {
+			return false
+		}
+	}
+	return true
 }
 
 // recoverTo turns a panic (in a type's own MarshalJSON, say) into an error.

@@ -59,6 +59,22 @@ func NewEngine(name string, d driver.Engine, opts ...Option) (*Engine, error) {
 	return newEngine(name, d, *s), nil
 }
 
+// NewEngineFrom is NewEngine for a driver made from the settings: it
+// applies opts to the defaults, calls newDriver with the result (which
+// reads the engine's own options from it) and returns the Engine over the
+// driver, or the first error. An engine package's New ends with it.
+func NewEngineFrom[D driver.Engine](name string, newDriver func(*Settings) (D, error), opts ...Option) (*Engine, error) {
+	s, err := NewSettings(opts...)
+	if err != nil {
+		return nil, err
+	}
+	d, err := newDriver(s)
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(name, d, *s), nil
+}
+
 // NewEngineWithSettings is NewEngine for settings already made with
 // NewSettings (engines that read their own options from them first).
 func NewEngineWithSettings(name string, d driver.Engine, s *Settings) *Engine {

@@ -1,7 +1,9 @@
 package persistence
 
 import (
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,6 +119,34 @@ func (s *Settings) Int(name string, def int) (int, error) {
 	return n, nil
 }
 
+// Bool returns the engine option name as a boolean ("true", "false", as
+// strconv.ParseBool reads them), def if unset.
+func (s *Settings) Bool(name string, def bool) (bool, error) {
+	v, ok := s.Engine[name]
+	if !ok {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &ValidationError{Field: name, Value: v, Reason: "must be true or false"}
+	}
+	return b, nil
+}
+
+// Duration returns the engine option name as a positive Go duration
+// ("10s"), def if unset.
+func (s *Settings) Duration(name string, def time.Duration) (time.Duration, error) {
+	v, ok := s.Engine[name]
+	if !ok {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, &ValidationError{Field: name, Value: v, Reason: `must be a positive duration such as "5s"`}
+	}
+	return d, nil
+}
+
 // portableParams are the URL parameters the portable layer consumes.
 var portableParams = []string{"page_size", "op_timeout", "admin_timeout"}
 
@@ -126,6 +156,12 @@ var portableParams = []string{"page_size", "op_timeout", "admin_timeout"}
 // and the options they set. Options given in code are applied after them,
 // and so win.
 func TakeURLOptions(dataSource string) (string, []Option, error) {
+	return takeURLOptions(dataSource, nil)
+}
+
+// takeURLOptions is TakeURLOptions that also takes the engine parameters
+// named in params, as engine options (see WithEngineOption).
+func takeURLOptions(dataSource string, params []string) (string, []Option, error) {
 	i := strings.LastIndexByte(dataSource, '?')
 	if i < 0 {
 		return dataSource, nil, nil
@@ -160,6 +196,12 @@ func TakeURLOptions(dataSource string) (string, []Option, error) {
 			}
 		}
 	}
+	for _, name := range params {
+		if q.Has(name) {
+			opts = append(opts, WithEngineOption(name, q.Get(name)))
+			q.Del(name)
+		}
+	}
 	if len(opts) == 0 {
 		return dataSource, nil, nil
 	}
@@ -175,7 +217,15 @@ func TakeURLOptions(dataSource string) (string, []Option, error) {
 // opts (so options given in code win), and returns the rest of the data
 // source for the engine to parse.
 func ParseSettings(dataSource string, opts ...Option) (string, *Settings, error) {
-	rest, urlOpts, err := TakeURLOptions(dataSource)
+	return ParseEngineSettings(dataSource, nil, opts...)
+}
+
+// ParseEngineSettings is ParseSettings for an engine with options of its
+// own: the URL parameters named in params are taken out of dataSource's
+// query as well, each as the engine option of that name (see
+// WithEngineOption), which opts may set again and so override.
+func ParseEngineSettings(dataSource string, params []string, opts ...Option) (string, *Settings, error) {
+	rest, urlOpts, err := takeURLOptions(dataSource, params)
 	if err != nil {
 		return "", nil, err
 	}
@@ -184,4 +234,21 @@ func ParseSettings(dataSource string, opts ...Option) (string, *Settings, error)
 		return "", nil, err
 	}
 	return rest, s, nil
+}
+
+// Only returns a *ValidationError naming the first engine option of s (in
+// Settings.Engine) that is not among names, the options of the engine
+// called engine; nil if there is none.
+func (s *Settings) Only(engine string, names ...string) error {
+	known := "it has none"
+	if len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Engine)) {
+		if !slices.Contains(names, name) {
+			return &ValidationError{Field: name, Value: s.Engine[name],
+				Reason: "is not an option of the " + engine + " engine (" + known + ")"}
+		}
+	}
+	return nil
 }

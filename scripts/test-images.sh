@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test-images.sh makes sure every server image the engine tests need is present in the Docker engine.
 #
-# For each server kind (MongoDB, MySQL, MariaDB, S3, SeaweedFS, Azure Table Storage) it uses, in this
+# For each server kind (MongoDB, FerretDB on PostgreSQL, MySQL, MariaDB, S3, SeaweedFS, Azure Table
+# Storage) it uses, in this
 # order:
 #   1. nothing, if EVENTSTORE_<KIND>_URL names an already-running server;
 #   2. EVENTSTORE_<KIND>_IMAGE if you set it (pulled if absent);
@@ -9,6 +10,8 @@
 #      `docker pull` works;
 #   4. otherwise a local substitute, built here once and reused by later runs:
 #        MongoDB -> goeventstore/ferretdb:1.24.0-sqlite  (FerretDB embedded, SQLite; tools/ferretdb)
+#        FerretPG -> goeventstore/ferretdb:1.24.0-postgresql (the same launcher on Debian bookworm's
+#                    PostgreSQL 15, in one image; there is no official image of this kind)
 #        MySQL   -> goeventstore/mysql:9.7               (Oracle MySQL 9.7 from Debian sid)
 #        MariaDB -> goeventstore/mariadb:10.11           (Debian bookworm's MariaDB)
 #        S3      -> goeventstore/minio:local              (MinIO built from source)
@@ -40,6 +43,7 @@ flock 9
 
 # Keep these in step with internal/testserver (kinds.go).
 official_mongo=mongo:8.0
+official_ferretpg= # none: FerretDB's images hold no PostgreSQL, so the substitute is the image
 official_mysql=mysql:8.4
 official_mariadb=mariadb:10.11
 official_s3=minio/minio:RELEASE.2025-04-22T22-12-26Z
@@ -47,6 +51,7 @@ official_seaweedfs=chrislusf/seaweedfs:4.53
 official_azure=mcr.microsoft.com/azure-storage/azurite:3.37.0
 
 sub_mongo=goeventstore/ferretdb:1.24.0-sqlite
+sub_ferretpg=goeventstore/ferretdb:1.24.0-postgresql
 sub_mysql=goeventstore/mysql:9.7
 sub_mariadb=goeventstore/mariadb:10.11
 sub_s3=goeventstore/minio:local
@@ -77,6 +82,7 @@ key_ferretdb() { cat "$root"/tools/ferretdb/{go.mod,go.sum,main.go} | sha256sum 
 key_minio() { echo "$recipe-$minio_version"; }
 key_seaweedfs() { cat "$root"/tools/seaweedfs/{go.mod,go.sum} | sha256sum | cut -c1-16; }
 key_debian() { echo "$recipe-$azurite_version-$(sed -n '/^build_debian()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
+key_ferretpg() { echo "$recipe-$(key_ferretdb)-$(sed -n '/^build_ferretpg()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
 key_mysql() { echo "$recipe-$(sed -n '/^build_mysql()/,/^}/p;/^import_rootfs()/,/^}/p' "$0" | sha256sum | cut -c1-16)"; }
 
 # scratch_image TAG KEY DIR BINARY ENTRYPOINT...: a FROM scratch image holding one static binary.
@@ -266,6 +272,69 @@ SH
 	remove_rootfs "$rootfs"
 }
 
+# build_ferretpg: FerretDB (the tools/ferretdb launcher, PostgreSQL handler) on Debian bookworm's
+# PostgreSQL 15, in a root file system of its own, imported as ONE image. The database cluster is
+# made here, once (initdb, trust authentication: a throw-away server reached only through FerretDB
+# on the container's loopback); the container's command starts PostgreSQL, waits until it answers,
+# then runs FerretDB on 27017. Durability is off (fsync, synchronous_commit, full_page_writes): it
+# is a test server, and its figures are only ever read beside the plain driver's on the same server.
+# Nothing runs the JIT, so LLVM and Z3 (dependencies of the package), Perl (Debian's cluster tools)
+# and the locale sources are left out of the image, and WAL segments are 1 MB (the vfs storage driver
+# copies the image for every container).
+build_ferretpg() {
+	local dir="$cache/ferretpg" rootfs="$cache/ferretpg/rootfs" mirror suite=bookworm pgbin=/usr/lib/postgresql/15/bin
+	mirror=$(debian_mirror)
+	remove_rootfs "$rootfs"
+	mkdir -p "$dir/debs"
+	say "debootstrap $suite from $mirror (PostgreSQL 15; about 1.5 min)"
+	debootstrap --variant=minbase --cache-dir="$dir/debs" --include=postgresql-15 \
+		"$suite" "$rootfs" "$mirror" >"$dir/debootstrap.log" 2>&1 ||
+		{ tail -20 "$dir/debootstrap.log" >&2; return 1; }
+	(cd "$root/tools/ferretdb" && CGO_ENABLED=0 go build -trimpath -o "$rootfs/usr/local/bin/ferretdb" .) ||
+		return 1
+	# Debian's cluster (made by the package, with its own configuration under /etc) is replaced by one
+	# in /var/lib/postgresql/data that holds its whole configuration.
+	rm -rf "${rootfs:?}/var/lib/postgresql/15" "$rootfs/etc/postgresql/15"
+	mkdir -p "$rootfs/var/lib/postgresql/data" "$rootfs/run/postgresql"
+	chroot "$rootfs" chown postgres:postgres /var/lib/postgresql/data /run/postgresql
+	chroot "$rootfs" setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$pgbin/initdb" -D /var/lib/postgresql/data -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 --no-sync --wal-segsize=1 \
+		>"$dir/initdb.log" 2>&1 || { tail -20 "$dir/initdb.log" >&2; return 1; }
+	cat >>"$rootfs/var/lib/postgresql/data/postgresql.conf" <<'CONF'
+# Throw-away PostgreSQL for tests (scripts/test-images.sh): loopback only, no durability, no JIT.
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '/run/postgresql'
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+jit = off
+CONF
+	cat >"$rootfs/usr/local/bin/ferretdb-postgresql" <<SH
+#!/bin/sh
+# Throw-away FerretDB on PostgreSQL for tests: PostgreSQL on the loopback, FerretDB on 0.0.0.0:27017.
+set -e
+mkdir -p /run/postgresql
+chown postgres:postgres /run/postgresql /var/lib/postgresql/data
+# After a stop the lock file of the killed postmaster remains; nothing else uses this cluster.
+rm -f /var/lib/postgresql/data/postmaster.pid
+setpriv --reuid=postgres --regid=postgres --init-groups $pgbin/postgres -D /var/lib/postgresql/data &
+until $pgbin/pg_isready -q -h 127.0.0.1 -U postgres; do sleep 0.1; done
+exec /usr/local/bin/ferretdb -handler postgresql -listen 0.0.0.0:27017 \
+	-postgresql-url postgres://postgres@127.0.0.1:5432/postgres "\$@"
+SH
+	chmod +x "$rootfs/usr/local/bin/ferretdb-postgresql"
+	(cd "$rootfs" && rm -rf usr/share/doc usr/share/man usr/share/info usr/share/locale usr/share/lintian \
+		var/cache/apt var/lib/apt/lists var/cache/debconf/*-old var/log/* var/lib/dpkg/info/*.md5sums)
+	say "docker import (one image)"
+	import_rootfs "$rootfs" "$(key_ferretpg)" "$sub_ferretpg" 'CMD ["/usr/local/bin/ferretdb-postgresql"]' 'EXPOSE 27017' \
+		'./usr/lib/llvm-*' './usr/lib/x86_64-linux-gnu/libLLVM*' './usr/lib/postgresql/15/lib/llvmjit*' \
+		'./usr/lib/postgresql/15/lib/bitcode' './usr/bin/perl*' './usr/share/perl*' './usr/lib/x86_64-linux-gnu/perl*' \
+		'./usr/lib/x86_64-linux-gnu/libperl*' './usr/lib/x86_64-linux-gnu/libz3*' './usr/share/i18n' \
+		'./usr/share/postgresql/15/man' './usr/share/locale*'
+	remove_rootfs "$rootfs"
+}
+
 # remove_rootfs DIR: unmounts what debootstrap may have left mounted inside DIR (after a failure:
 # proc, sys, a bind of /dev), then removes DIR without ever crossing into another file system.
 remove_rootfs() {
@@ -304,7 +373,7 @@ drop_old() {
 # ---- choices ----------------------------------------------------------------------------------
 
 declare -A chosen
-needs_debian=0 needs_mysql=0 needs_ferretdb=0 needs_minio=0 needs_seaweedfs=0
+needs_debian=0 needs_mysql=0 needs_ferretpg=0 needs_ferretdb=0 needs_minio=0 needs_seaweedfs=0
 
 # choose KIND OFFICIAL SUBSTITUTE BUILDER
 choose() {
@@ -325,11 +394,11 @@ choose() {
 		chosen[$kind]=$img
 		return
 	fi
-	if present "$official"; then
+	if [[ -n "$official" ]] && present "$official"; then
 		say "$kind: $official (official, present)"
 		return
 	fi
-	if pull "$official"; then
+	if [[ -n "$official" ]] && pull "$official"; then
 		say "$kind: $official (official, pulled)"
 		return
 	fi
@@ -338,12 +407,14 @@ choose() {
 	debian) needs_debian=1 ;;
 	mysql) needs_mysql=1 ;;
 	ferretdb) needs_ferretdb=1 ;;
+	ferretpg) needs_ferretpg=1 ;;
 	minio) needs_minio=1 ;;
 	seaweedfs) needs_seaweedfs=1 ;;
 	esac
 }
 
 choose mongo "$official_mongo" "$sub_mongo" ferretdb
+choose ferretpg "$official_ferretpg" "$sub_ferretpg" ferretpg
 choose mysql "$official_mysql" "$sub_mysql" mysql
 choose mariadb "$official_mariadb" "$sub_mariadb" debian
 choose s3 "$official_s3" "$sub_s3" minio
@@ -354,13 +425,13 @@ choose azure "$official_azure" "$sub_azure" debian
 
 # The tools the builds need, checked (and installed) before anything starts, so that a missing one
 # stops the run at once with its name.
-if ((needs_debian || needs_mysql)); then
+if ((needs_debian || needs_mysql || needs_ferretpg)); then
 	need debootstrap
 fi
 if ((needs_debian)); then
 	need npm
 fi
-if ((needs_mysql)); then
+if ((needs_mysql || needs_ferretpg)); then
 	need chroot coreutils
 fi
 
@@ -383,6 +454,17 @@ if ((needs_mysql)); then
 		t0=$SECONDS
 		(build_mysql && say "mysql: built $sub_mysql in $((SECONDS - t0)) s") &
 		mysql_pid=$!
+	fi
+fi
+# FerretDB on PostgreSQL, in a root file system of its own, beside the others.
+ferretpg_pid=
+if ((needs_ferretpg)); then
+	if fresh "$sub_ferretpg" "$(key_ferretpg)"; then
+		say "ferretpg: $sub_ferretpg (substitute, built earlier)"
+	else
+		t0=$SECONDS
+		(build_ferretpg && say "ferretpg: built $sub_ferretpg in $((SECONDS - t0)) s") &
+		ferretpg_pid=$!
 	fi
 fi
 # SeaweedFS's weed beside the MinIO and FerretDB compilations: the Go builds share the CPU, but each
@@ -425,6 +507,9 @@ if [[ -n "$mysql_pid" ]]; then
 fi
 if [[ -n "$seaweedfs_pid" ]]; then
 	wait "$seaweedfs_pid" || status=1
+fi
+if [[ -n "$ferretpg_pid" ]]; then
+	wait "$ferretpg_pid" || status=1
 fi
 
 {

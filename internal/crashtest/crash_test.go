@@ -67,6 +67,17 @@ func duration(t *testing.T) time.Duration {
 	return runFor
 }
 
+// withOpTimeout gives the child processes' engines a 30 s operation
+// timeout instead of the 5 s default: on a machine loaded by other tests,
+// a restarted writer's first reads have taken longer than 5 s, and the
+// test is about crashes, not about slow servers (RunOutage covers those).
+func withOpTimeout(url string) string {
+	if strings.Contains(url, "?") {
+		return url + "&op_timeout=30s"
+	}
+	return url + "?op_timeout=30s"
+}
+
 // TestCrash runs writer processes committing to private streams with
 // asynchronous dispatch, and a poller process reading from its checkpoint,
 // on one database; writers are SIGKILLed at random (their dispatch queues
@@ -95,7 +106,7 @@ func crash(t *testing.T, url string) {
 	if err := e.Initialize(ctx); err != nil { // once, before the processes share it
 		t.Fatal(err)
 	}
-	procs := &children{t: t, dir: dir, url: url}
+	procs := &children{t: t, dir: dir, url: withOpTimeout(url)}
 	defer procs.killAll()
 
 	poller := procs.start(rolePoller, "")

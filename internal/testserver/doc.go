@@ -1,8 +1,9 @@
-// Package testserver gives engine tests real database servers: MongoDB, Oracle MySQL, MariaDB, S3
-// (MinIO and SeaweedFS) and Azure Table Storage, each in a container started through
-// testcontainers-go, or an already-running server named by an environment variable. The MySQL engine
-// runs its tests on both MySQL and MariaDB (kinds MySQL and MariaDB: same URL forms, same driver); the
-// S3 engine on both MinIO and SeaweedFS (kinds S3 and SeaweedFS: same URL forms, same credentials).
+// Package testserver gives engine tests real database servers: MongoDB (or FerretDB on SQLite), FerretDB
+// on PostgreSQL, Oracle MySQL, MariaDB, S3 (MinIO and SeaweedFS) and Azure Table Storage, each in a
+// container started through testcontainers-go, or an already-running server named by an environment
+// variable. The MySQL engine runs its tests on both MySQL and MariaDB (kinds MySQL and MariaDB: same URL
+// forms, same driver); the S3 engine on both MinIO and SeaweedFS (kinds S3 and SeaweedFS: same URL forms,
+// same credentials); the Mongo engine on both Mongo and FerretPG (same URL forms).
 //
 // A package's tests share one server per kind, started on first use and terminated when the test
 // binary ends; each test gets storage of its own on it:
@@ -24,6 +25,7 @@
 //	MySQL  mysql://root@127.0.0.1:PORT/DBNAME          database created empty, dropped at cleanup
 //	                                                   (MariaDB: the same form)
 //	Mongo  mongodb://127.0.0.1:PORT/DBNAME             database (created on first write), dropped at cleanup
+//	                                                   (FerretPG: the same form)
 //	S3     s3://BUCKET?endpoint=http%3A%2F%2F127.0.0.1%3APORT&region=us-east-1&use_path_style=true&access_key_id=ID&secret_access_key=SECRET
 //	                                                   bucket created empty; emptied and removed at cleanup
 //	                                                   (SeaweedFS: the same form)
@@ -39,18 +41,20 @@
 //
 // # Environment
 //
-//	EVENTSTORE_TEST_REQUIRE        "all", or a comma-separated list of kinds (mongo,mysql,mariadb,s3,seaweedfs,azure):
+//	EVENTSTORE_TEST_REQUIRE        "all", or a comma-separated list of kinds (mongo,ferretpg,mysql,mariadb,s3,seaweedfs,azure):
 //	                               a server of such a kind that cannot be had FAILS the test instead of
 //	                               skipping it. CI sets "all".
 //	EVENTSTORE_<KIND>_URL          use this running server (base URL in the forms above, any host);
-//	                               no container is started. KIND is MONGO, MYSQL, MARIADB, S3, SEAWEEDFS
-//	                               or AZURE.
+//	                               no container is started. KIND is MONGO, FERRETPG, MYSQL, MARIADB, S3,
+//	                               SEAWEEDFS or AZURE.
 //	EVENTSTORE_<KIND>_IMAGE        run this image instead of the default one: mysql:8.4,
 //	                               mariadb:10.11, mongo:8.0, minio/minio:RELEASE.2025-04-22T22-12-26Z,
-//	                               chrislusf/seaweedfs:4.53, mcr.microsoft.com/azure-storage/azurite:3.37.0.
+//	                               chrislusf/seaweedfs:4.53, mcr.microsoft.com/azure-storage/azurite:3.37.0;
+//	                               FerretPG has no official image: its default is the substitute.
 //
 // When the default image is absent and cannot be pulled, the local substitute that
-// scripts/test-images.sh builds (goeventstore/ferretdb:1.24.0-sqlite, goeventstore/mysql:9.7,
+// scripts/test-images.sh builds (goeventstore/ferretdb:1.24.0-sqlite,
+// goeventstore/ferretdb:1.24.0-postgresql, goeventstore/mysql:9.7,
 // goeventstore/mariadb:10.11, goeventstore/minio:local, goeventstore/seaweedfs:4.53,
 // goeventstore/azurite:3.37.0) is run instead if it is present.
 //

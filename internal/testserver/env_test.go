@@ -24,6 +24,10 @@ func TestRequired(t *testing.T) {
 		{"seaweedfs", SeaweedFS, true},
 		{"SeaweedFS,azure", SeaweedFS, true},
 		{"seaweedfs", S3, false},
+		{"all", FerretPG, true},
+		{"mongo", FerretPG, false},
+		{"ferretpg", Mongo, false},
+		{"mongo,ferretpg", FerretPG, true},
 	} {
 		t.Setenv(envRequire, c.env)
 		if got := required(c.kind); got != c.want {
@@ -52,6 +56,12 @@ func TestKinds(t *testing.T) {
 	}
 	if specs[S3].image == specs[SeaweedFS].image || specs[S3].sub == specs[SeaweedFS].sub {
 		t.Errorf("S3 and SeaweedFS share an image")
+	}
+	if urlVar(FerretPG) != "EVENTSTORE_FERRETPG_URL" || imageVar(FerretPG) != "EVENTSTORE_FERRETPG_IMAGE" {
+		t.Errorf("FerretPG variables %s, %s", urlVar(FerretPG), imageVar(FerretPG))
+	}
+	if specs[Mongo].image == specs[FerretPG].image || specs[Mongo].sub == specs[FerretPG].sub {
+		t.Errorf("Mongo and FerretPG share an image")
 	}
 }
 

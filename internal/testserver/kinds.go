@@ -12,7 +12,11 @@ const (
 	MySQL   = "mysql"   // Oracle MySQL
 	MariaDB = "mariadb" // MariaDB, for the MySQL engine's second server
 	Mongo   = "mongo"
-	S3      = "s3" // MinIO
+	// FerretPG is a second MongoDB-compatible server, for the Mongo engine: FerretDB on its
+	// PostgreSQL backend, which pushes filters and sorts down to PostgreSQL and its indexes (where
+	// FerretDB's SQLite backend, the Mongo kind's substitute, scans). Same URL forms as Mongo.
+	FerretPG = "ferretpg"
+	S3       = "s3" // MinIO
 	// SeaweedFS is a second S3 server (SeaweedFS's S3 gateway), for the S3 engine's second
 	// implementation: same URL forms and credentials as S3.
 	SeaweedFS = "seaweedfs"
@@ -20,10 +24,10 @@ const (
 )
 
 // Kinds lists every kind of server, in a stable order.
-var Kinds = []string{MySQL, MariaDB, Mongo, S3, SeaweedFS, Azure}
+var Kinds = []string{MySQL, MariaDB, Mongo, FerretPG, S3, SeaweedFS, Azure}
 
 // spec describes how to run and reach one kind of server. The images a user expects are the
-// defaults; scripts/test-images.sh builds substitutes (FerretDB, MySQL from Debian sid, MariaDB,
+// defaults; scripts/test-images.sh builds substitutes (FerretDB on SQLite and on PostgreSQL, MySQL from Debian sid, MariaDB,
 // MinIO and SeaweedFS from source, Azurite on Debian) that take the same environment and command (ignoring what
 // they do not need), so this table needs no second flavour.
 type spec struct {
@@ -80,6 +84,17 @@ var specs = map[string]*spec{
 	Mongo: {
 		image:   "mongo:8.0",
 		sub:     "goeventstore/ferretdb:1.24.0-sqlite",
+		port:    "27017/tcp",
+		example: "mongodb://127.0.0.1:27017/",
+		ready:   2 * time.Minute,
+		base:    func(port int) string { return fmt.Sprintf("mongodb://127.0.0.1:%d/", port) },
+		open:    openMongo,
+	},
+	FerretPG: {
+		// No official image holds FerretDB with PostgreSQL: the default is the image
+		// scripts/test-images.sh builds.
+		image:   "goeventstore/ferretdb:1.24.0-postgresql",
+		sub:     "goeventstore/ferretdb:1.24.0-postgresql",
 		port:    "27017/tcp",
 		example: "mongodb://127.0.0.1:27017/",
 		ready:   2 * time.Minute,

@@ -56,9 +56,13 @@ func testSQL(t *testing.T, kind, marker string, want bool) {
 	}
 }
 
-func TestMongo(t *testing.T) {
+func TestMongo(t *testing.T) { testMongo(t, Mongo) }
+
+func TestFerretPG(t *testing.T) { testMongo(t, FerretPG) }
+
+func testMongo(t *testing.T, kind string) {
 	t.Parallel()
-	coll := openMongoColl(t, Get(t, Mongo).Isolated(t))
+	coll := openMongoColl(t, Get(t, kind).Isolated(t))
 	ctx := t.Context()
 	if _, err := coll.InsertOne(ctx, bson.D{{Key: "_id", Value: 1}, {Key: "v", Value: "one"}}); err != nil {
 		t.Fatal(err)

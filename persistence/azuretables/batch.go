@@ -21,12 +21,21 @@ import (
 // sends works on both.
 type tx struct {
 	pk   string
-	ops  []aztables.TransactionAction
+	ops  []op
 	size int
+}
+
+// op is one operation of a tx: its kind, the entity (JSON, as ent builds
+// it) and its If-Match condition ("" for none).
+type op struct {
+	kind    aztables.TransactionType
+	entity  []byte
+	ifMatch azcore.ETag
 }
 
 var etagAny = azcore.ETagAny
 
+// add adds an operation on entity (built by newEnt) to t.
 func (t *tx) add(kind aztables.TransactionType, pk string, entity []byte, ifMatch *azcore.ETag) {
 	if t.pk == "" {
 		t.pk = pk
@@ -34,7 +43,11 @@ func (t *tx) add(kind aztables.TransactionType, pk string, entity []byte, ifMatc
 	if pk != t.pk {
 		panic(fmt.Sprintf("azuretables: batch on partition %q got an operation on %q", t.pk, pk))
 	}
-	t.ops = append(t.ops, aztables.TransactionAction{ActionType: kind, Entity: entity, IfMatch: ifMatch})
+	o := op{kind: kind, entity: entity}
+	if ifMatch != nil {
+		o.ifMatch = *ifMatch
+	}
+	t.ops = append(t.ops, o)
 	t.size += len(entity) + 512 // the operation's headers
 }
 
@@ -51,11 +64,28 @@ func (t *tx) check() error {
 	return nil
 }
 
+// actions returns t's operations as the SDK takes them.
+func (t *tx) actions() []aztables.TransactionAction {
+	out := make([]aztables.TransactionAction, len(t.ops))
+	for i, o := range t.ops {
+		out[i] = aztables.TransactionAction{ActionType: o.kind, Entity: o.entity}
+		if o.ifMatch != "" {
+			out[i].IfMatch = &t.ops[i].ifMatch
+		}
+	}
+	return out
+}
+
+// submit sends t: through the engine's wire if it has one, else through
+// the SDK's SubmitTransaction. Either way a refused batch is a *BatchError.
 func (e *engine) submit(ctx context.Context, t *tx) error {
 	if err := t.check(); err != nil {
 		return err
 	}
-	_, err := e.table.SubmitTransaction(ctx, t.ops, nil)
+	if e.wire != nil {
+		return e.wire.submit(ctx, t)
+	}
+	_, err := e.table.SubmitTransaction(ctx, t.actions(), nil)
 	if err == nil {
 		return nil
 	}

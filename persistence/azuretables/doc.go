@@ -75,9 +75,18 @@
 // the log row, which spares readers a lookup) ride along with the next log
 // batch, or go alone after 50 ms.
 //
-// When a batch fails, the SDK reports status 202 and no error code; the
-// real status, code and failing operation are in the multipart body,
-// which [ParseBatchResponse] reads. The engine does not trust the index
+// The engine builds the multipart body of its batches itself and sends
+// it through an azcore pipeline made from the same client options
+// (transport, retries, logging), signed with the account key: the SDK's
+// SubmitTransaction decodes and re-encodes every entity and costs several
+// times the client CPU. It does so when [Open] knows the credential (an
+// account key, or a SAS in the endpoint); an engine made by [New] from
+// your client, or on a Cosmos DB endpoint, sends its batches through the
+// SDK.
+//
+// When a batch fails, the service answers 202 and the real status, code
+// and failing operation are in the multipart body (the SDK reports it as
+// status 202 with no error code), which [ParseBatchResponse] reads. The engine does not trust the index
 // (Azurite's differ from Azure's): after a failed or unanswered stream
 // batch it reads c{seq}: if it names slot N, the commit is stored (the
 // SDK retried a batch whose answer was lost, and the retry met our own

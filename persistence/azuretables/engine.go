@@ -10,6 +10,7 @@ import (
 
 	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // engine is the Azure Table Storage driver under persistence.Engine. It
@@ -21,21 +22,10 @@ type engine struct {
 	timeout      time.Duration
 	resolveAfter time.Duration
 	log          *appender
+	wire         *wire // sends batches; nil: the SDK does
 }
 
-var (
-	_ driver.Engine          = (*engine)(nil)
-	_ driver.Initializer     = (*engine)(nil)
-	_ driver.Closer          = (*engine)(nil)
-	_ driver.Snapshotter     = (*engine)(nil)
-	_ driver.DispatchTracker = (*engine)(nil)
-	_ driver.StreamDeleter   = (*engine)(nil)
-	_ driver.Purger          = (*engine)(nil)
-	_ driver.Dropper         = (*engine)(nil)
-	_ driver.HeadReader      = (*engine)(nil)
-	_ driver.ErrorClassifier = (*engine)(nil)
-	_ driver.Aser            = (*engine)(nil)
-)
+var _ engines.Client = (*engine)(nil)
 
 func newEngine(sc *aztables.ServiceClient, s *persistence.Settings) (*engine, error) {
 	name, resolveAfter, err := config(s)
@@ -53,15 +43,7 @@ func (e *engine) String() string { return "azuretables engine (table " + e.name 
 // As sets *target to the engine's *aztables.ServiceClient or its table's
 // *aztables.Client.
 func (e *engine) As(target any) bool {
-	switch t := target.(type) {
-	case **aztables.ServiceClient:
-		*t = e.svc
-	case **aztables.Client:
-		*t = e.table
-	default:
-		return false
-	}
-	return true
+	return engines.As(target, e.svc) || engines.As(target, e.table)
 }
 
 // Initialize creates the table. It is idempotent: one request once the

@@ -3,7 +3,9 @@ package azuretables
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,9 +45,27 @@ func (e *ent) key(k string) {
 
 func (e *ent) str(k, v string) *ent {
 	e.key(k)
+	if plainString(v) {
+		e.b = append(e.b, '"')
+		e.b = append(e.b, v...)
+		e.b = append(e.b, '"')
+		return e
+	}
 	s, _ := json.Marshal(v) // strings always marshal
 	e.b = append(e.b, s...)
 	return e
+}
+
+// plainString reports whether v is JSON as it stands between quotes:
+// printable ASCII that encoding/json would not escape.
+func plainString(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c < ' ' || c >= 0x7f, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
 }
 
 func (e *ent) i32(k string, v int) *ent {
@@ -81,6 +101,26 @@ func (e *ent) bin(k string, v []byte) *ent {
 }
 
 func (e *ent) bytes() []byte { return append(e.b, '}') }
+
+// rowKeyOf returns the row key of entity, which newEnt began with its
+// partition and row keys. It panics on JSON that newEnt did not build.
+func rowKeyOf(entity []byte) string {
+	const pkField, rkField = `{"PartitionKey":`, `,"RowKey":`
+	s := string(entity)
+	if strings.HasPrefix(s, pkField) {
+		if pk, err := strconv.QuotedPrefix(s[len(pkField):]); err == nil {
+			s = s[len(pkField)+len(pk):]
+			if strings.HasPrefix(s, rkField) {
+				if rk, err := strconv.QuotedPrefix(s[len(rkField):]); err == nil {
+					if v, err := strconv.Unquote(rk); err == nil {
+						return v
+					}
+				}
+			}
+		}
+	}
+	panic(fmt.Sprintf("azuretables: entity not built by newEnt: %.60q", entity))
+}
 
 // row is any row of the table, decoded; each kind uses some of the fields.
 type row struct {

@@ -96,7 +96,7 @@ func Open(ctx context.Context, dataSource string, opts ...persistence.Option) (*
 // open parses dataSource and returns the engine; copts, if not nil, are the
 // SDK client options (tests inject transports through them).
 func open(dataSource string, copts *aztables.ClientOptions, opts ...persistence.Option) (*engine, *persistence.Settings, error) {
-	rest, s, err := persistence.ParseSettings(dataSource, opts...)
+	rest, s, err := persistence.ParseEngineSettings(dataSource, []string{optTablePrefix, optResolveAfter}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,12 +107,16 @@ func open(dataSource string, copts *aztables.ClientOptions, opts ...persistence.
 	if copts.Transport == nil {
 		copts.Transport = transport()
 	}
-	var sc *aztables.ServiceClient
+	var a *account
 	if strings.HasPrefix(rest, "azuretables:") {
-		sc, err = clientFromURL(rest, s, copts)
+		a, err = accountFromURL(rest, s)
 	} else {
-		sc, err = clientFromConnectionString(rest, copts)
+		a, err = accountFromConnectionString(rest)
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := a.client(copts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -120,22 +124,56 @@ func open(dataSource string, copts *aztables.ClientOptions, opts ...persistence.
 	if err != nil {
 		return nil, nil, err
 	}
+	d.wire = newWire(a.endpoint, d.name, a.key, &copts.ClientOptions)
 	return d, s, nil
 }
 
-func clientFromURL(raw string, s *persistence.Settings, copts *aztables.ClientOptions) (*aztables.ServiceClient, error) {
+// account is what Open learned of the storage account: the table service
+// URL and the credential (none: the URL holds a SAS, or the SDK parses the
+// connection string).
+type account struct {
+	endpoint string
+	name     string // with key, the shared key credential
+	key      *sharedKey
+	keyText  string
+	connStr  string // a connection string for the SDK to parse, if set
+}
+
+// client returns the SDK's service client for a.
+func (a *account) client(copts *aztables.ClientOptions) (*aztables.ServiceClient, error) {
+	switch {
+	case a.connStr != "":
+		sc, err := aztables.NewServiceClientFromConnectionString(a.connStr, copts)
+		if err != nil {
+			return nil, &persistence.ValidationError{Field: "connection string", Reason: err.Error()}
+		}
+		return sc, nil
+	case a.key == nil:
+		return aztables.NewServiceClientWithNoCredential(a.endpoint, copts)
+	}
+	cred, err := aztables.NewSharedKeyCredential(a.name, a.keyText)
+	if err != nil {
+		return nil, &persistence.ValidationError{Field: "account_key", Reason: err.Error()}
+	}
+	return aztables.NewServiceClientWithSharedKey(a.endpoint, cred, copts)
+}
+
+// withKey sets a's shared key credential.
+func (a *account) withKey(name, key string, field string) (*account, error) {
+	k, err := newSharedKey(name, key)
+	if err != nil {
+		return nil, &persistence.ValidationError{Field: field, Reason: err.Error()}
+	}
+	a.name, a.keyText, a.key = name, key, k
+	return a, nil
+}
+
+func accountFromURL(raw string, s *persistence.Settings) (*account, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
 	}
 	q := u.Query()
-	for _, name := range []string{optTablePrefix, optResolveAfter} {
-		if v := q.Get(name); v != "" {
-			if _, set := s.String(name); !set {
-				persistence.WithEngineOption(name, v)(s)
-			}
-		}
-	}
 	if u.Host != "" {
 		if _, set := s.String(optTablePrefix); !set {
 			WithTablePrefix(u.Host)(s)
@@ -149,34 +187,62 @@ func clientFromURL(raw string, s *persistence.Settings, copts *aztables.ClientOp
 	if err != nil || (ep.Scheme != "http" && ep.Scheme != "https") || ep.Host == "" {
 		return nil, &persistence.ValidationError{Field: "endpoint", Value: endpoint, Reason: "must be an http:// or https:// URL"}
 	}
-	account, key := q.Get("account"), q.Get("account_key")
-	if account == "" && key == "" {
-		return aztables.NewServiceClientWithNoCredential(endpoint, copts)
+	a := &account{endpoint: endpoint}
+	name, key := q.Get("account"), q.Get("account_key")
+	if name == "" && key == "" {
+		return a, nil
 	}
-	cred, err := aztables.NewSharedKeyCredential(account, key)
-	if err != nil {
-		return nil, &persistence.ValidationError{Field: "account_key", Reason: err.Error()}
-	}
-	return aztables.NewServiceClientWithSharedKey(endpoint, cred, copts)
+	return a.withKey(name, key, "account_key")
 }
 
-func clientFromConnectionString(cs string, copts *aztables.ClientOptions) (*aztables.ServiceClient, error) {
+func accountFromConnectionString(cs string) (*account, error) {
 	if strings.EqualFold(strings.TrimRight(strings.TrimSpace(cs), ";"), "UseDevelopmentStorage=true") {
-		cred, err := aztables.NewSharedKeyCredential(devAccount, devKey)
-		if err != nil {
-			return nil, err
-		}
-		return aztables.NewServiceClientWithSharedKey(devEndpoint, cred, copts)
+		return (&account{endpoint: devEndpoint}).withKey(devAccount, devKey, "connection string")
 	}
 	if !strings.Contains(cs, "=") {
 		return nil, &persistence.ValidationError{Field: "URL",
 			Reason: "want azuretables://PREFIX?endpoint=..., a storage connection string or UseDevelopmentStorage=true"}
 	}
-	sc, err := aztables.NewServiceClientFromConnectionString(cs, copts)
-	if err != nil {
-		return nil, &persistence.ValidationError{Field: "connection string", Reason: err.Error()}
+	a := &account{connStr: cs}
+	// The SDK parses the connection string for its client; the wire needs
+	// the endpoint and key too, which it does not give back. These are the
+	// SDK's rules (aztables' parseConnectionString); a string they do not
+	// cover leaves the batches to the SDK.
+	kv := map[string]string{}
+	for _, part := range strings.Split(strings.TrimRight(cs, ";"), ";") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return a, nil
+		}
+		kv[k] = v
 	}
-	return sc, nil
+	name, key := kv["AccountName"], kv["AccountKey"]
+	switch {
+	case name == "":
+		return a, nil
+	case key == "":
+		if sas := kv["SharedAccessSignature"]; sas != "" {
+			a.endpoint = "https://" + name + ".table.core.windows.net/?" + sas
+		}
+		return a, nil
+	}
+	if k, err := newSharedKey(name, key); err == nil {
+		a.key = k
+	} else {
+		return a, nil // the SDK reports it
+	}
+	a.endpoint = kv["TableEndpoint"]
+	if a.endpoint == "" {
+		protocol, suffix := kv["DefaultEndpointsProtocol"], kv["EndpointSuffix"]
+		if protocol == "" {
+			protocol = "https"
+		}
+		if suffix == "" {
+			suffix = "core.windows.net"
+		}
+		a.endpoint = protocol + "://" + name + ".table." + suffix
+	}
+	return a, nil
 }
 
 // New returns an engine on a service client the caller built (with any
@@ -186,15 +252,7 @@ func New(client *aztables.ServiceClient, opts ...persistence.Option) (*persisten
 	if client == nil {
 		return nil, &persistence.ValidationError{Field: "client", Reason: "must not be nil"}
 	}
-	s, err := persistence.NewSettings(opts...)
-	if err != nil {
-		return nil, err
-	}
-	d, err := newEngine(client, s)
-	if err != nil {
-		return nil, err
-	}
-	return persistence.NewEngineWithSettings("azuretables", d, s), nil
+	return persistence.NewEngineFrom("azuretables", func(s *persistence.Settings) (*engine, error) { return newEngine(client, s) }, opts...)
 }
 
 // config reads and validates the engine's own settings.
@@ -207,13 +265,8 @@ func config(s *persistence.Settings) (table string, resolveAfter time.Duration, 
 		return "", 0, &persistence.ValidationError{Field: optTablePrefix, Value: prefix,
 			Reason: "must start with a letter and hold 1 to 57 ASCII letters and digits (Azure table names)"}
 	}
-	resolveAfter = DefaultResolveAfter
-	if v, ok := s.String(optResolveAfter); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return "", 0, &persistence.ValidationError{Field: optResolveAfter, Value: v, Reason: "must be a positive Go duration (10s)"}
-		}
-		resolveAfter = d
+	if resolveAfter, err = s.Duration(optResolveAfter, DefaultResolveAfter); err != nil {
+		return "", 0, err
 	}
 	return prefix + "events", resolveAfter, nil
 }

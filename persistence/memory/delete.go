@@ -32,12 +32,9 @@ func (e *engine) PurgeBucket(_ context.Context, bucketID string) error {
 		st.removeCommit(cp)
 	}
 	for _, s := range b.order {
-		if s.deleted {
-			continue
+		if !s.deleted {
+			s.drop()
 		}
-		s.deleted = true
-		s.refs, s.ids, s.snaps = nil, nil, nil
-		s.unlink()
 	}
 	delete(st.buckets, bucketID)
 	st.compactUnd()

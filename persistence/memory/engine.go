@@ -9,6 +9,7 @@ import (
 
 	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // name is the engine's name and URL scheme.
@@ -36,17 +37,9 @@ type engine struct {
 // (no driver.Aser) and no driver errors to classify (no
 // driver.ErrorClassifier): it fails only with the outcomes of the rules.
 var (
-	_ driver.Engine          = (*engine)(nil)
-	_ driver.ValueCommitter  = valueEngine{}
-	_ driver.Initializer     = (*engine)(nil)
-	_ driver.Closer          = (*engine)(nil)
-	_ driver.Snapshotter     = (*engine)(nil)
-	_ driver.DispatchTracker = (*engine)(nil)
-	_ driver.StreamDeleter   = (*engine)(nil)
-	_ driver.Purger          = (*engine)(nil)
-	_ driver.Dropper         = (*engine)(nil)
-	_ driver.HeadReader      = (*engine)(nil)
-	_ driver.Immediate       = (*engine)(nil)
+	_ engines.Storing       = (*engine)(nil)
+	_ driver.ValueCommitter = valueEngine{}
+	_ driver.Immediate      = (*engine)(nil)
 )
 
 // New returns a new, empty engine, ready for use (Initialize is accepted
@@ -82,12 +75,9 @@ func WithKeepValues(keep bool) persistence.Option {
 
 // newDriver returns a new, empty driver configured by s.
 func newDriver(s *persistence.Settings) (driver.Engine, error) {
-	keep := true
-	if v, ok := s.String(keepValues); ok {
-		var err error
-		if keep, err = strconv.ParseBool(v); err != nil {
-			return nil, &persistence.ValidationError{Field: keepValues, Value: v, Reason: "must be true or false"}
-		}
+	keep, err := s.Bool(keepValues, true)
+	if err != nil {
+		return nil, err
 	}
 	if keep {
 		return valueEngine{newEngine()}, nil
@@ -111,9 +101,6 @@ func newEngine() *engine {
 // Immediate declares that calls never wait (driver.Immediate): the
 // portable layer neither times nor counts them.
 func (*engine) Immediate() {}
-
-// String names the engine in logs.
-func (e *engine) String() string { return "memory engine" }
 
 // shard returns the shard of a stream: by its ID alone, as streams of
 // different buckets rarely share one.
@@ -174,12 +161,7 @@ func (e *engine) Drop(context.Context) error {
 // after it, but may call it while calls are still running (it does not
 // count the calls of a driver.Immediate): those find an empty engine, not
 // a broken one.
-func (e *engine) Close(context.Context) error {
-	e.lockAll()
-	defer e.unlockAll()
-	e.reset(e.st.log.last())
-	return nil
-}
+func (e *engine) Close(ctx context.Context) error { return e.Purge(ctx) }
 
 // Head returns the greatest checkpoint of a live commit, 0 if none. It
 // looks back from the end of the log, skipping freed and emptied chunks.

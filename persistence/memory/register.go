@@ -22,7 +22,7 @@ func init() {
 // as for New, and win; unlike New, Open refuses invalid settings
 // (*persistence.ValidationError).
 func Open(ctx context.Context, dataSource string, opts ...persistence.Option) (*persistence.Engine, error) {
-	rest, s, err := persistence.ParseSettings(dataSource, opts...)
+	rest, s, err := persistence.ParseEngineSettings(dataSource, []string{keepValues}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -31,14 +31,7 @@ func Open(ctx context.Context, dataSource string, opts ...persistence.Option) (*
 		if err != nil || u.Scheme != name || u.Host != "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.Opaque != "" || u.Fragment != "" {
 			return nil, &persistence.ValidationError{Field: "dataSource", Value: dataSource, Reason: `want "memory://" or ""`}
 		}
-		q := u.Query()
-		if v, ok := q[keepValues]; ok {
-			if _, set := s.String(keepValues); !set { // options given in code win
-				persistence.WithEngineOption(keepValues, v[len(v)-1])(s)
-			}
-			delete(q, keepValues)
-		}
-		if len(q) > 0 {
+		if q := u.Query(); len(q) > 0 {
 			keys := slices.Sorted(maps.Keys(q))
 			return nil, &persistence.ValidationError{Field: "dataSource", Value: dataSource,
 				Reason: "unknown parameter " + strconv.Quote(keys[0]) + " (known: keep_values, page_size, op_timeout, admin_timeout)"}

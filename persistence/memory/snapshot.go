@@ -2,10 +2,11 @@ package memory
 
 import (
 	"context"
-	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // AddSnapshot stores s, replacing a snapshot of the stream at the same
@@ -31,16 +32,7 @@ func (e *engine) AddSnapshot(_ context.Context, s driver.Snapshot) error {
 
 // snapAbove returns the index of the first snapshot above rev.
 func snapAbove(snaps []driver.Snapshot, rev int) int {
-	lo, hi := 0, len(snaps)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if snaps[m].StreamRevision <= rev {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return sort.Search(len(snaps), func(i int) bool { return snaps[i].StreamRevision > rev })
 }
 
 // LatestSnapshot returns the stream's snapshot with the greatest revision at
@@ -64,12 +56,9 @@ func (e *engine) LatestSnapshot(_ context.Context, bucketID, streamID string, ma
 // creation order, that are at least q.Threshold revisions past their latest
 // snapshot. The cursor is the serial of the last stream examined.
 func (e *engine) StreamsToSnapshot(_ context.Context, q driver.HeadQuery) ([]driver.StreamHead, string, error) {
-	var after uint64
-	if q.Cursor != "" {
-		var err error
-		if after, err = strconv.ParseUint(q.Cursor, 10, 64); err != nil {
-			return nil, "", fmt.Errorf("memory: invalid cursor %q", q.Cursor)
-		}
+	after, err := engines.IntCursor(name, q.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	// Take a page of streams from the bucket's index under engine.mu, then
 	// read each under its shard's lock.
@@ -79,16 +68,8 @@ func (e *engine) StreamsToSnapshot(_ context.Context, q driver.HeadQuery) ([]dri
 		e.mu.RUnlock()
 		return nil, "", nil
 	}
-	lo, hi := 0, len(b.order)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if b.order[m].serial <= after {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	hi = min(len(b.order), lo+q.Limit)
+	lo := sort.Search(len(b.order), func(i int) bool { return b.order[i].serial > uint64(after) })
+	hi := min(len(b.order), lo+q.Limit)
 	streams := append([]*stream(nil), b.order[lo:hi]...)
 	more := hi < len(b.order)
 	e.mu.RUnlock()

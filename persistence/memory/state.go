@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"sort"
 	"sync"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
@@ -108,6 +109,14 @@ func (sh *shard) find(bucketID, streamID string) *stream {
 	return s
 }
 
+// drop marks s deleted, forgets its commits and snapshots and takes it out
+// of its shard's map. s.sh.mu must be held.
+func (s *stream) drop() {
+	s.deleted = true
+	s.refs, s.ids, s.snaps = nil, nil, nil
+	s.unlink()
+}
+
 // unlink takes s out of its shard's map. s.sh.mu must be held.
 func (s *stream) unlink() {
 	sh := s.sh
@@ -170,40 +179,19 @@ func (s *stream) findSeq(seq int) (int, bool) {
 	if n == 0 || s.refs[n-1].seq < seq {
 		return n, false // the usual case: a new head
 	}
-	lo, hi := 0, n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s.refs[m].seq < seq {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo, lo < n && s.refs[lo].seq == seq
+	i := sort.Search(n, func(i int) bool { return s.refs[i].seq >= seq })
+	return i, i < n && s.refs[i].seq == seq
 }
 
 // afterSeq returns the index of the first commit with a sequence above seq.
 func (s *stream) afterSeq(seq int) int {
-	i, found := s.findSeq(seq)
-	if found {
-		i++
-	}
-	return i
+	return sort.Search(len(s.refs), func(i int) bool { return s.refs[i].seq > seq })
 }
 
 // fromRevision returns the index of the first commit whose last revision is
 // at least rev. Only meaningful when s.ordered.
 func (s *stream) fromRevision(rev int) int {
-	lo, hi := 0, len(s.refs)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if s.refs[m].rev < rev {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return sort.Search(len(s.refs), func(i int) bool { return s.refs[i].rev >= rev })
 }
 
 // insert records a commit at index i (from findSeq).
@@ -263,9 +251,7 @@ func (st *state) removeStream(s *stream) {
 		st.removeCommit(s.refs[i].cp)
 	}
 	b.cpsDead += len(s.refs)
-	s.deleted = true
-	s.refs, s.ids, s.snaps = nil, nil, nil
-	s.unlink()
+	s.drop()
 	b.live--
 	b.orderDead++
 	if b.live == 0 {
@@ -334,14 +320,5 @@ func (st *state) compactUnd() bool {
 
 // searchAfter returns the index of the first element of cps above after.
 func searchAfter(cps []int64, after int64) int {
-	lo, hi := 0, len(cps)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if cps[m] <= after {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return sort.Search(len(cps), func(i int) bool { return cps[i] > after })
 }

@@ -10,7 +10,9 @@ import (
 
 // TestAcceptance runs the shared engine suite, every scenario on a database
 // of its own.
-func TestAcceptance(t *testing.T) {
+func TestAcceptance(t *testing.T) { eachServer(t, testAcceptance) }
+
+func testAcceptance(t *testing.T) {
 	acceptance.Run(t, acceptance.Harness{
 		PageSize: 3,
 		Features: acceptance.AllFeatures,

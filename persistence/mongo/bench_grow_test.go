@@ -14,12 +14,20 @@ import (
 // grows (acceptance.Scale), against plain InsertOnes into a collection
 // grown alike (BenchmarkShared's plainDoc). Bytes per commit are the
 // database's dataSize plus indexSize (dbStats) without the plain
-// collection. On FerretDB every query is a scan (see the package doc), so
-// its reads grow with the store: run it on MongoDB to see the engine's own
-// costs. Run it with
+// collection. It runs on each server of the package's tests, as
+// BenchmarkScale/Mongo and BenchmarkScale/FerretPG. On FerretDB, on either
+// backend, every query is a scan (see the package doc), so its reads grow
+// with the store: run it on MongoDB to see the engine's own costs. Run it
+// with
 //
-//	EVENTSTORE_SCALE_SIZES=10000,100000 go test -run '^$' -bench BenchmarkScale -benchtime 1x -timeout 4h ./persistence/mongo
+//	EVENTSTORE_SCALE_SIZES=10000,100000 go test -run '^$' -bench BenchmarkScale/FerretPG -benchtime 1x -timeout 4h ./persistence/mongo
 func BenchmarkScale(b *testing.B) {
+	for _, s := range servers {
+		b.Run(s.name, benchScale)
+	}
+}
+
+func benchScale(b *testing.B) {
 	var d *engine
 	acceptance.Scale(b, acceptance.ScaleHarness{
 		New: newBenchEngine(&d),

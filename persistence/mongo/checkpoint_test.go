@@ -26,7 +26,9 @@ func readAll(t *testing.T, e *persistence.Engine, after int64) []int64 {
 
 // A checkpoint taken by a writer that has not inserted yet is a hole; the
 // reader fills it, and the writer then lands above everything read.
-func TestLateWriterLandsAboveReader(t *testing.T) {
+func TestLateWriterLandsAboveReader(t *testing.T) { eachServer(t, testLateWriterLandsAboveReader) }
+
+func testLateWriterLandsAboveReader(t *testing.T) {
 	ctx := context.Background()
 	e, d := openEngine(t, isolatedURL(t))
 	if _, err := e.Commit(ctx, attempt("b", "s1", 1)); err != nil {
@@ -84,7 +86,9 @@ func TestLateWriterLandsAboveReader(t *testing.T) {
 
 // Two engines on one database behave like two processes: their hints go
 // stale, collide on _id, and recover; every commit is read once, in order.
-func TestTwoProcessesShareNumbering(t *testing.T) {
+func TestTwoProcessesShareNumbering(t *testing.T) { eachServer(t, testTwoProcessesShareNumbering) }
+
+func testTwoProcessesShareNumbering(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
 	e0, _ := openEngine(t, url)
@@ -144,7 +148,9 @@ func TestTwoProcessesShareNumbering(t *testing.T) {
 
 // Purge keeps numbering above the floor, and readers do not fill the purged
 // range.
-func TestPurgeFloor(t *testing.T) {
+func TestPurgeFloor(t *testing.T) { eachServer(t, testPurgeFloor) }
+
+func testPurgeFloor(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
 	e, d := openEngine(t, url)
@@ -192,7 +198,9 @@ func TestPurgeFloor(t *testing.T) {
 
 // DeleteStream leaves tombstones, so the numbers are not reused and readers
 // find no holes to fill.
-func TestDeleteStreamLeavesTombstones(t *testing.T) {
+func TestDeleteStreamLeavesTombstones(t *testing.T) { eachServer(t, testDeleteStreamLeavesTombstones) }
+
+func testDeleteStreamLeavesTombstones(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
 	e, d := openEngine(t, url)
@@ -225,6 +233,10 @@ func TestDeleteStreamLeavesTombstones(t *testing.T) {
 // ReadBucket settles holes over the whole log and reads only its bucket's
 // commits, across page boundaries.
 func TestReadBucketAcrossPagesAndHoles(t *testing.T) {
+	eachServer(t, testReadBucketAcrossPagesAndHoles)
+}
+
+func testReadBucketAcrossPagesAndHoles(t *testing.T) {
 	ctx := context.Background()
 	e, d := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
 	want := map[string][]int64{}
@@ -261,5 +273,59 @@ func TestReadBucketAcrossPagesAndHoles(t *testing.T) {
 				t.Errorf("ReadBucket(%q, %d) = %v, want %v", bucket, after, got, exp)
 			}
 		}
+	}
+}
+
+// A writer whose number a reader filled (a tombstone) takes the next number
+// of its hint: in a process alone that number is free, and no number is
+// skipped that readers would have to fill. A second collision of the same
+// commit means another process is ahead: the writer jumps past it.
+func TestCollisionSkips(t *testing.T) { eachServer(t, testCollisionSkips) }
+
+func testCollisionSkips(t *testing.T) {
+	ctx := context.Background()
+	e, d := openEngine(t, isolatedURL(t))
+	if _, err := e.Commit(ctx, attempt("b", "s1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	held, err := d.nextCheckpoint(ctx) // a writer stalls with this number
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Commit(ctx, attempt("b", "s2", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, e, 0) // fills held
+	// The stalled writer's insert at held fails: its next number follows c.
+	if err := d.skipCheckpoint(ctx, held, 1); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := e.Commit(ctx, attempt("b", "s3", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.Checkpoint != c.Checkpoint+1 {
+		t.Fatalf("after a collision with a reader, checkpoint %d, want %d", c2.Checkpoint, c.Checkpoint+1)
+	}
+	// Its second collision: the number it lost was taken by another
+	// process, whose writers hold the next ones too.
+	if err := d.skipCheckpoint(ctx, c2.Checkpoint+1, 2); err != nil {
+		t.Fatal(err)
+	}
+	next, err := d.nextCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi := c2.Checkpoint+1+gallopStart, c2.Checkpoint+1+2*gallopStart; next < lo || next >= hi {
+		t.Fatalf("after a second collision at %d, next checkpoint %d, want in [%d, %d)", c2.Checkpoint+1, next, lo, hi)
+	}
+	// From the gallopCollisions-th on it continues above the greatest stored.
+	d.cps.last.Store(0)
+	if err := d.skipCheckpoint(ctx, 1, gallopCollisions); err != nil {
+		t.Fatal(err)
+	}
+	if next, err := d.nextCheckpoint(ctx); err != nil || next != c2.Checkpoint+1 {
+		t.Fatalf("after %d collisions, next checkpoint %d (%v), want %d", gallopCollisions, next, err, c2.Checkpoint+1)
 	}
 }

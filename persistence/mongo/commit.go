@@ -27,8 +27,9 @@ import (
 // failed Commit leaves nothing behind.
 
 // maxCheckpointAttempts bounds the retries of one commit after duplicate
-// _id errors; each retry starts above the greatest _id stored, so only a
-// crowd of writers in other processes can exhaust it.
+// _id errors; from the gallopCollisions-th on, each retry starts above the
+// greatest _id stored (checkpoint.go), so only a crowd of writers in other
+// processes can exhaust it.
 const maxCheckpointAttempts = 64
 
 // errCheckpointContention is returned when maxCheckpointAttempts ran out.
@@ -40,7 +41,7 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 	e.purgeMu.RLock()
 	defer e.purgeMu.RUnlock()
 	doc := newCommitDoc(a)
-	for range maxCheckpointAttempts {
+	for n := 1; n <= maxCheckpointAttempts; n++ {
 		cp, err := e.nextCheckpoint(ctx)
 		if err != nil {
 			return driver.Commit{}, err
@@ -61,8 +62,8 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 		if err != nil {
 			return driver.Commit{}, err
 		}
-		// The checkpoint was taken: move past everything stored.
-		if err := e.refreshCheckpoint(ctx, cp); err != nil {
+		// The checkpoint was taken: move ahead (checkpoint.go).
+		if err := e.skipCheckpoint(ctx, cp, n); err != nil {
 			return driver.Commit{}, err
 		}
 	}

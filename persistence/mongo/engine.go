@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
 	"github.com/goeventstore/eventstore/persistence"
-	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // The engine registers itself for both URL schemes of MongoDB, so that
@@ -39,19 +39,7 @@ type engine struct {
 	purgeMu sync.RWMutex
 }
 
-var (
-	_ driver.Engine          = (*engine)(nil)
-	_ driver.Initializer     = (*engine)(nil)
-	_ driver.Closer          = (*engine)(nil)
-	_ driver.Snapshotter     = (*engine)(nil)
-	_ driver.DispatchTracker = (*engine)(nil)
-	_ driver.StreamDeleter   = (*engine)(nil)
-	_ driver.Purger          = (*engine)(nil)
-	_ driver.Dropper         = (*engine)(nil)
-	_ driver.HeadReader      = (*engine)(nil)
-	_ driver.ErrorClassifier = (*engine)(nil)
-	_ driver.Aser            = (*engine)(nil)
-)
+var _ engines.Client = (*engine)(nil)
 
 // Open connects to the server named by uri, a mongodb:// or mongodb+srv://
 // URL whose path names the database (default "eventstore"). Its query
@@ -73,18 +61,13 @@ func Open(ctx context.Context, uri string, opts ...persistence.Option) (*persist
 }
 
 func open(uri string, opts ...persistence.Option) (*engine, *persistence.Settings, error) {
-	rest, s, err := persistence.ParseSettings(uri, opts...)
+	rest, s, err := persistence.ParseEngineSettings(uri, []string{optCommits, optSnapshots}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	driverURI, database, urlOpts, err := parseURI(rest)
+	driverURI, database, err := parseURI(rest)
 	if err != nil {
 		return nil, nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
-	}
-	for name, v := range urlOpts {
-		if _, set := s.Engine[name]; !set {
-			persistence.WithEngineOption(name, v)(s)
-		}
 	}
 	commits, snapshots, err := collections(s)
 	if err != nil {
@@ -127,15 +110,13 @@ func New(db *mongo.Database, opts ...persistence.Option) (*persistence.Engine, e
 	if db == nil {
 		return nil, &persistence.ValidationError{Field: "db", Reason: "must not be nil"}
 	}
-	s, err := persistence.NewSettings(opts...)
-	if err != nil {
-		return nil, err
-	}
-	commits, snapshots, err := collections(s)
-	if err != nil {
-		return nil, err
-	}
-	return persistence.NewEngineWithSettings("mongodb", newEngine(db, commits, snapshots), s), nil
+	return persistence.NewEngineFrom("mongodb", func(s *persistence.Settings) (*engine, error) {
+		commits, snapshots, err := collections(s)
+		if err != nil {
+			return nil, err
+		}
+		return newEngine(db, commits, snapshots), nil
+	}, opts...)
 }
 
 // newEngine returns an engine on db. The commits are read from the primary
@@ -159,15 +140,7 @@ func (e *engine) String() string {
 
 // As sets *target to the engine's *mongo.Client or *mongo.Database.
 func (e *engine) As(target any) bool {
-	switch t := target.(type) {
-	case **mongo.Client:
-		*t = e.client
-	case **mongo.Database:
-		*t = e.commits.Database()
-	default:
-		return false
-	}
-	return true
+	return engines.As(target, e.client) || engines.As(target, e.commits.Database())
 }
 
 // Initialize creates the collections and their indexes (see indexes.go). It

@@ -14,6 +14,10 @@ import (
 // Runs of tombstones longer than a page, and a bucket whose commits are
 // far apart, read whole across pages.
 func TestReadAcrossTombstonesAndSparseBuckets(t *testing.T) {
+	eachServer(t, testReadAcrossTombstonesAndSparseBuckets)
+}
+
+func testReadAcrossTombstonesAndSparseBuckets(t *testing.T) {
 	ctx := context.Background()
 	e, _ := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
 	var kept, rare []int64
@@ -56,7 +60,9 @@ func TestReadAcrossTombstonesAndSparseBuckets(t *testing.T) {
 
 // Head is the greatest checkpoint of a commit, tombstones aside, and Purge
 // never lets a checkpoint be handed out again.
-func TestHead(t *testing.T) {
+func TestHead(t *testing.T) { eachServer(t, testHead) }
+
+func testHead(t *testing.T) {
 	ctx := context.Background()
 	e, _ := openEngine(t, isolatedURL(t))
 	head := func() int64 {
@@ -104,7 +110,9 @@ func TestHead(t *testing.T) {
 
 // StreamsToSnapshot pages through the streams (one page per PageSize
 // streams) and yields each qualifying head once.
-func TestStreamsToSnapshotPages(t *testing.T) {
+func TestStreamsToSnapshotPages(t *testing.T) { eachServer(t, testStreamsToSnapshotPages) }
+
+func testStreamsToSnapshotPages(t *testing.T) {
 	ctx := context.Background()
 	e, _ := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
 	want := map[string]persistence.StreamHead{}
@@ -165,7 +173,9 @@ func firstPage(t *testing.T, seq func(func(persistence.Commit, error) bool)) int
 // A parked cursor opened before a commit of this engine is not trusted to
 // end the data, and one opened before a delete of this engine is closed: a
 // read that resumes another read's cursor sees what the other could not.
-func TestParkedCursorsAreNotStale(t *testing.T) {
+func TestParkedCursorsAreNotStale(t *testing.T) { eachServer(t, testParkedCursorsAreNotStale) }
+
+func testParkedCursorsAreNotStale(t *testing.T) {
 	ctx := context.Background()
 	e, d := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
 	for i := 1; i <= 2; i++ {
@@ -200,8 +210,15 @@ func TestParkedCursorsAreNotStale(t *testing.T) {
 
 // Parked cursors are closed when they stay unused.
 func TestParkedCursorsExpire(t *testing.T) {
-	defer func(d time.Duration) { parkIdle = d }(parkIdle)
+	// Set for both servers' subtests, which run in parallel, and restored
+	// after them.
+	old := parkIdle
+	t.Cleanup(func() { parkIdle = old })
 	parkIdle = 50 * time.Millisecond
+	eachServer(t, testParkedCursorsExpire)
+}
+
+func testParkedCursorsExpire(t *testing.T) {
 	ctx := context.Background()
 	e, d := openEngine(t, isolatedURL(t), persistence.WithPageSize(2))
 	for i := 1; i <= 3; i++ {

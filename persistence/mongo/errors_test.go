@@ -50,7 +50,9 @@ func TestClassifyUnreachable(t *testing.T) {
 
 // Before Initialize the commits collection lacks its unique indexes, and
 // Commit refuses to create it without them.
-func TestClassifyNotInitialized(t *testing.T) {
+func TestClassifyNotInitialized(t *testing.T) { eachServer(t, testClassifyNotInitialized) }
+
+func testClassifyNotInitialized(t *testing.T) {
 	ctx := context.Background()
 	url := isolatedURL(t)
 	e, err := Open(ctx, url)
@@ -93,7 +95,9 @@ func TestClassifyNotInitialized(t *testing.T) {
 // layer) with AuthenticationFailed, the same code MongoDB sends for a
 // wrong password; it has no users or roles, so Unauthorized (13) cannot
 // be produced there and is checked on a constructed error.
-func TestClassifyPermissionDenied(t *testing.T) {
+func TestClassifyPermissionDenied(t *testing.T) { eachServer(t, testClassifyPermissionDenied) }
+
+func testClassifyPermissionDenied(t *testing.T) {
 	ctx := context.Background()
 	url := strings.Replace(isolatedURL(t), "mongodb://", "mongodb://nobody:wrong@", 1)
 	e, err := Open(ctx, url)

@@ -21,9 +21,11 @@ import (
 // query filters or sorts on. A real MongoDB then cannot choose a collection
 // scan. (FerretDB ignores hints, even unknown ones, so the names are
 // checked here against the definitions in indexes.go.)
-func TestEveryQueryNamesItsIndex(t *testing.T) {
+func TestEveryQueryNamesItsIndex(t *testing.T) { eachServer(t, testEveryQueryNamesItsIndex) }
+
+func testEveryQueryNamesItsIndex(t *testing.T) {
 	ctx := context.Background()
-	driverURI, database, _, err := parseURI(isolatedURL(t))
+	driverURI, database, err := parseURI(isolatedURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,10 +36,8 @@ func WithSnapshotsCollection(name string) persistence.Option {
 
 // collections returns the collection names s sets.
 func collections(s *persistence.Settings) (commits, snapshots string, err error) {
-	for name := range s.Engine {
-		if name != optCommits && name != optSnapshots {
-			return "", "", &persistence.ValidationError{Field: name, Reason: "is not an option of the mongo engine (commits, snapshots)"}
-		}
+	if err := s.Only("mongo", optCommits, optSnapshots); err != nil {
+		return "", "", err
 	}
 	commits, snapshots = DefaultCommits, DefaultSnapshots
 	if v, ok := s.String(optCommits); ok {
@@ -55,33 +53,26 @@ func collections(s *persistence.Settings) (commits, snapshots string, err error)
 	return commits, snapshots, nil
 }
 
-// parseURI splits an engine URL (the portable parameters already taken
-// out) into the driver's URI, without the engine's own query options, the
-// database its path names, and those options by name. It parses by hand
-// rather than with net/url, which refuses the host lists of replica sets.
-func parseURI(uri string) (driverURI, database string, opts map[string]string, _ error) {
+// parseURI splits an engine URL (the portable parameters and the engine's
+// own already taken out) into the driver's URI and the database its path
+// names. It parses by hand rather than with net/url, which refuses the host
+// lists of replica sets.
+func parseURI(uri string) (driverURI, database string, _ error) {
 	scheme, rest, ok := strings.Cut(uri, "://")
 	if !ok || (scheme != "mongodb" && scheme != "mongodb+srv") {
-		return "", "", nil, fmt.Errorf("must start with mongodb:// or mongodb+srv://")
+		return "", "", fmt.Errorf("must start with mongodb:// or mongodb+srv://")
 	}
 	rest, rawQuery, _ := strings.Cut(rest, "?")
 	hosts, path, _ := strings.Cut(rest, "/")
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("query: %w", err)
+		return "", "", fmt.Errorf("query: %w", err)
 	}
 	if q.Has("pageSize") {
-		return "", "", nil, fmt.Errorf("pageSize is now page_size, as for every engine")
-	}
-	opts = map[string]string{}
-	for _, name := range []string{optCommits, optSnapshots} {
-		if q.Has(name) {
-			opts[name] = q.Get(name)
-			q.Del(name)
-		}
+		return "", "", fmt.Errorf("pageSize is now page_size, as for every engine")
 	}
 	if database, err = url.PathUnescape(path); err != nil {
-		return "", "", nil, fmt.Errorf("database: %w", err)
+		return "", "", fmt.Errorf("database: %w", err)
 	}
 	if database == "" {
 		database = DefaultDatabase
@@ -91,5 +82,5 @@ func parseURI(uri string) (driverURI, database string, opts map[string]string, _
 	if len(q) > 0 {
 		driverURI += "?" + q.Encode()
 	}
-	return driverURI, database, opts, nil
+	return driverURI, database, nil
 }

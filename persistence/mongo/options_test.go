@@ -27,17 +27,26 @@ func TestParseURI(t *testing.T) {
 		{"mongodb://127.0.0.1", "mongodb://127.0.0.1/", DefaultDatabase, map[string]string{}},
 	}
 	for _, tt := range tests {
-		driver, db, opts, err := parseURI(tt.in)
+		rest, s, err := persistence.ParseEngineSettings(tt.in, []string{optCommits, optSnapshots})
 		if err != nil {
-			t.Errorf("parseURI(%q): %v", tt.in, err)
+			t.Errorf("ParseEngineSettings(%q): %v", tt.in, err)
 			continue
+		}
+		driver, db, err := parseURI(rest)
+		if err != nil {
+			t.Errorf("parseURI(%q): %v", rest, err)
+			continue
+		}
+		opts := s.Engine
+		if opts == nil {
+			opts = map[string]string{}
 		}
 		if driver != tt.driver || db != tt.db || !maps.Equal(opts, tt.opts) {
 			t.Errorf("parseURI(%q) = %q, %q, %v; want %q, %q, %v", tt.in, driver, db, opts, tt.driver, tt.db, tt.opts)
 		}
 	}
 	for _, bad := range []string{"mysql://h/db", "h:27017/db", "mongodb://h/db?pageSize=7"} {
-		if _, _, _, err := parseURI(bad); err == nil {
+		if _, _, err := parseURI(bad); err == nil {
 			t.Errorf("parseURI(%q) accepted a bad URL", bad)
 		}
 	}
@@ -133,9 +142,11 @@ func TestOpenURLRegistered(t *testing.T) {
 }
 
 // New leaves the caller's client connected on Close.
-func TestNewLeavesClientConnected(t *testing.T) {
+func TestNewLeavesClientConnected(t *testing.T) { eachServer(t, testNewLeavesClientConnected) }
+
+func testNewLeavesClientConnected(t *testing.T) {
 	url := isolatedURL(t)
-	driverURI, database, _, err := parseURI(url)
+	driverURI, database, err := parseURI(url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,8 +15,10 @@ import (
 // container, stopped and restarted): see acceptance.RunOutage, which sets
 // the operation timeout (Open also makes it the driver's server selection
 // timeout).
-func TestServerDown(t *testing.T) {
-	srv := testserver.Dedicated(t, testserver.Mongo)
+func TestServerDown(t *testing.T) { eachServer(t, testServerDown) }
+
+func testServerDown(t *testing.T) {
+	srv := testserver.Dedicated(t, serverKind(t))
 	acceptance.RunOutage(t, acceptance.Outage{
 		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
 			return Open(ctx, srv.Isolated(t), opts...)
@@ -29,8 +31,10 @@ func TestServerDown(t *testing.T) {
 // The server hangs (its container paused: connections open, nothing
 // answered) under an open engine, then resumes: every call gives up within
 // the operation timeout, and the engine works again at once.
-func TestServerHang(t *testing.T) {
-	srv := testserver.Dedicated(t, testserver.Mongo)
+func TestServerHang(t *testing.T) { eachServer(t, testServerHang) }
+
+func testServerHang(t *testing.T) {
+	srv := testserver.Dedicated(t, serverKind(t))
 	acceptance.RunOutage(t, acceptance.Outage{
 		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {
 			return Open(ctx, srv.Isolated(t), opts...)
@@ -46,8 +50,10 @@ func TestServerHang(t *testing.T) {
 // timeout), also an administrative call, whose own timeout is longer: the
 // driver gives up server selection by itself. Once the server is back the
 // same engine works at once.
-func TestOutageBound(t *testing.T) {
-	srv := testserver.Dedicated(t, testserver.Mongo)
+func TestOutageBound(t *testing.T) { eachServer(t, testOutageBound) }
+
+func testOutageBound(t *testing.T) {
+	srv := testserver.Dedicated(t, serverKind(t))
 	ctx := context.Background()
 	e, err := Open(ctx, srv.Isolated(t))
 	if err != nil {
@@ -105,8 +111,10 @@ func TestOutageBound(t *testing.T) {
 // The server applies a commit but its answer is lost on the way back (a
 // proxy between the driver and the server drops it): see
 // acceptance.RunLostAnswer.
-func TestLostAnswer(t *testing.T) {
-	srv := testserver.Get(t, testserver.Mongo)
+func TestLostAnswer(t *testing.T) { eachServer(t, testLostAnswer) }
+
+func testLostAnswer(t *testing.T) {
+	srv := testserver.Get(t, serverKind(t))
 	var proxy *testserver.Proxy
 	acceptance.RunLostAnswer(t, acceptance.LostAnswer{
 		New: func(ctx context.Context, t *testing.T, opts ...persistence.Option) (*persistence.Engine, error) {

@@ -32,7 +32,7 @@ func (l *commandLog) take() []string {
 // every command it sends.
 func monitoredEngine(t *testing.T, opts ...persistence.Option) (*persistence.Engine, *commandLog) {
 	t.Helper()
-	driverURI, database, _, err := parseURI(isolatedURL(t))
+	driverURI, database, err := parseURI(isolatedURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,9 @@ func monitoredEngine(t *testing.T, opts ...persistence.Option) (*persistence.Eng
 
 // TestRoundTrips pins the commands each operation sends. A read is one find
 // then a getMore per page, on the cursor parked between pages.
-func TestRoundTrips(t *testing.T) {
+func TestRoundTrips(t *testing.T) { eachServer(t, testRoundTrips) }
+
+func testRoundTrips(t *testing.T) {
 	ctx := context.Background()
 	e, log := monitoredEngine(t, persistence.WithPageSize(4))
 	check := func(what string, want ...string) {

@@ -3,7 +3,6 @@ package mongo
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -11,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // snapshotDoc is a snapshot as stored. Its _id is "<stream key>/<revision>",
@@ -84,12 +84,9 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 // the server, but FerretDB implements only the $sum and $count
 // accumulators.)
 func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]driver.StreamHead, string, error) {
-	var after int64
-	if q.Cursor != "" {
-		var err error
-		if after, err = strconv.ParseInt(q.Cursor, 10, 64); err != nil {
-			return nil, "", fmt.Errorf("mongo: bad snapshot scan cursor %q", q.Cursor)
-		}
+	after, err := engines.IntCursor("mongo", q.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	firsts, err := find(ctx, e.commits, bson.D{
 		{Key: fBucket, Value: q.BucketID},

@@ -13,9 +13,16 @@ type deposited struct{ Amount int }
 
 // The blank import is all a program needs for Wireup().UsingMongo and
 // mongodb:// URLs.
+// It runs on both servers of the package's tests (helper_test.go).
 func TestWireup(t *testing.T) {
+	for _, kind := range []string{testserver.Mongo, testserver.FerretPG} {
+		t.Run(kind, func(t *testing.T) { t.Parallel(); testWireup(t, kind) })
+	}
+}
+
+func testWireup(t *testing.T, kind string) {
 	ctx := context.Background()
-	url := testserver.Get(t, testserver.Mongo).Isolated(t)
+	url := testserver.Get(t, kind).Isolated(t)
 	for name, b := range map[string]*eventstore.Builder{
 		"UsingMongo": eventstore.Wireup().UsingMongo(url + "?commits=events"),
 		"UsingURL":   eventstore.Wireup().UsingURL(url + "?commits=events"),

@@ -33,7 +33,7 @@ func BenchmarkPages(b *testing.B) {
 			defer d.Close(ctx)
 			const limit = 100
 			var top int64
-			if err := db.QueryRow(sqlOf.top).Scan(&top); err != nil {
+			if err := db.QueryRow(sqlOf(sqlTop)).Scan(&top); err != nil {
 				b.Fatal(err)
 			}
 			b.Run("Undispatched", func(b *testing.B) {

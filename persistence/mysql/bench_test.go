@@ -217,7 +217,7 @@ func streamOf10k(b *testing.B, env *benchEnv) string {
 		bk, sk := idKey("bench"), idKey(env.stream)
 		for i := 1; i <= readEvents; i++ {
 			id := persistence.NewUUID()
-			if _, err := tx.ExecContext(ctx, sqlOf.insertCommit, bk, sk, i, id[:], i, 1, time.Now().UnixMicro(), "bench", env.stream, payload); err != nil {
+			if _, err := tx.ExecContext(ctx, sqlOf(sqlInsertCommit), bk, sk, i, id[:], i, 1, time.Now().UnixMicro(), "bench", env.stream, payload); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -20,7 +20,7 @@ func beginLateCommit(t *testing.T, e *persistence.Engine, a *persistence.CommitA
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := tx.ExecContext(ctx, sqlOf.insertCommit, idKey(a.BucketID), idKey(a.StreamID), a.CommitSequence, a.CommitID[:],
+	res, err := tx.ExecContext(ctx, sqlOf(sqlInsertCommit), idKey(a.BucketID), idKey(a.StreamID), a.CommitSequence, a.CommitID[:],
 		a.StreamRevision, a.EventCount, a.CommitStamp.UnixMicro(), a.BucketID, a.StreamID, a.Payload)
 	if err != nil {
 		t.Fatal(err)

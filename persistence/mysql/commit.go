@@ -37,7 +37,7 @@ const maxCheckpointRetries = 32
 func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
 	bucketKey, streamKey := idKey(a.BucketID), idKey(a.StreamID)
 	for range maxCheckpointRetries {
-		res, err := e.exec(ctx, e.q.insertCommit,
+		res, err := e.exec(ctx, sqlInsertCommit,
 			bucketKey, streamKey, a.CommitSequence, a.CommitID[:], a.StreamRevision, a.EventCount,
 			a.CommitStamp.UnixMicro(), a.BucketID, a.StreamID, a.Payload)
 		if err == nil {
@@ -56,13 +56,13 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 		case key == keyCommitID:
 			return driver.Commit{}, driver.ErrDuplicateCommit
 		}
-		if n, err := e.count(ctx, e.q.commitIDExists, bucketKey, streamKey, a.CommitID[:]); err != nil || n > 0 {
+		if n, err := e.count(ctx, sqlCommitIDExists, bucketKey, streamKey, a.CommitID[:]); err != nil || n > 0 {
 			return driver.Commit{}, orIfNil(err, driver.ErrDuplicateCommit)
 		}
 		if key == keySequence {
 			return driver.Commit{}, driver.ErrConcurrency
 		}
-		if n, err := e.count(ctx, e.q.sequenceExists, bucketKey, streamKey, a.CommitSequence); err != nil || n > 0 {
+		if n, err := e.count(ctx, sqlSequenceExists, bucketKey, streamKey, a.CommitSequence); err != nil || n > 0 {
 			return driver.Commit{}, orIfNil(err, driver.ErrConcurrency)
 		}
 		// Neither: the checkpoint was taken (or the conflicting row was

@@ -14,10 +14,10 @@ import (
 // snapshots. A stream that does not exist is not an error.
 func (e *engine) DeleteStream(ctx context.Context, bucketID, streamID string) error {
 	bk, sk := idKey(bucketID), idKey(streamID)
-	if err := e.batches(ctx, e.q.tombstoneStream, bk, sk); err != nil {
+	if err := e.batches(ctx, sqlTombstoneStream, bk, sk); err != nil {
 		return err
 	}
-	_, err := e.exec(ctx, e.q.deleteStreamSnapshots, bk, sk)
+	_, err := e.exec(ctx, sqlDeleteStreamSnapshots, bk, sk)
 	return err
 }
 
@@ -25,10 +25,10 @@ func (e *engine) DeleteStream(ctx context.Context, bucketID, streamID string) er
 // snapshots.
 func (e *engine) PurgeBucket(ctx context.Context, bucketID string) error {
 	bk := idKey(bucketID)
-	if err := e.batches(ctx, e.q.tombstoneBucket, bk); err != nil {
+	if err := e.batches(ctx, sqlTombstoneBucket, bk); err != nil {
 		return err
 	}
-	return e.batches(ctx, e.q.deleteBucketSnaps, bk)
+	return e.batches(ctx, sqlDeleteBucketSnaps, bk)
 }
 
 // Purge empties both tables, without handing any checkpoint out again. It
@@ -45,21 +45,21 @@ func (e *engine) PurgeBucket(ctx context.Context, bucketID string) error {
 // Commits made while Purge runs get checkpoints above top and are kept.
 func (e *engine) Purge(ctx context.Context) error {
 	var top int64
-	if err := e.queryRow(ctx, e.q.top, nil, &top); err != nil {
+	if err := e.queryRow(ctx, sqlTop, nil, &top); err != nil {
 		return err
 	}
 	if top > 0 {
-		if _, err := e.exec(ctx, e.q.raiseFloor, top); err != nil {
+		if _, err := e.exec(ctx, sqlRaiseFloor, top); err != nil {
 			return err
 		}
-		if err := e.batches(ctx, e.q.purgeBelow, top); err != nil {
+		if err := e.batches(ctx, sqlPurgeBelow, top); err != nil {
 			return err
 		}
-		if _, err := e.exec(ctx, e.q.tombstoneAt, top); err != nil {
+		if _, err := e.exec(ctx, sqlTombstoneAt, top); err != nil {
 			return err
 		}
 	}
-	return e.batches(ctx, e.q.purgeSnapshots)
+	return e.batches(ctx, sqlPurgeSnapshots)
 }
 
 // batches runs a statement with LIMIT batchSize until it affects fewer

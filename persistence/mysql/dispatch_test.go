@@ -42,7 +42,7 @@ func TestUndispatchedUsesIndex(t *testing.T) {
 		if _, err := poolOf(t, e).Exec("ANALYZE TABLE eventstore_commits"); err != nil {
 			t.Fatal(err)
 		}
-		if _, key := plan(t, e, sqlOf.undispatched, 0, 3); key != "ix_undispatched" {
+		if _, key := plan(t, e, sqlOf(sqlUndispatched), 0, 3); key != "ix_undispatched" {
 			t.Fatalf("Undispatched query plan uses key %q, want ix_undispatched", key)
 		}
 	})

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // engine is the MySQL driver of a persistence.Engine. It has every
@@ -15,29 +15,19 @@ type engine struct {
 	db     DB
 	own    *sql.DB // the pool Open made, closed by Close; nil for New
 	prefix string
-	q      queries
 
 	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // prepared once, reused on every connection
+	stmts  map[string]*sql.Stmt // by statement template; prepared once, reused on every connection
 }
 
-var (
-	_ driver.Engine          = (*engine)(nil)
-	_ driver.Initializer     = (*engine)(nil)
-	_ driver.Closer          = (*engine)(nil)
-	_ driver.Snapshotter     = (*engine)(nil)
-	_ driver.DispatchTracker = (*engine)(nil)
-	_ driver.StreamDeleter   = (*engine)(nil)
-	_ driver.Purger          = (*engine)(nil)
-	_ driver.Dropper         = (*engine)(nil)
-	_ driver.HeadReader      = (*engine)(nil)
-	_ driver.ErrorClassifier = (*engine)(nil)
-	_ driver.Aser            = (*engine)(nil)
-)
+var _ engines.Client = (*engine)(nil)
 
-// stmt returns the prepared statement for query, preparing it on first use.
-// A *sql.Stmt re-prepares itself on whatever connection runs it, so it
-// survives the server restarting.
+// expand fills the engine's table prefix into a statement template.
+func (e *engine) expand(stmt string) string { return expand(stmt, e.prefix) }
+
+// stmt returns the prepared statement for query, a statement template (see
+// expand), preparing it on first use. A *sql.Stmt re-prepares itself on
+// whatever connection runs it, so it survives the server restarting.
 func (e *engine) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	e.stmtMu.Lock()
 	s := e.stmts[query]
@@ -45,7 +35,7 @@ func (e *engine) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s != nil {
 		return s, nil
 	}
-	s, err := e.db.PrepareContext(ctx, query)
+	s, err := e.db.PrepareContext(ctx, e.expand(query))
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +67,21 @@ func (e *engine) query(ctx context.Context, query string, args ...any) (*sql.Row
 	return s.QueryContext(ctx, args...)
 }
 
+// each runs a prepared query and calls scan for each of its rows.
+func (e *engine) each(ctx context.Context, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := e.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // queryRow runs a prepared query of one row and scans it into dest.
 func (e *engine) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
 	s, err := e.stmt(ctx, query)
@@ -104,21 +109,11 @@ func (e *engine) Close(ctx context.Context) error {
 // As sets *target to the engine's pool: target is a **sql.DB (the pool, if
 // it is one) or a *DB (the pool as given to New).
 func (e *engine) As(target any) bool {
-	switch t := target.(type) {
-	case **sql.DB:
-		if e.own != nil {
-			*t = e.own
-			return true
-		}
-		if db, ok := e.db.(*sql.DB); ok {
-			*t = db
-			return true
-		}
-	case *DB:
-		*t = e.db
-		return true
+	pool, _ := e.db.(*sql.DB)
+	if e.own != nil {
+		pool = e.own
 	}
-	return false
+	return (pool != nil && engines.As(target, pool)) || engines.As(target, e.db)
 }
 
 // String describes the engine for logs, without credentials.

@@ -65,8 +65,8 @@ func poolOf(t testing.TB, e *persistence.Engine) *sql.DB {
 	return db
 }
 
-// sqlOf is the engine's SQL under the default table prefix.
-var sqlOf = newQueries(DefaultTablePrefix)
+// sqlOf returns a statement of the engine under the default table prefix.
+func sqlOf(stmt string) string { return expand(stmt, DefaultTablePrefix) }
 
 // isMariaDB reports whether e's server is MariaDB (else Oracle MySQL).
 func isMariaDB(t testing.TB, e *persistence.Engine) bool {

@@ -52,16 +52,13 @@ type DB interface {
 // driver (timeout, tls, ...: see github.com/go-sql-driver/mysql). Options
 // given in code win over the data source's.
 func Open(ctx context.Context, dataSource string, opts ...persistence.Option) (*persistence.Engine, error) {
-	rest, s, err := persistence.ParseSettings(dataSource, opts...)
+	rest, s, err := persistence.ParseEngineSettings(dataSource, []string{optTablePrefix}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	cfg, prefix, err := parseDSN(rest)
+	cfg, err := parseDSN(rest)
 	if err != nil {
 		return nil, err
-	}
-	if _, set := s.String(optTablePrefix); !set && prefix != nil {
-		WithTablePrefix(*prefix)(s)
 	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
@@ -86,15 +83,7 @@ func New(db DB, opts ...persistence.Option) (*persistence.Engine, error) {
 	if db == nil {
 		return nil, &persistence.ValidationError{Field: "DB", Reason: "must not be nil"}
 	}
-	s, err := persistence.NewSettings(opts...)
-	if err != nil {
-		return nil, err
-	}
-	d, err := newEngine(db, s)
-	if err != nil {
-		return nil, err
-	}
-	return persistence.NewEngineWithSettings("mysql", d, s), nil
+	return persistence.NewEngineFrom("mysql", func(s *persistence.Settings) (*engine, error) { return newEngine(db, s) }, opts...)
 }
 
 // newEngine returns the driver over db with the settings' table prefix.
@@ -107,32 +96,27 @@ func newEngine(db DB, s *persistence.Settings) (*engine, error) {
 		return nil, &persistence.ValidationError{Field: optTablePrefix, Value: prefix,
 			Reason: "must match [A-Za-z_][A-Za-z0-9_]* and be at most 32 characters"}
 	}
-	return &engine{db: db, prefix: prefix, q: newQueries(prefix), stmts: map[string]*sql.Stmt{}}, nil
+	return &engine{db: db, prefix: prefix, stmts: map[string]*sql.Stmt{}}, nil
 }
 
-// parseDSN parses a URL or a go-sql-driver DSN (see Open) into the driver's
-// configuration and the table_prefix parameter, if given.
-func parseDSN(dataSource string) (cfg *mysql.Config, prefix *string, err error) {
+// parseDSN parses a URL or a go-sql-driver DSN (see Open), its table_prefix
+// parameter already taken out, into the driver's configuration.
+func parseDSN(dataSource string) (cfg *mysql.Config, err error) {
 	invalid := func(reason string) error {
 		return &persistence.ValidationError{Field: "DSN", Reason: reason}
 	}
 	if strings.HasPrefix(dataSource, "mysql://") {
 		u, err := url.Parse(dataSource)
 		if err != nil {
-			return nil, nil, invalid(err.Error())
+			return nil, invalid(err.Error())
 		}
 		query, err := url.ParseQuery(u.RawQuery)
 		if err != nil {
-			return nil, nil, invalid(err.Error())
-		}
-		if query.Has(optTablePrefix) {
-			p := query.Get(optTablePrefix)
-			prefix = &p
-			query.Del(optTablePrefix)
+			return nil, invalid(err.Error())
 		}
 		// Let the driver parse its own parameters.
 		if cfg, err = mysql.ParseDSN("/?" + query.Encode()); err != nil {
-			return nil, nil, invalid(err.Error())
+			return nil, invalid(err.Error())
 		}
 		if u.User != nil {
 			cfg.User = u.User.Username()
@@ -147,17 +131,11 @@ func parseDSN(dataSource string) (cfg *mysql.Config, prefix *string, err error) 
 		}
 		cfg.Net, cfg.Addr = "tcp", host
 		cfg.DBName = strings.TrimPrefix(u.Path, "/")
-	} else {
-		if cfg, err = mysql.ParseDSN(dataSource); err != nil {
-			return nil, nil, invalid(err.Error())
-		}
-		if p, ok := cfg.Params[optTablePrefix]; ok {
-			prefix = &p
-			delete(cfg.Params, optTablePrefix)
-		}
+	} else if cfg, err = mysql.ParseDSN(dataSource); err != nil {
+		return nil, invalid(err.Error())
 	}
 	if cfg.DBName == "" {
-		return nil, nil, invalid("names no database")
+		return nil, invalid("names no database")
 	}
-	return cfg, prefix, nil
+	return cfg, nil
 }

@@ -26,15 +26,17 @@ func TestParseDSN(t *testing.T) {
 		{in: "u:p@tcp(127.0.0.1:3306)/ev?table_prefix=x_&timeout=2s",
 			user: "u", pass: "p", addr: "127.0.0.1:3306", db: "ev", prefix: "x_", timeout: 2 * time.Second},
 	} {
-		cfg, prefix, err := parseDSN(tc.in)
+		rest, s, err := persistence.ParseEngineSettings(tc.in, []string{optTablePrefix})
 		if err != nil {
-			t.Errorf("parseDSN(%q): %v", tc.in, err)
+			t.Errorf("ParseEngineSettings(%q): %v", tc.in, err)
 			continue
 		}
-		got := ""
-		if prefix != nil {
-			got = *prefix
+		cfg, err := parseDSN(rest)
+		if err != nil {
+			t.Errorf("parseDSN(%q): %v", rest, err)
+			continue
 		}
+		got, _ := s.String(optTablePrefix)
 		if cfg.User != tc.user || cfg.Passwd != tc.pass || cfg.Addr != tc.addr || cfg.DBName != tc.db ||
 			got != tc.prefix || cfg.Timeout != tc.timeout {
 			t.Errorf("parseDSN(%q) = %s:%s@%s/%s timeout %v, prefix %q", tc.in, cfg.User, cfg.Passwd, cfg.Addr, cfg.DBName, cfg.Timeout, got)
@@ -139,7 +141,7 @@ func TestNew(t *testing.T) {
 		if _, err := New(nil); !errors.Is(err, persistence.ErrInvalid) {
 			t.Fatalf("New(nil): %v, want ErrInvalid", err)
 		}
-		cfg, _, err := parseDSN(isolatedURL(t, kind))
+		cfg, err := parseDSN(isolatedURL(t, kind))
 		if err != nil {
 			t.Fatal(err)
 		}

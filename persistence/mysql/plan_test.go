@@ -30,7 +30,7 @@ func TestReadStreamSeeks(t *testing.T) {
 		}
 		for i := 1; i <= 2000; i++ {
 			a := attempt("b", "s", i)
-			if _, err := tx.ExecContext(ctx, sqlOf.insertCommit, idKey("b"), idKey("s"), i, a.CommitID[:], i, 1, a.CommitStamp.UnixMicro(), "b", "s", a.Payload); err != nil {
+			if _, err := tx.ExecContext(ctx, sqlOf(sqlInsertCommit), idKey("b"), idKey("s"), i, a.CommitID[:], i, 1, a.CommitStamp.UnixMicro(), "b", "s", a.Payload); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -44,8 +44,8 @@ func TestReadStreamSeeks(t *testing.T) {
 			query string
 			args  []any
 		}{
-			{sqlOf.readStream, []any{idKey("b"), idKey("s"), 1000, 0, 100}},
-			{sqlOf.readStreamBounded, []any{idKey("b"), idKey("s"), 1000, 0, 1500, 100}},
+			{sqlOf(sqlReadStream), []any{idKey("b"), idKey("s"), 1000, 0, 100}},
+			{sqlOf(sqlReadStreamBounded), []any{idKey("b"), idKey("s"), 1000, 0, 1500, 100}},
 		} {
 			if typ, key := plan(t, e, q.query, q.args...); typ != "range" || key != keySequence {
 				t.Errorf("stream read plan: %s on %q, want range on %s", typ, key, keySequence)
@@ -70,7 +70,7 @@ func TestHeadPlan(t *testing.T) {
 		if _, err := poolOf(t, e).Exec("ANALYZE TABLE eventstore_commits"); err != nil {
 			t.Fatal(err)
 		}
-		if typ, key := plan(t, e, sqlOf.head); typ != "index" || key != "PRIMARY" {
+		if typ, key := plan(t, e, sqlOf(sqlHead)); typ != "index" || key != "PRIMARY" {
 			t.Errorf("Head plan: %s on %q, want index on PRIMARY", typ, key)
 		}
 	})

@@ -18,31 +18,24 @@ import (
 // and stream IDs are not selected: they are the ones asked for.
 func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver.Commit, error) {
 	bk, sk := idKey(q.BucketID), idKey(q.StreamID)
-	var rows *sql.Rows
-	var err error
-	if q.MaxRevision == math.MaxInt {
-		rows, err = e.query(ctx, e.q.readStream, bk, sk, q.AfterSequence, q.MinRevision, q.Limit)
-	} else {
-		rows, err = e.query(ctx, e.q.readStreamBounded, bk, sk, q.AfterSequence, q.MinRevision, q.MaxRevision, q.Limit)
+	query, args := sqlReadStream, []any{bk, sk, q.AfterSequence, q.MinRevision, q.Limit}
+	if q.MaxRevision != math.MaxInt {
+		query, args = sqlReadStreamBounded, []any{bk, sk, q.AfterSequence, q.MinRevision, q.MaxRevision, q.Limit}
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	page := make([]driver.Commit, 0, min(q.Limit, 128))
 	var commitID sql.RawBytes
 	var stamp int64
-	for rows.Next() {
-		var c driver.Commit
+	err := e.each(ctx, query, args, func(rows *sql.Rows) error {
+		c := driver.Commit{CommitAttempt: driver.CommitAttempt{BucketID: q.BucketID, StreamID: q.StreamID}}
 		if err := rows.Scan(&c.Checkpoint, &c.StreamRevision, &c.EventCount, &commitID, &c.CommitSequence, &stamp, &c.Payload); err != nil {
-			return nil, err
+			return err
 		}
-		c.BucketID, c.StreamID = q.BucketID, q.StreamID
 		c.CommitStamp = time.UnixMicro(stamp).UTC()
 		copy(c.CommitID[:], commitID)
 		page = append(page, c)
-	}
-	return page, rows.Err()
+		return nil
+	})
+	return page, err
 }
 
 // The checkpoint readers. Checkpoints are AUTO_INCREMENT values, handed out
@@ -84,7 +77,7 @@ var errBelowFloor = errors.New("hole below the purge floor")
 // already holds it.
 func (r *reader) Fill(ctx context.Context, cp int64) (claimed bool, err error) {
 	if !r.floorRead {
-		if err := r.e.queryRow(ctx, r.e.q.floor, nil, &r.floor); err != nil {
+		if err := r.e.queryRow(ctx, sqlFloor, nil, &r.floor); err != nil {
 			return false, err
 		}
 		r.floorRead = true
@@ -92,7 +85,7 @@ func (r *reader) Fill(ctx context.Context, cp int64) (claimed bool, err error) {
 			return false, errBelowFloor
 		}
 	}
-	_, err = r.e.exec(ctx, r.e.q.fill, cp)
+	_, err = r.e.exec(ctx, sqlFill, cp)
 	if err == nil {
 		return true, nil
 	}
@@ -118,11 +111,11 @@ type commitLog struct{ *reader }
 func (l commitLog) Checkpoint(x entry) int64 { return x.Checkpoint }
 
 func (l commitLog) Scan(ctx context.Context, after int64, limit int) ([]entry, error) {
-	return l.e.queryCommits(ctx, l.e.q.scanAll, after, limit)
+	return l.e.queryCommits(ctx, sqlScanAll, after, limit)
 }
 
 func (l commitLog) Get(ctx context.Context, cp int64) (entry, bool, error) {
-	got, err := l.e.queryCommits(ctx, l.e.q.getAt, cp)
+	got, err := l.e.queryCommits(ctx, sqlGetAt, cp)
 	if err != nil || len(got) == 0 {
 		return entry{}, false, err
 	}
@@ -136,30 +129,22 @@ type checkpointLog struct{ *reader }
 func (l checkpointLog) Checkpoint(cp int64) int64 { return cp }
 
 func (l checkpointLog) Scan(ctx context.Context, after int64, limit int) ([]int64, error) {
-	rows, err := l.e.query(ctx, l.e.q.scanCheckpoints, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := make([]int64, 0, limit)
-	for rows.Next() {
+	err := l.e.each(ctx, sqlScanCheckpoints, []any{after, limit}, func(rows *sql.Rows) error {
 		var cp int64
-		if err := rows.Scan(&cp); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&cp)
 		out = append(out, cp)
-	}
-	return out, rows.Err()
+		return err
+	})
+	return out, err
 }
 
 func (l checkpointLog) Get(ctx context.Context, cp int64) (int64, bool, error) {
-	rows, err := l.e.query(ctx, l.e.q.getCPAt, cp)
-	if err != nil {
-		return 0, false, err
+	err := l.e.queryRow(ctx, sqlGetCPAt, []any{cp}, &cp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
 	}
-	defer rows.Close()
-	ok := rows.Next()
-	return cp, ok, rows.Err()
+	return cp, err == nil, err
 }
 
 // ReadCommits returns one page of commits after q.After in checkpoint order,
@@ -177,11 +162,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range page {
-			if !x.tombstone {
-				out = append(out, x.Commit)
-			}
-		}
+		out = live(out, page)
 		if len(page) < n {
 			break
 		}
@@ -213,13 +194,11 @@ func (r *reader) readBucket(ctx context.Context, q driver.CommitQuery) ([]driver
 			return out, err
 		}
 		mark := cps[len(cps)-1]
-		page, err := r.e.queryCommits(ctx, r.e.q.readBucket, pos, mark, bucketKey, q.Limit-len(out))
+		page, err := r.e.queryCommits(ctx, sqlReadBucket, pos, mark, bucketKey, q.Limit-len(out))
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range page {
-			out = append(out, x.Commit)
-		}
+		out = live(out, page)
 		if len(out) == q.Limit {
 			return out, nil
 		}
@@ -232,20 +211,23 @@ func (r *reader) readBucket(ctx context.Context, q driver.CommitQuery) ([]driver
 
 // queryCommits runs a query selecting commitColumns and reads every row.
 func (e *engine) queryCommits(ctx context.Context, query string, args ...any) ([]entry, error) {
-	rows, err := e.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	var out []entry
-	for rows.Next() {
+	err := e.each(ctx, query, args, func(rows *sql.Rows) error {
 		x, err := scanCommit(rows)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, x)
+		return err
+	})
+	return out, err
+}
+
+// live appends the commits of entries to out, tombstones left out.
+func live(out []driver.Commit, entries []entry) []driver.Commit {
+	for _, x := range entries {
+		if !x.tombstone {
+			out = append(out, x.Commit)
+		}
 	}
-	return out, rows.Err()
+	return out
 }
 
 // scanCommit reads a row selected with commitColumns.
@@ -278,7 +260,7 @@ func scanCommit(rows *sql.Rows) (entry, error) {
 // backwards from its end, past any tombstones there.
 func (e *engine) Head(ctx context.Context) (int64, error) {
 	var cp int64
-	err := e.queryRow(ctx, e.q.head, nil, &cp)
+	err := e.queryRow(ctx, sqlHead, nil, &cp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -296,22 +278,16 @@ func (e *engine) Head(ctx context.Context) (int64, error) {
 // stays undispatched, and the next recovery, which reads from the start,
 // finds it.
 func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]driver.Commit, error) {
-	page, err := e.queryCommits(ctx, e.q.undispatched, after, limit)
+	page, err := e.queryCommits(ctx, sqlUndispatched, after, limit)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]driver.Commit, 0, len(page))
-	for _, x := range page {
-		if !x.tombstone {
-			out = append(out, x.Commit)
-		}
-	}
-	return out, nil
+	return live(make([]driver.Commit, 0, len(page)), page), nil
 }
 
 // MarkDispatched clears the commit's undispatched flag. The row must still
 // be the same commit (same checkpoint, stream and commit ID).
 func (e *engine) MarkDispatched(ctx context.Context, c driver.Commit) error {
-	_, err := e.exec(ctx, e.q.markDispatched, c.Checkpoint, idKey(c.BucketID), idKey(c.StreamID), c.CommitID[:])
+	_, err := e.exec(ctx, sqlMarkDispatched, c.Checkpoint, idKey(c.BucketID), idKey(c.StreamID), c.CommitID[:])
 	return err
 }

@@ -181,11 +181,11 @@ func TestPlansAtScale(t *testing.T) {
 		const maxReads = 10 * limit
 
 		var top int64
-		if err := db.QueryRow(sqlOf.top).Scan(&top); err != nil {
+		if err := db.QueryRow(sqlOf(sqlTop)).Scan(&top); err != nil {
 			t.Fatal(err)
 		}
 		for _, after := range []int64{0, top - limit} {
-			rows := explain(t, e, sqlOf.undispatched, after, limit)
+			rows := explain(t, e, sqlOf(sqlUndispatched), after, limit)
 			if len(rows) != 1 {
 				t.Fatalf("Undispatched plan has %d rows: %v", len(rows), rows)
 			}
@@ -194,7 +194,7 @@ func TestPlansAtScale(t *testing.T) {
 			if r := rows[0]; r["type"] != "range" || r["key"] != "ix_undispatched" || r["key_len"] != "10" {
 				t.Errorf("Undispatched after %d: %s on %q, key_len %s, want a range on ix_undispatched, key_len 10: %v", after, r["type"], r["key"], r["key_len"], r)
 			}
-			if n := handlerReads(t, db, sqlOf.undispatched, after, limit); n > maxReads {
+			if n := handlerReads(t, db, sqlOf(sqlUndispatched), after, limit); n > maxReads {
 				t.Errorf("Undispatched after %d read %d entries for a page of %d", after, n, limit)
 			}
 		}
@@ -215,7 +215,7 @@ func TestPlansAtScale(t *testing.T) {
 		bk := idKey("b")
 		nearEnd := keys[len(keys)-limit-1]
 		for _, after := range [][]byte{{}, nearEnd} {
-			rows := explain(t, e, sqlOf.streamHeads, bk, after, limit, bk)
+			rows := explain(t, e, sqlOf(sqlStreamHeads), bk, after, limit, bk)
 			var derived bool
 			for _, r := range rows {
 				if strings.Contains(r["extra"], "Using temporary") || strings.Contains(r["extra"], "Using filesort") {
@@ -231,7 +231,7 @@ func TestPlansAtScale(t *testing.T) {
 			if !derived {
 				t.Errorf("stream heads plan has no derived table: %v", rows)
 			}
-			if n := handlerReads(t, db, sqlOf.streamHeads, bk, after, limit, bk); n > maxReads {
+			if n := handlerReads(t, db, sqlOf(sqlStreamHeads), bk, after, limit, bk); n > maxReads {
 				t.Errorf("stream heads after %x read %d entries for a page of %d", after, n, limit)
 			}
 		}

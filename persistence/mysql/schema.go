@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
@@ -112,15 +113,15 @@ func (e *engine) Initialize(ctx context.Context) error {
 		return fmt.Errorf("auto_increment_increment is %d, want 1 (multi-primary replication is not supported; set it to 1 for the event store's connections): %w", step, driver.ErrMisconfigured)
 	}
 	for _, ddl := range schema {
-		if _, err := e.db.ExecContext(ctx, e.q.expand(ddl)); err != nil {
+		if _, err := e.db.ExecContext(ctx, e.expand(ddl)); err != nil {
 			return err
 		}
 	}
-	if _, err := e.db.ExecContext(ctx, e.q.expand("INSERT IGNORE INTO `{p}schema` (id, version) VALUES (1, ?)"), SchemaVersion); err != nil {
+	if _, err := e.db.ExecContext(ctx, e.expand("INSERT IGNORE INTO `{p}schema` (id, version) VALUES (1, ?)"), SchemaVersion); err != nil {
 		return err
 	}
 	var version int
-	if err := e.db.QueryRowContext(ctx, e.q.expand("SELECT version FROM `{p}schema` WHERE id = 1")).Scan(&version); err != nil {
+	if err := e.db.QueryRowContext(ctx, e.expand("SELECT version FROM `{p}schema` WHERE id = 1")).Scan(&version); err != nil {
 		return err
 	}
 	if version > SchemaVersion {
@@ -130,11 +131,11 @@ func (e *engine) Initialize(ctx context.Context) error {
 		for _, ddl := range migrations[version] {
 			// A migration interrupted before it recorded its version is
 			// run again: a column it added already is no error.
-			if _, err := e.db.ExecContext(ctx, e.q.expand(ddl)); err != nil && !isServerError(err, errDupColumn) {
+			if _, err := e.db.ExecContext(ctx, e.expand(ddl)); err != nil && !isServerError(err, errDupColumn) {
 				return fmt.Errorf("migrate schema %d to %d: %w", version, version+1, err)
 			}
 		}
-		if _, err := e.db.ExecContext(ctx, e.q.expand("UPDATE `{p}schema` SET version = ? WHERE id = 1 AND version = ?"), version+1, version); err != nil {
+		if _, err := e.db.ExecContext(ctx, e.expand("UPDATE `{p}schema` SET version = ? WHERE id = 1 AND version = ?"), version+1, version); err != nil {
 			return err
 		}
 	}
@@ -143,30 +144,16 @@ func (e *engine) Initialize(ctx context.Context) error {
 
 // Drop removes the engine's tables. Initialize creates them again.
 func (e *engine) Drop(ctx context.Context) error {
-	_, err := e.db.ExecContext(ctx, e.q.expand("DROP TABLE IF EXISTS `{p}commits`, `{p}snapshots`, `{p}schema`"))
+	_, err := e.db.ExecContext(ctx, e.expand("DROP TABLE IF EXISTS `{p}commits`, `{p}snapshots`, `{p}schema`"))
 	return err
-}
-
-// queries holds the engine's SQL with the table names filled in.
-type queries struct {
-	prefix string
-
-	insertCommit, fill                        string
-	commitIDExists, sequenceExists            string
-	scanAll, getAt, scanCheckpoints, getCPAt  string
-	readBucket, readStream, readStreamBounded string
-	head, floor                               string
-	undispatched, markDispatched              string
-	addSnapshot, snapshotCommitExists         string
-	latestSnapshot, streamHeads               string
-	tombstoneStream, tombstoneBucket          string
-	deleteStreamSnapshots, deleteBucketSnaps  string
-	top, raiseFloor, purgeBelow, tombstoneAt  string
-	purgeSnapshots                            string
 }
 
 // commitColumns are the columns a full commit read selects, in scanCommit's order.
 const commitColumns = "checkpoint, bucket_id, stream_id, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload"
+
+// streamColumns are the columns a stream read selects (the stream is the
+// one asked for), in ReadStream's order.
+const streamColumns = "checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload"
 
 // tombstoneSet is the SET clause that turns commits into tombstones.
 const tombstoneSet = "SET bucket_key = NULL, stream_key = NULL, commit_sequence = NULL, commit_id = NULL, " +
@@ -176,43 +163,45 @@ const tombstoneSet = "SET bucket_key = NULL, stream_key = NULL, commit_sequence 
 // no transaction grows with the data.
 const batchSize = 1000
 
-func newQueries(prefix string) queries {
-	q := queries{prefix: prefix}
-	x := q.expand
-	q.insertCommit = x("INSERT INTO `{p}commits` (bucket_key, stream_key, commit_sequence, commit_id, stream_revision, items, commit_stamp, undispatched, bucket_id, stream_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)")
-	q.fill = x("INSERT INTO `{p}commits` (checkpoint) VALUES (?)")
-	q.commitIDExists = x("SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_id = ?")
-	q.sequenceExists = x("SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence = ?")
-	q.scanAll = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?")
-	q.getAt = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint = ?")
-	q.scanCheckpoints = x("SELECT checkpoint FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?")
-	q.getCPAt = x("SELECT checkpoint FROM `{p}commits` WHERE checkpoint = ?")
-	q.readBucket = x("SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? AND checkpoint <= ? AND bucket_key = ? ORDER BY checkpoint LIMIT ?")
-	const streamCols = "checkpoint, stream_revision, items, commit_id, commit_sequence, commit_stamp, payload"
+// batchLimit is the LIMIT clause of batchSize.
+var batchLimit = " LIMIT " + strconv.Itoa(batchSize)
+
+// The engine's statements, with {p} for the table prefix (see expand).
+// engine.stmt prepares each once, with the engine's prefix.
+var (
+	sqlInsertCommit    = "INSERT INTO `{p}commits` (bucket_key, stream_key, commit_sequence, commit_id, stream_revision, items, commit_stamp, undispatched, bucket_id, stream_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+	sqlFill            = "INSERT INTO `{p}commits` (checkpoint) VALUES (?)"
+	sqlCommitIDExists  = "SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_id = ?"
+	sqlSequenceExists  = "SELECT COUNT(*) FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND commit_sequence = ?"
+	sqlScanAll         = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?"
+	sqlGetAt           = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint = ?"
+	sqlScanCheckpoints = "SELECT checkpoint FROM `{p}commits` WHERE checkpoint > ? ORDER BY checkpoint LIMIT ?"
+	sqlGetCPAt         = "SELECT checkpoint FROM `{p}commits` WHERE checkpoint = ?"
+	sqlReadBucket      = "SELECT " + commitColumns + " FROM `{p}commits` WHERE checkpoint > ? AND checkpoint <= ? AND bucket_key = ? ORDER BY checkpoint LIMIT ?"
 	// FORCE INDEX: left alone, MariaDB reads ux_sequence by ref on (bucket_key,
 	// stream_key) and filters commit_sequence > ? row by row, so each page
 	// would scan the stream from its start; forced, it seeks (a range on all
 	// three key parts). The same holds for stream_key > ? in streamHeads.
-	q.readStream = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?")
-	q.readStreamBounded = x("SELECT " + streamCols + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?")
+	sqlReadStream        = "SELECT " + streamColumns + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? ORDER BY commit_sequence LIMIT ?"
+	sqlReadStreamBounded = "SELECT " + streamColumns + " FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key = ? AND commit_sequence > ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence LIMIT ?"
 	// The primary key read backwards, past the tombstones at its end.
 	// FORCE INDEX: left alone, MySQL 9 may take stream_key IS NOT NULL for a
 	// range on ux_sequence, reading every commit's key and sorting.
-	q.head = x("SELECT checkpoint FROM `{p}commits` FORCE INDEX (PRIMARY) WHERE stream_key IS NOT NULL ORDER BY checkpoint DESC LIMIT 1")
-	q.floor = x("SELECT purged FROM `{p}schema` WHERE id = 1")
+	sqlHead  = "SELECT checkpoint FROM `{p}commits` FORCE INDEX (PRIMARY) WHERE stream_key IS NOT NULL ORDER BY checkpoint DESC LIMIT 1"
+	sqlFloor = "SELECT purged FROM `{p}schema` WHERE id = 1"
 	// FORCE INDEX: for a small LIMIT, MySQL 9 may prefer reading PRIMARY in
 	// order and filtering, which walks every dispatched commit.
-	q.undispatched = x("SELECT " + commitColumns + " FROM `{p}commits` FORCE INDEX (ix_undispatched) WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?")
-	q.markDispatched = x("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?")
+	sqlUndispatched   = "SELECT " + commitColumns + " FROM `{p}commits` FORCE INDEX (ix_undispatched) WHERE undispatched = 1 AND checkpoint > ? ORDER BY checkpoint LIMIT ?"
+	sqlMarkDispatched = "UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint = ? AND undispatched = 1 AND bucket_key = ? AND stream_key = ? AND commit_id = ?"
 	// REPLACE, not INSERT ... ON DUPLICATE KEY UPDATE payload = VALUES(payload):
 	// MySQL 8.0.20+ deprecates VALUES() there (warning 1287) in favour of a
 	// row alias (INSERT ... AS new) that MariaDB does not parse. The primary
 	// key is the table's only unique key, so REPLACE replaces exactly the
 	// snapshot at this revision (InnoDB updates it in place), on both servers.
-	q.addSnapshot = x("REPLACE INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
-		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1")
-	q.snapshotCommitExists = x("SELECT COUNT(*) FROM (SELECT 1 FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1) found")
-	q.latestSnapshot = x("SELECT stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1")
+	sqlAddSnapshot = "REPLACE INTO `{p}snapshots` (bucket_key, stream_key, stream_revision, bucket_id, stream_id, payload) " +
+		"SELECT ?, ?, ?, ?, ?, ? FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1"
+	sqlSnapshotCommitExists = "SELECT COUNT(*) FROM (SELECT 1 FROM `{p}commits` WHERE bucket_key = ? AND stream_key = ? AND stream_revision >= ? AND stream_revision - items < ? ORDER BY commit_sequence DESC LIMIT 1) found"
+	sqlLatestSnapshot       = "SELECT stream_revision, payload FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ? AND stream_revision <= ? ORDER BY stream_revision DESC LIMIT 1"
 	// One page of stream heads: the last commit of each stream and its
 	// latest snapshot revision. The derived table walks ux_sequence from
 	// the cursor in stream_key order, one group per stream, and stops after
@@ -223,24 +212,22 @@ func newQueries(prefix string) queries {
 	// STRAIGHT_JOIN keeps the page first (each head is then an eq_ref on
 	// ux_sequence). There is no outer ORDER BY, which would sort the
 	// materialized page: StreamsToSnapshot sorts the page itself.
-	q.streamHeads = x("SELECT h.stream_key, c.bucket_id, c.stream_id, c.stream_revision, " +
+	sqlStreamHeads = "SELECT h.stream_key, c.bucket_id, c.stream_id, c.stream_revision, " +
 		"COALESCE((SELECT MAX(s.stream_revision) FROM `{p}snapshots` s WHERE s.bucket_key = c.bucket_key AND s.stream_key = c.stream_key), 0) " +
 		"FROM (SELECT stream_key, MAX(commit_sequence) AS seq FROM `{p}commits` FORCE INDEX (ux_sequence) WHERE bucket_key = ? AND stream_key > ? " +
 		"GROUP BY stream_key ORDER BY stream_key LIMIT ?) h " +
-		"STRAIGHT_JOIN `{p}commits` c ON c.bucket_key = ? AND c.stream_key = h.stream_key AND c.commit_sequence = h.seq")
-	limit := fmt.Sprint(" LIMIT ", batchSize)
-	q.tombstoneStream = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? AND stream_key = ?" + limit)
-	q.tombstoneBucket = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ?" + limit)
-	q.deleteStreamSnapshots = x("DELETE FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ?")
-	q.deleteBucketSnaps = x("DELETE FROM `{p}snapshots` WHERE bucket_key = ?" + limit)
-	q.top = x("SELECT COALESCE(MAX(checkpoint), 0) FROM `{p}commits`")
-	q.raiseFloor = x("UPDATE `{p}schema` SET purged = GREATEST(purged, ?) WHERE id = 1")
-	q.purgeBelow = x("DELETE FROM `{p}commits` WHERE checkpoint < ? ORDER BY checkpoint" + limit)
-	q.tombstoneAt = x("UPDATE `{p}commits` " + tombstoneSet + " WHERE checkpoint = ?")
-	q.purgeSnapshots = x("DELETE FROM `{p}snapshots`" + limit)
-	return q
-}
+		"STRAIGHT_JOIN `{p}commits` c ON c.bucket_key = ? AND c.stream_key = h.stream_key AND c.commit_sequence = h.seq"
+	sqlTombstoneStream       = "UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ? AND stream_key = ?" + batchLimit
+	sqlTombstoneBucket       = "UPDATE `{p}commits` " + tombstoneSet + " WHERE bucket_key = ?" + batchLimit
+	sqlDeleteStreamSnapshots = "DELETE FROM `{p}snapshots` WHERE bucket_key = ? AND stream_key = ?"
+	sqlDeleteBucketSnaps     = "DELETE FROM `{p}snapshots` WHERE bucket_key = ?" + batchLimit
+	sqlTop                   = "SELECT COALESCE(MAX(checkpoint), 0) FROM `{p}commits`"
+	sqlRaiseFloor            = "UPDATE `{p}schema` SET purged = GREATEST(purged, ?) WHERE id = 1"
+	sqlPurgeBelow            = "DELETE FROM `{p}commits` WHERE checkpoint < ? ORDER BY checkpoint" + batchLimit
+	sqlTombstoneAt           = "UPDATE `{p}commits` " + tombstoneSet + " WHERE checkpoint = ?"
+	sqlPurgeSnapshots        = "DELETE FROM `{p}snapshots`" + batchLimit
+)
 
 // expand fills the table prefix into a statement. The prefix was validated
 // against [A-Za-z_][A-Za-z0-9_]*, and names are quoted besides.
-func (q queries) expand(s string) string { return strings.ReplaceAll(s, "{p}", q.prefix) }
+func expand(stmt, prefix string) string { return strings.ReplaceAll(stmt, "{p}", prefix) }

@@ -99,7 +99,7 @@ func TestTablePrefixes(t *testing.T) {
 func TestAutoIncrementStep(t *testing.T) {
 	eachServer(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		cfg, _, err := parseDSN(isolatedURL(t, kind) + "?auto_increment_increment=2")
+		cfg, err := parseDSN(isolatedURL(t, kind) + "?auto_increment_increment=2")
 		if err != nil {
 			t.Fatal(err)
 		}

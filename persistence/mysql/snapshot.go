@@ -17,7 +17,7 @@ import (
 // stream has none, nothing is inserted and it returns ErrStreamNotFound.
 func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 	bk, sk := idKey(s.BucketID), idKey(s.StreamID)
-	res, err := e.exec(ctx, e.q.addSnapshot, bk, sk, s.StreamRevision, s.BucketID, s.StreamID, s.Payload,
+	res, err := e.exec(ctx, sqlAddSnapshot, bk, sk, s.StreamRevision, s.BucketID, s.StreamID, s.Payload,
 		bk, sk, s.StreamRevision, s.StreamRevision)
 	if err != nil {
 		return err
@@ -27,7 +27,7 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 	}
 	// 0 rows: no commit holds the revision, or the snapshot was already
 	// stored with this very payload (an unchanged row may count 0).
-	n, err := e.count(ctx, e.q.snapshotCommitExists, bk, sk, s.StreamRevision, s.StreamRevision)
+	n, err := e.count(ctx, sqlSnapshotCommitExists, bk, sk, s.StreamRevision, s.StreamRevision)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 // or below maxRevision.
 func (e *engine) LatestSnapshot(ctx context.Context, bucketID, streamID string, maxRevision int) (driver.Snapshot, error) {
 	s := driver.Snapshot{BucketID: bucketID, StreamID: streamID}
-	err := e.queryRow(ctx, e.q.latestSnapshot, []any{idKey(bucketID), idKey(streamID), maxRevision}, &s.StreamRevision, &s.Payload)
+	err := e.queryRow(ctx, sqlLatestSnapshot, []any{idKey(bucketID), idKey(streamID), maxRevision}, &s.StreamRevision, &s.Payload)
 	if errors.Is(err, sql.ErrNoRows) {
 		return driver.Snapshot{}, driver.ErrSnapshotNotFound
 	}
@@ -66,24 +66,18 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 		return nil, "", fmt.Errorf("mysql: bad stream cursor %q", q.Cursor)
 	}
 	bk := idKey(q.BucketID)
-	rows, err := e.query(ctx, e.q.streamHeads, bk, after, q.Limit, bk)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
 	type head struct {
 		key []byte
 		driver.StreamHead
 	}
 	var page []head
-	for rows.Next() {
+	err = e.each(ctx, sqlStreamHeads, []any{bk, after, q.Limit, bk}, func(rows *sql.Rows) error {
 		var h head
-		if err := rows.Scan(&h.key, &h.BucketID, &h.StreamID, &h.HeadRevision, &h.SnapshotRevision); err != nil {
-			return nil, "", err
-		}
+		err := rows.Scan(&h.key, &h.BucketID, &h.StreamID, &h.HeadRevision, &h.SnapshotRevision)
 		page = append(page, h)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, "", err
 	}
 	// The statement leaves the page unordered (see streamHeads).

@@ -6,8 +6,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,16 +96,13 @@ func openChecked(t *testing.T, url string, opts ...persistence.Option) (*persist
 
 // openCheckedDriver is openChecked that also returns the engine's driver.
 func openCheckedDriver(t *testing.T, url string, opts ...persistence.Option) (*persistence.Engine, *engine, error) {
-	rest, s, err := persistence.ParseSettings(url, opts...)
+	rest, s, err := persistence.ParseEngineSettings(url, []string{optTablePrefix}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, prefix, err := parseDSN(rest)
+	cfg, err := parseDSN(rest)
 	if err != nil {
 		return nil, nil, err
-	}
-	if _, set := s.String(optTablePrefix); !set && prefix != nil {
-		WithTablePrefix(*prefix)(s)
 	}
 	ws := new(warnings)
 	db, err := checkedDB(cfg, ws)
@@ -278,7 +277,7 @@ var _ io.Closer = (*warnRows)(nil)
 func TestWarningsAreCaught(t *testing.T) {
 	eachServer(t, func(t *testing.T, kind string) {
 		ctx := context.Background()
-		cfg, _, err := parseDSN(isolatedURL(t, kind))
+		cfg, err := parseDSN(isolatedURL(t, kind))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -367,7 +366,7 @@ func runEveryStatement(t *testing.T, url string, e *persistence.Engine, d *engin
 	// The tables are set back over a pool of their own: the checks are for
 	// the engine's statements (and MariaDB without its system tables, as
 	// the substitute image runs, warns about statistics on DROP COLUMN).
-	cfg, _, err := parseDSN(url)
+	cfg, err := parseDSN(url)
 	must("parse URL", err)
 	c0, err := mysql.NewConnector(cfg)
 	must("connector", err)
@@ -375,10 +374,10 @@ func runEveryStatement(t *testing.T, url string, e *persistence.Engine, d *engin
 	defer plain.Close()
 	for _, interrupted := range []bool{false, true} {
 		if !interrupted {
-			_, err := plain.ExecContext(ctx, d.q.expand("ALTER TABLE `{p}schema` DROP COLUMN purged"))
+			_, err := plain.ExecContext(ctx, d.expand("ALTER TABLE `{p}schema` DROP COLUMN purged"))
 			must("drop purged", err)
 		}
-		_, err := plain.ExecContext(ctx, d.q.expand("UPDATE `{p}schema` SET version = 1"))
+		_, err := plain.ExecContext(ctx, d.expand("UPDATE `{p}schema` SET version = 1"))
 		must("set version 1", err)
 		must("Initialize over version 1", e.Initialize(ctx))
 	}
@@ -426,58 +425,58 @@ func runEveryStatement(t *testing.T, url string, e *persistence.Engine, d *engin
 	// Every query of the table, through the pool directly.
 	bk, sk, id, p := idKey("b"), idKey("s"), a.CommitID[:], []byte("payload")
 	id2 := persistence.NewUUID()
-	args := map[string][][]any{
-		"insertCommit":          {{bk, sk, 2, id2[:], 2, 1, a.CommitStamp.UnixMicro(), "b", "s", p}},
-		"fill":                  {{c.Checkpoint + 100}},
-		"commitIDExists":        {{bk, sk, id}},
-		"sequenceExists":        {{bk, sk, 1}},
-		"scanAll":               {{0, 10}},
-		"getAt":                 {{c.Checkpoint}},
-		"scanCheckpoints":       {{0, 10}},
-		"getCPAt":               {{c.Checkpoint}},
-		"readBucket":            {{0, c.Checkpoint + 100, bk, 10}},
-		"readStream":            {{bk, sk, 0, 0, 10}},
-		"readStreamBounded":     {{bk, sk, 0, 0, 5, 10}},
-		"head":                  {{}},
-		"floor":                 {{}},
-		"undispatched":          {{0, 10}},
-		"markDispatched":        {{c.Checkpoint, bk, sk, id}},
-		"addSnapshot":           {{bk, sk, 1, "b", "s", p, bk, sk, 1, 1}, {bk, sk, 1, "b", "s", p, bk, sk, 1, 1}}, // the second replaces the first
-		"snapshotCommitExists":  {{bk, sk, 1, 1}},
-		"latestSnapshot":        {{bk, sk, 10}},
-		"streamHeads":           {{bk, []byte{}, 10, bk}, {bk, sk, 10, bk}}, // first page, then after a cursor
-		"tombstoneStream":       {{bk, sk}},
-		"tombstoneBucket":       {{bk}},
-		"deleteStreamSnapshots": {{bk, sk}},
-		"deleteBucketSnaps":     {{bk}},
-		"top":                   {{}},
-		"raiseFloor":            {{0}},
-		"purgeBelow":            {{0}},
-		"tombstoneAt":           {{c.Checkpoint + 100}},
-		"purgeSnapshots":        {{}},
+	// Keyed by the statement's variable name in schema.go, which the loop
+	// checks is complete.
+	stmts := map[string]struct {
+		sql  string
+		runs [][]any
+	}{
+		"sqlInsertCommit":          {sqlInsertCommit, [][]any{{bk, sk, 2, id2[:], 2, 1, a.CommitStamp.UnixMicro(), "b", "s", p}}},
+		"sqlFill":                  {sqlFill, [][]any{{c.Checkpoint + 100}}},
+		"sqlCommitIDExists":        {sqlCommitIDExists, [][]any{{bk, sk, id}}},
+		"sqlSequenceExists":        {sqlSequenceExists, [][]any{{bk, sk, 1}}},
+		"sqlScanAll":               {sqlScanAll, [][]any{{0, 10}}},
+		"sqlGetAt":                 {sqlGetAt, [][]any{{c.Checkpoint}}},
+		"sqlScanCheckpoints":       {sqlScanCheckpoints, [][]any{{0, 10}}},
+		"sqlGetCPAt":               {sqlGetCPAt, [][]any{{c.Checkpoint}}},
+		"sqlReadBucket":            {sqlReadBucket, [][]any{{0, c.Checkpoint + 100, bk, 10}}},
+		"sqlReadStream":            {sqlReadStream, [][]any{{bk, sk, 0, 0, 10}}},
+		"sqlReadStreamBounded":     {sqlReadStreamBounded, [][]any{{bk, sk, 0, 0, 5, 10}}},
+		"sqlHead":                  {sqlHead, [][]any{{}}},
+		"sqlFloor":                 {sqlFloor, [][]any{{}}},
+		"sqlUndispatched":          {sqlUndispatched, [][]any{{0, 10}}},
+		"sqlMarkDispatched":        {sqlMarkDispatched, [][]any{{c.Checkpoint, bk, sk, id}}},
+		"sqlAddSnapshot":           {sqlAddSnapshot, [][]any{{bk, sk, 1, "b", "s", p, bk, sk, 1, 1}, {bk, sk, 1, "b", "s", p, bk, sk, 1, 1}}}, // the second replaces the first
+		"sqlSnapshotCommitExists":  {sqlSnapshotCommitExists, [][]any{{bk, sk, 1, 1}}},
+		"sqlLatestSnapshot":        {sqlLatestSnapshot, [][]any{{bk, sk, 10}}},
+		"sqlStreamHeads":           {sqlStreamHeads, [][]any{{bk, []byte{}, 10, bk}, {bk, sk, 10, bk}}}, // first page, then after a cursor
+		"sqlTombstoneStream":       {sqlTombstoneStream, [][]any{{bk, sk}}},
+		"sqlTombstoneBucket":       {sqlTombstoneBucket, [][]any{{bk}}},
+		"sqlDeleteStreamSnapshots": {sqlDeleteStreamSnapshots, [][]any{{bk, sk}}},
+		"sqlDeleteBucketSnaps":     {sqlDeleteBucketSnaps, [][]any{{bk}}},
+		"sqlTop":                   {sqlTop, [][]any{{}}},
+		"sqlRaiseFloor":            {sqlRaiseFloor, [][]any{{0}}},
+		"sqlPurgeBelow":            {sqlPurgeBelow, [][]any{{0}}},
+		"sqlTombstoneAt":           {sqlTombstoneAt, [][]any{{c.Checkpoint + 100}}},
+		"sqlPurgeSnapshots":        {sqlPurgeSnapshots, [][]any{{}}},
 	}
-	v := reflect.ValueOf(d.q)
-	for i := range v.NumField() {
-		f := v.Type().Field(i)
-		if f.Name == "prefix" {
-			continue
-		}
-		query := v.Field(i).String()
-		runs, ok := args[f.Name]
+	for _, name := range statementNames(t) {
+		st, ok := stmts[name]
 		if !ok {
-			t.Errorf("query %s has no arguments in this test: add them", f.Name)
+			t.Errorf("statement %s has no arguments in this test: add them", name)
 			continue
 		}
-		for _, qa := range runs {
+		query := d.expand(st.sql)
+		for _, qa := range st.runs {
 			if strings.HasPrefix(query, "SELECT") {
 				rows, err := d.db.QueryContext(ctx, query, qa...)
-				must(f.Name, err)
+				must(name, err)
 				for rows.Next() {
 				}
-				must(f.Name, rows.Close())
+				must(name, rows.Close())
 			} else {
 				_, err := d.db.ExecContext(ctx, query, qa...)
-				must(f.Name, err)
+				must(name, err)
 			}
 		}
 	}
@@ -509,4 +508,30 @@ func drain[T any](seq func(func(T, error) bool)) error {
 		}
 	}
 	return nil
+}
+
+// statementNames returns the names of the statement templates schema.go
+// declares (the package-level variables named sql...).
+func statementNames(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "schema.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, decl := range f.Decls {
+		if g, ok := decl.(*ast.GenDecl); ok && g.Tok == token.VAR {
+			for _, spec := range g.Specs {
+				for _, id := range spec.(*ast.ValueSpec).Names {
+					if strings.HasPrefix(id.Name, "sql") {
+						names = append(names, id.Name)
+					}
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("schema.go declares no statements")
+	}
+	return names
 }

@@ -202,21 +202,42 @@ func (e *engine) checkDuplicate(ctx context.Context, a *driver.CommitAttempt) er
 
 // refused returns the error of an attempt whose intent the claim of its
 // sequence refused: ErrDuplicateCommit if the claim holds the same commit
-// ID, ErrConcurrency otherwise.
+// ID, or if the stream's head claim does, ErrConcurrency otherwise.
+//
+// The head is looked at because it is the one claim whose marker may not
+// exist yet (markers are written after the answer, and a claim is made
+// only once the marker below it exists): an attempt retried at a sequence
+// below its own commit (a stale retry, right after the first try was
+// stored) found no marker in step 2, and only the head tells.
 func (e *engine) refused(ctx context.Context, a *driver.CommitAttempt) error {
+	dup := func(key string) (bool, int, error) {
+		body, _, found, err := e.o.get(ctx, key)
+		if err != nil || !found {
+			return false, 0, err
+		}
+		var c record
+		if err := decode("claim", key, body, &c); err != nil {
+			return false, 0, err
+		}
+		return !c.Dead && c.ID == a.CommitID, c.Seq, nil
+	}
 	key := e.k.claim(a.BucketID, a.StreamID, a.CommitSequence)
-	body, _, found, err := e.o.get(ctx, key)
+	found, seq, err := dup(key)
+	if err == nil && !found {
+		head := ""
+		err = e.o.listAll(ctx, e.k.claims(a.BucketID, a.StreamID), key, func(keys []string) error {
+			head = keys[len(keys)-1]
+			return nil
+		})
+		if err == nil && head != "" {
+			found, seq, err = dup(head)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	if found {
-		var c record
-		if err := decode("claim", key, body, &c); err != nil {
-			return err
-		}
-		if !c.Dead && c.ID == a.CommitID {
-			return fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, c.Seq)
-		}
+		return fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, seq)
 	}
 	return fmt.Errorf("%w: commit sequence %d is taken", driver.ErrConcurrency, a.CommitSequence)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/goeventstore/eventstore/persistence"
-	"github.com/goeventstore/eventstore/persistence/driver"
+	"github.com/goeventstore/eventstore/persistence/internal/engines"
 )
 
 // The engine registers itself as "s3", so that persistence.OpenURL and
@@ -44,19 +45,7 @@ type engine struct {
 	background sync.WaitGroup // markers being written
 }
 
-var (
-	_ driver.Engine          = (*engine)(nil)
-	_ driver.Initializer     = (*engine)(nil)
-	_ driver.Closer          = (*engine)(nil)
-	_ driver.Snapshotter     = (*engine)(nil)
-	_ driver.DispatchTracker = (*engine)(nil)
-	_ driver.StreamDeleter   = (*engine)(nil)
-	_ driver.Purger          = (*engine)(nil)
-	_ driver.Dropper         = (*engine)(nil)
-	_ driver.HeadReader      = (*engine)(nil)
-	_ driver.ErrorClassifier = (*engine)(nil)
-	_ driver.Aser            = (*engine)(nil)
-)
+var _ engines.Client = (*engine)(nil)
 
 // URL query parameters of the engine (beyond the portable page_size,
 // op_timeout and admin_timeout).
@@ -82,9 +71,6 @@ func Open(ctx context.Context, rawURL string, opts ...persistence.Option) (*pers
 	if err != nil {
 		return nil, err
 	}
-	for name := range s.Engine {
-		return nil, &persistence.ValidationError{Field: name, Reason: "is not an option of the s3 engine"}
-	}
 	u, err := url.Parse(rest)
 	if err != nil {
 		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
@@ -95,7 +81,7 @@ func Open(ctx context.Context, rawURL string, opts ...persistence.Option) (*pers
 	}
 	q := u.Query()
 	for name := range q {
-		if !contains(params, name) {
+		if !slices.Contains(params, name) {
 			return nil, &persistence.ValidationError{Field: name, Value: q.Get(name),
 				Reason: "is not a parameter of s3 URLs (" + strings.Join(params, ", ") + ", page_size, op_timeout, admin_timeout)"}
 		}
@@ -164,21 +150,15 @@ func New(client *s3.Client, bucket, prefix string, opts ...persistence.Option) (
 	if bucket == "" {
 		return nil, &persistence.ValidationError{Field: "bucket", Reason: "must not be empty"}
 	}
-	s, err := persistence.NewSettings(opts...)
-	if err != nil {
-		return nil, err
-	}
-	for name := range s.Engine {
-		return nil, &persistence.ValidationError{Field: name, Reason: "is not an option of the s3 engine"}
-	}
-	d, err := newEngine(client, bucket, prefix, s)
-	if err != nil {
-		return nil, err
-	}
-	return persistence.NewEngineWithSettings("s3", d, s), nil
+	return persistence.NewEngineFrom("s3", func(s *persistence.Settings) (*engine, error) { return newEngine(client, bucket, prefix, s) }, opts...)
 }
 
+// newEngine returns the driver storing under prefix in bucket, refusing
+// engine options (it has none).
 func newEngine(client *s3.Client, bucket, prefix string, s *persistence.Settings) (*engine, error) {
+	if err := s.Only("s3"); err != nil {
+		return nil, err
+	}
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
@@ -194,15 +174,6 @@ func newEngine(client *s3.Client, bucket, prefix string, s *persistence.Settings
 	e := &engine{o: o, k: k}
 	e.log = &appender{o: o, k: k, wait: wait, seen: e.seen.Load}
 	return e, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // redact returns u without its secret parameters, for messages.
@@ -225,13 +196,7 @@ func (e *engine) String() string {
 }
 
 // As sets *target to the engine's *s3.Client.
-func (e *engine) As(target any) bool {
-	if t, ok := target.(**s3.Client); ok {
-		*t = e.o.c
-		return true
-	}
-	return false
-}
+func (e *engine) As(target any) bool { return engines.As(target, e.o.c) }
 
 // see records that log slot n exists.
 func (e *engine) see(n int64) {

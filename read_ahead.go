@@ -1,0 +1,166 @@
+package eventstore
+
+import (
+	"context"
+	"iter"
+	"runtime"
+	"sync"
+
+	"github.com/goeventstore/eventstore/persistence"
+)
+
+// Reading ahead
+//
+// Decoding a commit's payload costs more than the engine takes to fetch
+// it, so a long read (Commits, Bucket.Commits, StreamCommits) that meets
+// payloads to decode stops doing one thing at a time: one goroutine pulls
+// commits from the engine in batches, decode workers (one per CPU, at most
+// four) decode the batches meanwhile, and the caller's loop takes them in
+// order, through the select hooks, as before. At most readAhead batches
+// are in flight. A short read (one batch or less), or one whose commits an
+// engine hands over already decoded (the memory engine's), stays in the
+// caller's goroutine. When the loop stops early, the read stops after the
+// engine call in progress, and no goroutine outlives the loop.
+
+const (
+	readBatch = 64 // commits a decode worker takes at once
+	readAhead = 8  // batches pulled and decoded ahead of the caller
+)
+
+// readBatchOf is a batch on its way: pulled, then decoded.
+type readBatchOf struct {
+	pcs     []persistence.Commit
+	cs      []Commit
+	bad     int   // index of the first commit that failed to decode, or -1
+	err     error // its error
+	readErr error // the engine's error after pcs, if any
+	done    chan struct{}
+}
+
+// pullBatch pulls up to readBatch commits; more says the read goes on.
+func pullBatch(next func() (persistence.Commit, error, bool)) (pcs []persistence.Commit, readErr error, more bool) {
+	pcs = make([]persistence.Commit, 0, readBatch)
+	for len(pcs) < readBatch {
+		pc, err, ok := next()
+		if !ok {
+			return pcs, nil, false
+		}
+		if err != nil {
+			return pcs, err, false
+		}
+		pcs = append(pcs, pc)
+	}
+	return pcs, nil, true
+}
+
+// decodeBatch decodes the commits of b.
+func (s *Store) decodeBatch(b *readBatchOf) {
+	b.cs, b.bad = make([]Commit, len(b.pcs)), -1
+	for i := range b.pcs {
+		c, err := s.decode(&b.pcs[i], false)
+		if err != nil {
+			b.bad, b.err = i, err
+			break
+		}
+		b.cs[i] = c
+	}
+}
+
+// needsDecoding reports whether some commit of pcs has no decoded form of
+// this store's.
+func (s *Store) needsDecoding(pcs []persistence.Commit) bool {
+	for i := range pcs {
+		if d, ok := pcs[i].Value.(*decodedCommit); !ok || d.owner != s {
+			return true
+		}
+	}
+	return false
+}
+
+// emit yields the commits of a decoded batch through the select hooks; it
+// reports whether the read goes on.
+func (s *Store) emit(ctx context.Context, b *readBatchOf, yield func(Commit, error) bool) bool {
+	for i := range b.cs {
+		if i == b.bad {
+			yield(Commit{}, b.err)
+			return false
+		}
+		c, keep, err := s.applySelectHooks(ctx, &b.pcs[i], b.cs[i])
+		if err != nil {
+			yield(Commit{}, err)
+			return false
+		}
+		if keep && !yield(c, nil) {
+			return false
+		}
+	}
+	if b.readErr != nil {
+		yield(Commit{}, b.readErr)
+		return false
+	}
+	return true
+}
+
+// readAhead yields the commits of seq, decoded and through the select
+// hooks, reading ahead once the first batch shows it pays.
+func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit, error], yield func(Commit, error) bool) {
+	next, stop := iter.Pull2(seq)
+	defer stop()
+	pcs, readErr, more := pullBatch(next)
+	first := &readBatchOf{pcs: pcs, readErr: readErr}
+	s.decodeBatch(first)
+	if !s.emit(ctx, first, yield) || !more {
+		return
+	}
+	if !s.needsDecoding(pcs) {
+		for more {
+			b := &readBatchOf{}
+			b.pcs, b.readErr, more = pullBatch(next)
+			s.decodeBatch(b)
+			if !s.emit(ctx, b, yield) {
+				return
+			}
+		}
+		return
+	}
+
+	work := make(chan *readBatchOf, readAhead)
+	ordered := make(chan *readBatchOf, readAhead)
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { // the puller: the only caller of next from here on
+		defer close(work)
+		defer close(ordered)
+		for more := true; more; {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			b := &readBatchOf{done: make(chan struct{})}
+			b.pcs, b.readErr, more = pullBatch(next)
+			select {
+			case ordered <- b:
+			case <-quit:
+				return
+			}
+			work <- b // never blocks long: as roomy as ordered, and workers drain it
+		}
+	})
+	for range min(runtime.GOMAXPROCS(0), 4) {
+		wg.Go(func() {
+			for b := range work {
+				s.decodeBatch(b)
+				close(b.done)
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(quit)
+	for b := range ordered {
+		<-b.done
+		if !s.emit(ctx, b, yield) {
+			return
+		}
+	}
+}
