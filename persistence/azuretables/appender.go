@@ -3,6 +3,7 @@ package azuretables
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,10 @@ type appender struct {
 	next  int64       // the next free slot; 0: read !tail first. Loop goroutine only.
 	reset atomic.Bool // set by Drop: read !tail again
 	held  *intent     // an intent that did not fit the last batch
+
+	// Contention (loop goroutine only).
+	lostAt time.Time     // when this engine last lost slots to another writer
+	took   time.Duration // how long the last log batch took
 }
 
 // intent is one commit's log row, waiting for its slot.
@@ -175,7 +180,9 @@ func (a *appender) loop() {
 			}
 		}
 		marks := a.takeMarks(maxBatchOps - 2 - len(batch))
-		a.send(batch, marks)
+		if a.send(batch, marks) {
+			a.yield()
+		}
 		if a.pendingMarks() && timer == nil {
 			timer = time.After(markDelay)
 		}
@@ -207,25 +214,51 @@ func (a *appender) flushMarks() {
 	_ = a.e.submit(ctx, t) // a lost decision costs readers a point read, nothing else
 }
 
-// send appends batch to the log, with marks riding along.
-func (a *appender) send(batch []*intent, marks map[int64]bool) {
+// contendedFor is how long after losing slots an engine takes the log for
+// contended.
+const contendedFor = 10 * time.Second
+
+// maxYield bounds a yield.
+const maxYield = time.Second
+
+// yield lets other engines have the next slots after this one wrote some,
+// while the log is contended: it waits about as long as a log batch takes
+// before it sends its next (which grows meanwhile). Without it the engine
+// that just won would always be first at the next slots: it knows their
+// numbers, while a loser must read !tail first. Engines alone on the log
+// never wait.
+func (a *appender) yield() {
+	if a.lostAt.IsZero() || time.Since(a.lostAt) > contendedFor {
+		return
+	}
+	d := min(a.took, maxYield)
+	// Randomised, so that engines that yield do not come back in step.
+	d = d/2 + time.Duration(rand.Int64N(int64(d)+1))
+	select {
+	case <-time.After(d):
+	case <-a.quit:
+	}
+}
+
+// send appends batch to the log, with marks riding along, and reports
+// whether it did.
+func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), a.e.timeout)
 	defer cancel()
-	fail := func(err error) {
+	fail := func(err error) bool {
 		for _, it := range batch {
 			it.done <- intentResult{err: err}
 		}
+		return false
 	}
 	for {
 		if err := ctx.Err(); err != nil {
-			fail(err)
-			return
+			return fail(err)
 		}
 		if a.reset.Swap(false) || a.next == 0 {
 			tail, err := a.e.readTail(ctx)
 			if err != nil {
-				fail(err)
-				return
+				return fail(err)
 			}
 			a.next = tail + 1
 		}
@@ -253,7 +286,9 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) {
 		}
 		last := a.next + int64(len(batch)) - 1
 		t.add(aztables.TransactionTypeInsertMerge, logPK, newEnt(logPK, tailRK).i64("N", last).bytes(), nil)
+		t0 := time.Now()
 		err := a.e.submit(ctx, t)
+		took := time.Since(t0)
 		if err != nil {
 			// A lost answer that the SDK retried comes back as 409 on our
 			// own rows: the nonce tells.
@@ -267,17 +302,45 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) {
 				it.done <- intentResult{n: a.next + int64(i), nonce: nonce}
 			}
 			a.next = last + 1
-			return
+			a.took = took
+			return true
 		}
 		a.next = 0
 		if !isConflict(err) {
-			fail(err)
-			return
+			return fail(err)
 		}
 		if s, _ := status(err); s != http.StatusConflict {
 			marks = nil // a cached decision of a slot that is gone (Drop)
+		} else {
+			a.lostAt = time.Now() // another writer took a slot
+		}
+		// The commits that came meanwhile go along: under contention
+		// every slot won carries as many as can be.
+		batch = a.more(batch, maxBatchOps-2-len(marks))
+	}
+}
+
+// more adds the intents waiting to be appended to batch, up to room of
+// them and the body budget.
+func (a *appender) more(batch []*intent, room int) []*intent {
+	size := 0
+	for _, it := range batch {
+		size += it.size
+	}
+	for a.held == nil && len(batch) < room {
+		select {
+		case it := <-a.in:
+			if size+it.size > bodyBudget {
+				a.held = it
+				return batch
+			}
+			batch = append(batch, it)
+			size += it.size
+		default:
+			return batch
 		}
 	}
+	return batch
 }
 
 // readTail returns the greatest slot written, 0 if none.

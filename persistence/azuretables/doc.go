@@ -62,7 +62,8 @@
 //     batch adds the genesis row instead) and the new !tail. Azure applies
 //     the batch whole or not at all: the log stays dense. If another
 //     process took a slot (409) or the log moved on, it reads !tail and
-//     tries the next slots.
+//     tries the next slots, taking along every commit that queued
+//     meanwhile.
 //  2. Decision. One batch on the stream's partition: Add c{seq} (409 if
 //     the sequence is taken), Add i{commit ID} (409 if the commit ID is),
 //     Add n{N}, InsertOrMerge h, and for seq > 1 a Merge with If-Match * of
@@ -94,6 +95,18 @@
 // ErrConcurrency, and n{N} = "a" that a reader aborted the slot (the
 // commit is written again at a new slot). A log batch after a lost answer
 // is recognized by its nonce.
+//
+// # Several processes
+//
+// Engines in several processes contend for the log's next slots, and the
+// one that just wrote some knows the next free slot, while a loser must
+// read !tail first: left alone, the winner would keep winning. So an
+// engine that has lost slots in the last 10 s waits, after each batch it
+// writes, about as long as a log batch takes (randomised, at most 1.5 s)
+// before it sends the next, leaving the next slots to the others while its
+// own batch grows; and a loser's retry carries every commit that queued
+// meanwhile. An engine alone on the log never waits. acceptance.RunFairness
+// checks it (TestFairness).
 //
 // # Reading the log, and crashes
 //

@@ -73,12 +73,17 @@
 //	    -> acknowledged
 //	4.  PUT  i/{X}                       the commit-ID marker, in the background
 //
-// On 412 at step 2 the writer HEADs the slot: its own nonce means the SDK
-// retried its own write whose first answer was lost (success); otherwise it
-// LISTs from N to the tail and tries the next slot. On 412 at step 3 it
-// HEADs the claim: its own checkpoint means its own write (an SDK retry, or
-// a reader that rolled the intent forward) and the commit stands; a claim
-// holding X means ErrDuplicateCommit; any other, ErrConcurrency.
+// On 412 at step 2 another writer has slot N, so N exists and the writer
+// tries N+1 at once, with every commit of the process that queued
+// meanwhile; only after three slots lost in a row does it LIST the tail
+// first. (If the SDK retried the create, the 412 may answer the writer's
+// own first attempt: it HEADs the slot, and its own nonce means success.)
+// See "Several processes" below for how engines share the log.
+//
+// On 412 at step 3 it HEADs the claim: its own checkpoint means its own
+// write (an SDK retry, or a reader that rolled the intent forward) and the
+// commit stands; a claim holding X means ErrDuplicateCommit; any other,
+// ErrConcurrency.
 //
 // So a commit costs 5 requests (HEAD, GET, 3 PUTs; the log PUT is shared by
 // a batch), and 3 round trips before it is acknowledged. An engine that did
@@ -99,6 +104,18 @@
 // commit without its marker (written by the next commit of the stream).
 // Package tests inject every such crash, and every lost answer, at every
 // request.
+//
+// # Several processes
+//
+// Engines in several processes contend for the log's next slot, and the
+// one that just won a slot knows the next number before any loser does.
+// So that each gets its share: a loser tries the next slot at once (a 412
+// proves the slot it lost exists) and takes every commit queued meanwhile
+// into its batch; and an engine that has lost a slot in the last 10 s
+// waits, after each slot it wins, about as long as a slot create takes
+// (randomised, at most 1.5 s) before it sends its next batch, leaving the
+// next slot to the others while its own batch grows. An engine alone on
+// the log never waits. acceptance.RunFairness checks it (TestFairness).
 //
 // # Reads
 //

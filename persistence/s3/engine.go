@@ -171,7 +171,9 @@ func newEngine(client *s3.Client, bucket, prefix string, s *persistence.Settings
 	if wait < 5*time.Second {
 		wait = 5 * time.Second
 	}
-	return &engine{o: o, k: k, log: &appender{o: o, k: k, wait: wait}}, nil
+	e := &engine{o: o, k: k}
+	e.log = &appender{o: o, k: k, wait: wait, seen: e.seen.Load}
+	return e, nil
 }
 
 // redact returns u without its secret parameters, for messages.

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // objects is the few S3 requests the engine makes, on one bucket.
@@ -30,12 +32,12 @@ const metaCP = "cp"
 // create stores body at key if the key is free (If-None-Match: *). It
 // returns errExists if it is taken, and retries a 409
 // ConditionalRequestConflict, as S3 asks.
-func (o *objects) create(ctx context.Context, key string, body []byte, meta map[string]string) (etag string, err error) {
+func (o *objects) create(ctx context.Context, key string, body []byte, meta map[string]string, opts ...func(*s3.Options)) (etag string, err error) {
 	for try := 0; ; try++ {
 		out, err := o.c.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: &o.bucket, Key: &key, Body: bytes.NewReader(body), IfNoneMatch: aws.String("*"),
 			ContentLength: aws.Int64(int64(len(body))), Metadata: meta,
-		})
+		}, opts...)
 		switch code := apiCode(err); {
 		case err == nil:
 			return aws.ToString(out.ETag), nil
@@ -47,6 +49,21 @@ func (o *objects) create(ctx context.Context, key string, body []byte, meta map[
 			return "", err
 		}
 	}
+}
+
+// attempts counts the HTTP attempts of the requests it is passed to (as
+// an option: create(..., a.count)), among them the SDK's own retries.
+type attempts struct{ n atomic.Int32 }
+
+func (a *attempts) count(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		// After the retry middleware: once per attempt.
+		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("eventstoreAttempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				a.n.Add(1)
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	})
 }
 
 // put stores body at key unconditionally, or if its ETag is ifMatch (it
