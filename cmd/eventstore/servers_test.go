@@ -295,7 +295,7 @@ func TestCopyAcrossServers(t *testing.T) {
 // tail --follow prints commits as they land, in checkpoint order, each
 // once, until interrupted: in memory and on real servers.
 func TestTailFollow(t *testing.T) {
-	for _, kind := range []string{"memory", testserver.MariaDB, testserver.Mongo} {
+	for _, kind := range []string{"memory", testserver.MariaDB, testserver.Mongo, testserver.S3, testserver.Azure} {
 		t.Run(kind, func(t *testing.T) {
 			ms := &memStores{}
 			url := "memory://follow"
