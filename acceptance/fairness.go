@@ -22,9 +22,14 @@ type Fairness struct {
 	// Instances is the number of instances writing at once (default 4) and
 	// Goroutines the writers of each (default 4).
 	Instances, Goroutines int
-	// Duration is how long each phase writes (default 3 s, or
-	// EVENTSTORE_FAIRNESS_DURATION, say 30s).
+	// Duration is how long each phase writes. Zero means
+	// EVENTSTORE_FAIRNESS_DURATION (say 30s) if set, else DefaultDuration.
 	Duration time.Duration
+	// DefaultDuration is the phase length when neither Duration nor
+	// EVENTSTORE_FAIRNESS_DURATION says (default 3 s). A server whose log
+	// batches come a few dozen a second asks for longer phases here, so
+	// that a loaded machine's hiccups average out.
+	DefaultDuration time.Duration
 	// LatencyBound is how many times the single instance's p99 commit
 	// latency the shared phase's may reach (default 10). A test server
 	// that makes sharing slow for reasons of its own, not the engine's,
@@ -60,7 +65,10 @@ func RunFairness(t *testing.T, f Fairness) {
 		f.LatencyBound = 10
 	}
 	if f.Duration <= 0 {
-		f.Duration = 3 * time.Second
+		f.Duration = f.DefaultDuration
+		if f.Duration <= 0 {
+			f.Duration = 3 * time.Second
+		}
 		if v := os.Getenv("EVENTSTORE_FAIRNESS_DURATION"); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {

@@ -65,8 +65,8 @@ stream's duplicate window) and in the Eventstore-Commit-Id header.
 			}
 			defer done()
 			e := s.Engine()
-			if !e.Supports(persistence.Dispatch) {
-				return fmt.Errorf("the %s engine does not track dispatch: %w", e.Name(), persistence.ErrUnsupported)
+			if err := tracksDispatch(e); err != nil {
+				return err
 			}
 			timeout := a.timeout
 			if timeout == 0 {

@@ -32,8 +32,8 @@ Wireup().Build dispatches them at its next start) and lists the oldest --limit.`
 			}
 			defer done()
 			e := s.Engine()
-			if !e.Supports(persistence.Dispatch) {
-				return fmt.Errorf("the %s engine does not track dispatch: %w", e.Name(), persistence.ErrUnsupported)
+			if err := tracksDispatch(e); err != nil {
+				return err
 			}
 			n := 0
 			t := a.newTable("CHECKPOINT", "STAMP", "BUCKET", "STREAM", "SEQUENCE", "COMMIT")
@@ -209,4 +209,13 @@ func (a *app) dropCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "confirm: the data and tables are gone for good")
 	return cmd
+}
+
+// tracksDispatch returns an error matching persistence.ErrUnsupported if e
+// does not record which commits were dispatched.
+func tracksDispatch(e *persistence.Engine) error {
+	if !e.Supports(persistence.Dispatch) {
+		return fmt.Errorf("the %s engine does not track dispatch: %w", e.Name(), persistence.ErrUnsupported)
+	}
+	return nil
 }
