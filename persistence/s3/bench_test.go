@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -30,35 +31,68 @@ func BenchmarkEngine(b *testing.B) {
 	for _, s := range servers {
 		b.Run(s.name, func(b *testing.B) {
 			rawURL := testserver.Get(b, s.kind).Isolated(b)
-			u, _ := url.Parse(rawURL)
-			bucket := u.Host
-			acceptance.Bench(b, acceptance.BenchHarness{
-				New: func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error) {
-					return Open(ctx, rawURL, opts...)
-				},
-				Baseline: func(ctx context.Context, b *testing.B, e *persistence.Engine) (*acceptance.Baseline, error) {
-					var c *s3.Client
-					if !e.As(&c) {
-						return nil, fmt.Errorf("the engine does not expose its *s3.Client")
-					}
-					k := keys{}
-					return &acceptance.Baseline{
-						Insert: func(ctx context.Context, stream string, seq int, payload []byte) error {
-							_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket,
-								Key:  aws.String(fmt.Sprintf("plain/%s/%020d", stream, seq)),
-								Body: bytes.NewReader(payload), IfNoneMatch: aws.String("*")})
-							return err
-						},
-						Read: func(ctx context.Context, bucketID, streamID string) (int, error) {
-							return plainRead(ctx, c, bucket, k.claims(bucketID, streamID))
-						},
-						Seed: func(ctx context.Context, bucketID, streamID string, n int, payload []byte) error {
-							return seed(ctx, &objects{c: c, bucket: bucket}, k, bucketID, streamID, n, payload)
-						},
-					}, nil
-				},
-			})
+			acceptance.Bench(b, harness(rawURL, func(ctx context.Context, opts ...persistence.Option) (*persistence.Engine, error) {
+				return Open(ctx, rawURL, opts...)
+			}))
 		})
+	}
+}
+
+// BenchmarkEngineLatency is BenchmarkEngine's Commit and Commit16 with a
+// round trip of testserver.BenchLatency (10 ms unless
+// EVENTSTORE_BENCH_LATENCY says) added under the SDK to every request of
+// the engine and of the baseline alike, as S3 in a region is that far from
+// its clients where a server on loopback is not. With it the one-writer
+// rate is set by the requests a commit waits for in turn, and the
+// 16-writer rate by how far writers wait for each other, rather than by
+// the two CPUs the test server shares with the benchmark:
+//
+//	go test -run '^$' -bench 'EngineLatency/.*/Commit' -benchtime 200x -timeout 30m ./persistence/s3
+func BenchmarkEngineLatency(b *testing.B) {
+	d := testserver.BenchLatency()
+	for _, s := range servers {
+		b.Run(s.name, func(b *testing.B) {
+			rawURL := testserver.Get(b, s.kind).Isolated(b)
+			acceptance.Bench(b, harness(rawURL, func(ctx context.Context, opts ...persistence.Option) (*persistence.Engine, error) {
+				t := http.DefaultTransport.(*http.Transport).Clone()
+				t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 256
+				client, bucket := testClient(b, rawURL, testserver.Latency(t, d), true)
+				return New(client, bucket, "", opts...)
+			}))
+		})
+	}
+}
+
+// harness returns the BenchHarness of an engine on the bucket of rawURL
+// that open opens, against its own *s3.Client.
+func harness(rawURL string, open func(ctx context.Context, opts ...persistence.Option) (*persistence.Engine, error)) acceptance.BenchHarness {
+	u, _ := url.Parse(rawURL)
+	bucket := u.Host
+	return acceptance.BenchHarness{
+		New: func(ctx context.Context, b *testing.B, opts ...persistence.Option) (*persistence.Engine, error) {
+			return open(ctx, opts...)
+		},
+		Baseline: func(ctx context.Context, b *testing.B, e *persistence.Engine) (*acceptance.Baseline, error) {
+			var c *s3.Client
+			if !e.As(&c) {
+				return nil, fmt.Errorf("the engine does not expose its *s3.Client")
+			}
+			k := keys{}
+			return &acceptance.Baseline{
+				Insert: func(ctx context.Context, stream string, seq int, payload []byte) error {
+					_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket,
+						Key:  aws.String(fmt.Sprintf("plain/%s/%020d", stream, seq)),
+						Body: bytes.NewReader(payload), IfNoneMatch: aws.String("*")})
+					return err
+				},
+				Read: func(ctx context.Context, bucketID, streamID string) (int, error) {
+					return plainRead(ctx, c, bucket, k.claims(bucketID, streamID))
+				},
+				Seed: func(ctx context.Context, bucketID, streamID string, n int, payload []byte) error {
+					return seed(ctx, &objects{c: c, bucket: bucket}, k, bucketID, streamID, n, payload)
+				},
+			}, nil
+		},
 	}
 }
 
