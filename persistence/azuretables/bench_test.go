@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
 	"github.com/goeventstore/eventstore/acceptance"
@@ -26,7 +27,11 @@ import (
 // Run it with
 //
 //	go test -run '^$' -bench BenchmarkShared -benchtime 3s -count 3 ./persistence/azuretables
-func BenchmarkShared(b *testing.B) {
+func BenchmarkShared(b *testing.B) { benchShared(b, nil) }
+
+// benchShared is BenchmarkShared with the engine's and the baseline's
+// requests sent through base (the engine's default transport if nil).
+func benchShared(b *testing.B, base policy.Transporter) {
 	var d *engine
 	var g *guard
 	acceptance.Bench(b, acceptance.BenchHarness{
@@ -34,7 +39,7 @@ func BenchmarkShared(b *testing.B) {
 			// The guard only counts here: the tests check every batch the
 			// engine sends, and parsing them would add the check's CPU
 			// time to the engine's side.
-			g = newGuard(b, nil)
+			g = newGuard(b, base)
 			g.countOnly = true
 			drv, s, err := open(isolatedURL(b), clientOptions(g, 0), opts...)
 			if err != nil {
