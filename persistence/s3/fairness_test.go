@@ -2,6 +2,7 @@ package s3
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -33,6 +34,27 @@ func TestFairness(t *testing.T) {
 		DefaultDuration: 10 * time.Second, // log slots come a few dozen a second: longer phases average out a loaded machine
 		Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
 			e, err := Open(ctx, url)
+			if err == nil {
+				err = e.Initialize(ctx)
+			}
+			return e, err
+		},
+	})
+}
+
+// TestFairnessLatency is TestFairness with a cloud round trip
+// (testserver.BenchLatency) added under the SDK, as S3 in a region is
+// that far: sharing the log then costs what the protocol costs, not what
+// the two CPUs MinIO shares with the test can give.
+func TestFairnessLatency(t *testing.T) {
+	url := isolatedURL(t, testserver.S3)
+	acceptance.RunFairness(t, acceptance.Fairness{
+		DefaultDuration: 10 * time.Second,
+		Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
+			client, bucket := testClient(t, url, testserver.Latency(tr, testserver.BenchLatency()), true)
+			e, err := New(client, bucket, "")
 			if err == nil {
 				err = e.Initialize(ctx)
 			}
