@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // Parked cursors
@@ -73,10 +75,10 @@ func (e *engine) closeParked(final bool) {
 // opener opens a cursor over the documents after a position.
 type opener func(ctx context.Context, after int64) (*mongo.Cursor, error)
 
-// read returns the next page of up to n documents of a read of kind, after
+// read returns the next page of up to n commits of a read of kind, after
 // position after: from the cursor parked there, or else from a new one. A
 // full page parks the cursor at its last document.
-func (e *engine) read(ctx context.Context, kind string, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]commitDoc, error) {
+func (e *engine) read(ctx context.Context, kind string, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]driver.Commit, error) {
 	x, _ := e.parked.Take(parkKey{kind, after})
 	if x == nil {
 		x = &parked{}
@@ -85,7 +87,7 @@ func (e *engine) read(ctx context.Context, kind string, after int64, n int, open
 	if x.cur != nil {
 		e.parked.Park(parkKey{kind, x.at}, x)
 	}
-	return docs, err
+	return commits(docs), err
 }
 
 // next reads up to n documents after position after: from x's cursor if it

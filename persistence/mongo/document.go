@@ -43,8 +43,6 @@ const (
 	fRev          = "rev"
 	fEvents       = "events"
 	fCommitID     = "commitId"
-	fStamp        = "stamp"
-	fPayload      = "payload"
 	fUndispatched = "undispatched"
 	fTombstone    = "tombstone"
 )

@@ -22,14 +22,13 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 	// Not keyed by q.Limit: the portable layer grows the pages of a long read,
 	// and the parked cursor serves a page of any size.
 	kind := "stream/" + key + "/" + strconv.Itoa(q.MinRevision)
-	docs, err := e.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+	return e.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
 		filter := bson.D{kv(fKey, key), op(fSeq, "$gt", after)}
 		if q.MinRevision > 1 {
 			filter = append(filter, op(fRev, "$gte", int64(q.MinRevision)))
 		}
 		return e.commits.Find(ctx, filter, options.Find().SetSort(bson.D{kv(fSeq, 1)}).SetBatchSize(int32(q.Limit)).SetHint(idxSequence))
 	}, func(d *commitDoc) int64 { return d.Seq }, func(d *commitDoc) bool { return d.first() > int64(q.MaxRevision) })
-	return commits(docs), err
 }
 
 // Undispatched returns a page of the commits still flagged undispatched,
@@ -37,11 +36,10 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 // no gap filling: a commit that becomes visible behind the page is still
 // flagged, and the next scan from the start finds it.
 func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]driver.Commit, error) {
-	docs, err := e.read(ctx, "undispatched/"+strconv.Itoa(limit), after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+	return e.read(ctx, "undispatched/"+strconv.Itoa(limit), after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
 		return e.commits.Find(ctx, bson.D{kv(fUndispatched, true), op(fID, "$gt", after)},
 			options.Find().SetSort(bson.D{kv(fUndispatched, 1), kv(fID, 1)}).SetBatchSize(int32(limit)).SetHint(idxUndispatched))
 	}, func(d *commitDoc) int64 { return d.ID }, nil)
-	return commits(docs), err
 }
 
 // commits converts commit documents.
@@ -83,7 +81,10 @@ const maxIDScan = 16384
 // commit, and the purge floor, which the first page of a read looks up.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) (out []driver.Commit, err error) {
 	kind := "commits/" + q.BucketID // not keyed by q.Limit, which grows along a long read
-	log := &commitLog{e: e, idsOnly: q.BucketID != ""}
+	log := &commitLog{e: e}
+	if q.BucketID != "" {
+		log.proj = byID
+	}
 	log.x, _ = e.parked.Take(parkKey{kind, q.After})
 	if log.x == nil {
 		// The checkpoint at or below which Purge removed everything (0 if
@@ -145,26 +146,18 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) (out []d
 // page: whole documents, or only their _id. Scan continues its cursor when
 // asked for what follows it.
 type commitLog struct {
-	e       *engine
-	idsOnly bool
-	x       *parked // the cursor (if any), where it is, the purge floor
+	e    *engine
+	proj any     // the projection of its reads: nil, or byID for only the _id
+	x    *parked // the cursor (if any), where it is, the purge floor
 }
 
 var _ gapfill.Log[commitDoc] = (*commitLog)(nil)
-
-// projection returns the projection of the log's reads.
-func (l *commitLog) projection() any {
-	if l.idsOnly {
-		return byID
-	}
-	return nil
-}
 
 // Scan implements gapfill.Log, continuing the log's cursor (cursor.go).
 func (l *commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitDoc, error) {
 	return l.e.next(ctx, l.x, after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
 		return l.e.commits.Find(ctx, bson.D{op(fID, "$gt", after)},
-			options.Find().SetSort(byID).SetBatchSize(int32(limit)).SetProjection(l.projection()).SetHint(idxID))
+			options.Find().SetSort(byID).SetBatchSize(int32(limit)).SetProjection(l.proj).SetHint(idxID))
 	}, func(d *commitDoc) int64 { return d.ID }, nil)
 }
 
@@ -184,7 +177,7 @@ func (l *commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
 // Get implements gapfill.Log.
 func (l *commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) {
 	var d commitDoc
-	err := l.e.commits.FindOne(ctx, bson.D{kv(fID, cp)}, options.FindOne().SetProjection(l.projection()).SetHint(idxID)).Decode(&d)
+	err := l.e.commits.FindOne(ctx, bson.D{kv(fID, cp)}, options.FindOne().SetProjection(l.proj).SetHint(idxID)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return d, false, nil
 	}
