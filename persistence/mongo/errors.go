@@ -35,13 +35,11 @@ var transientCodes = []int{
 // ErrStorageUnavailable; a missing collection is ErrNotInitialized. It
 // leaves the rest to the portable layer.
 func (e *engine) Classify(err error) error {
-	var se mongo.ServerError
-	isServer := errors.As(err, &se)
-	var pe mdriver.RetryablePoolError
+	se, isServer := errors.AsType[mongo.ServerError](err)
 	switch {
 	case isServer && (se.HasErrorCode(codeUnauthorized) || se.HasErrorCode(codeAuthenticationFailed)):
 		return driver.ErrPermissionDenied
-	case errors.As(err, &pe):
+	case errors.As(err, new(mdriver.RetryablePoolError)):
 		// The pool was cleared after another call failed; the driver keeps
 		// that failure only in the message.
 		if strings.Contains(err.Error(), "(AuthenticationFailed)") || strings.Contains(err.Error(), "(Unauthorized)") {
