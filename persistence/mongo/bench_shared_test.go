@@ -62,7 +62,7 @@ func BenchmarkShared(b *testing.B) {
 					for i := range n {
 						a := attempt(bucketID, streamID, i+1)
 						a.Payload = payload
-						doc := newCommitDoc(a)
+						doc := newCommitDoc(a, true)
 						doc.ID = head + int64(i+1)
 						docs[i] = doc
 					}

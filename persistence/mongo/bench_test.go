@@ -140,7 +140,7 @@ func seedStream(b *testing.B) (*persistence.Engine, *engine) {
 	e, d := openEngine(b, isolatedURL(b))
 	docs := make([]any, readEvents)
 	for i := range readEvents {
-		doc := newCommitDoc(attempt("b", "read", i+1))
+		doc := newCommitDoc(attempt("b", "read", i+1), true)
 		doc.ID = int64(i + 1)
 		docs[i] = doc
 	}

@@ -2,7 +2,6 @@ package mongo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
 )
@@ -82,35 +79,15 @@ type checkpoints struct {
 	mu     sync.Mutex   // serializes refreshes
 }
 
-// next returns a checkpoint to try, loading the hint from storage first if
-// it was never loaded.
+// nextCheckpoint returns a checkpoint to try, loading the hint from
+// storage first if it was never loaded.
 func (e *engine) nextCheckpoint(ctx context.Context) (int64, error) {
 	if !e.cps.loaded.Load() {
-		if err := e.loadCheckpoint(ctx); err != nil {
+		if err := e.loadCheckpoint(ctx, 0, false); err != nil {
 			return 0, err
 		}
 	}
 	return e.cps.last.Add(1), nil
-}
-
-// loadCheckpoint raises the hint to the greatest _id stored unless that was
-// done already (by a concurrent caller, say).
-func (e *engine) loadCheckpoint(ctx context.Context) error {
-	e.cps.mu.Lock()
-	defer e.cps.mu.Unlock()
-	if e.cps.loaded.Load() {
-		return nil
-	}
-	if err := e.checkInitialized(ctx); err != nil {
-		return err
-	}
-	stored, err := e.maxCheckpoint(ctx)
-	if err != nil {
-		return err
-	}
-	e.cps.raise(stored)
-	e.cps.loaded.Store(true)
-	return nil
 }
 
 // skipCheckpoint moves the hint past cp, which the n-th collision of a
@@ -129,16 +106,26 @@ func (e *engine) skipCheckpoint(ctx context.Context, cp int64, n int) error {
 		e.cps.raise(cp + step + rand.Int64N(step) - 1) // the next number is one more
 		e.cps.jumped.Store(now)
 	default:
-		return e.refreshCheckpoint(ctx, cp)
+		return e.loadCheckpoint(ctx, cp, true)
 	}
 	return nil
 }
 
-// refreshCheckpoint raises the hint to the greatest _id stored, and at
-// least to min.
-func (e *engine) refreshCheckpoint(ctx context.Context, min int64) error {
+// loadCheckpoint raises the hint to the greatest _id stored, and at
+// least to min. Unless again, it does nothing once the hint was loaded (by
+// a concurrent caller, say). The first load checks that Initialize ran.
+func (e *engine) loadCheckpoint(ctx context.Context, min int64, again bool) error {
 	e.cps.mu.Lock()
 	defer e.cps.mu.Unlock()
+	loaded := e.cps.loaded.Load()
+	if loaded && !again {
+		return nil
+	}
+	if !loaded {
+		if err := e.checkInitialized(ctx); err != nil {
+			return err
+		}
+	}
 	stored, err := e.maxCheckpoint(ctx)
 	if err != nil {
 		return err
@@ -151,14 +138,9 @@ func (e *engine) refreshCheckpoint(ctx context.Context, min int64) error {
 // checkInitialized returns an error wrapping driver.ErrNotInitialized if the
 // commits collection lacks the unique indexes Initialize creates.
 func (e *engine) checkInitialized(ctx context.Context) error {
-	specs, err := e.commits.Indexes().ListSpecifications(ctx)
-	if err != nil {
+	have, err := indexNames(ctx, e.commits)
+	if err != nil || have[idxSequence] {
 		return err
-	}
-	for _, s := range specs {
-		if s.Name == idxSequence {
-			return nil
-		}
 	}
 	return fmt.Errorf("collection %s has no index %s: %w", e.commits.Name(), idxSequence, driver.ErrNotInitialized)
 }
@@ -184,17 +166,5 @@ func (c *checkpoints) reset() {
 // maxCheckpoint returns the greatest _id in the commits collection, 0 if it
 // is empty. Tombstones count: a deleted commit's number is never reused.
 func (e *engine) maxCheckpoint(ctx context.Context) (int64, error) {
-	var d struct {
-		ID int64 `bson:"_id"`
-	}
-	err := e.commits.FindOne(ctx, bson.D{},
-		options.FindOne().SetSort(bson.D{{Key: fID, Value: -1}}).SetProjection(bson.D{{Key: fID, Value: 1}}).SetHint(idxID),
-	).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return d.ID, nil
+	return e.findID(ctx, bson.D{}, bson.D{kv(fID, -1)}, idxID)
 }

@@ -7,7 +7,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
 )
@@ -51,8 +50,7 @@ func (e *engine) CommitDispatched(ctx context.Context, a *driver.CommitAttempt) 
 func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatched bool) (driver.Commit, error) {
 	e.purgeMu.RLock()
 	defer e.purgeMu.RUnlock()
-	doc := newCommitDoc(a)
-	doc.Undispatched = undispatched
+	doc := newCommitDoc(a, undispatched)
 	for n := 1; n <= maxCheckpointAttempts; n++ {
 		cp, err := e.nextCheckpoint(ctx)
 		if err != nil {
@@ -61,17 +59,13 @@ func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatch
 		doc.ID = cp
 		_, err = e.commits.InsertOne(ctx, &doc)
 		if err == nil {
-			e.parked.commits.Add(1)
+			e.stored.Add(1)
 			return driver.Commit{CommitAttempt: *a, Checkpoint: cp}, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
 			return driver.Commit{}, err
 		}
-		rule, err := e.duplicateCause(ctx, &doc, err)
-		if err == nil {
-			err = rule
-		}
-		if err != nil {
+		if err := e.duplicateCause(ctx, &doc, err); err != nil {
 			return driver.Commit{}, err
 		}
 		// The checkpoint was taken: move ahead (checkpoint.go).
@@ -83,37 +77,28 @@ func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatch
 }
 
 // duplicateCause tells which unique index rejected doc: it returns
-// ErrDuplicateCommit or ErrConcurrency, or nil when only the checkpoint (_id)
-// was taken.
-func (e *engine) duplicateCause(ctx context.Context, doc *commitDoc, dupErr error) (rule, err error) {
+// ErrDuplicateCommit or ErrConcurrency, nil when only the checkpoint (_id)
+// was taken, or the error of the lookup.
+func (e *engine) duplicateCause(ctx context.Context, doc *commitDoc, dupErr error) error {
 	switch duplicateIndex(dupErr) {
 	case idxCommitID:
-		return driver.ErrDuplicateCommit, nil
-	case "_id_":
-		return nil, nil
+		return driver.ErrDuplicateCommit
+	case idxID:
+		return nil
 	}
-	filter := bson.D{
-		{Key: fKey, Value: doc.Key},
-		{Key: "$or", Value: bson.A{
-			bson.D{{Key: fCommitID, Value: doc.CommitID}},
-			bson.D{{Key: fSeq, Value: doc.Seq}},
-		}},
-	}
-	cur, err := e.commits.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: fCommitID, Value: 1}, {Key: fSeq, Value: 1}}).SetHint(idxSequence))
+	// At most two documents match: one per unique index.
+	filter := bson.D{kv(fKey, doc.Key), kv("$or", bson.A{bson.D{kv(fCommitID, doc.CommitID)}, bson.D{kv(fSeq, doc.Seq)}})}
+	found, err := find(ctx, e.commits, filter, nil, idxSequence, 2, bson.D{kv(fCommitID, 1), kv(fSeq, 1)})
 	if err != nil {
-		return nil, err
-	}
-	var found []commitDoc
-	if err := cur.All(ctx, &found); err != nil {
-		return nil, err
+		return err
 	}
 	for _, f := range found {
 		if bytes.Equal(f.CommitID.Data, doc.CommitID.Data) {
-			return driver.ErrDuplicateCommit, nil
+			return driver.ErrDuplicateCommit
 		}
 	}
 	if len(found) > 0 {
-		return driver.ErrConcurrency, nil
+		return driver.ErrConcurrency
 	}
-	return nil, nil
+	return nil
 }

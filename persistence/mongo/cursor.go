@@ -3,12 +3,12 @@ package mongo
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
 // Parked cursors
@@ -44,85 +44,25 @@ var parkIdle = 30 * time.Second
 // parked is a cursor between two pages of a read.
 type parked struct {
 	cur   *mongo.Cursor
-	gen   int64 // parking.commits when cur was opened
+	gen   int64 // engine.stored when cur was opened
 	at    int64 // position (sequence or checkpoint) of the last document read
 	floor int64 // the purge floor a commit log read started with
-	timer *time.Timer
 }
 
-// parking holds the parked cursors of an engine.
-type parking struct {
-	commits atomic.Int64 // commits this engine stored
-	mu      sync.Mutex
-	m       map[string]*parked
-	closed  bool
+// parkKey names the read of a kind (the query, its page size) whose next
+// page starts after position at.
+type parkKey struct {
+	kind string
+	at   int64
 }
 
-// current reports whether x's cursor was opened after this engine's last
-// commit, so that its end is the end of the data as far as this engine
-// knows.
-func (p *parking) current(x *parked) bool { return x.gen == p.commits.Load() }
-
-// parkKey returns the key of the read kind (the query, its page size) whose
-// next page starts after position after.
-func parkKey(kind string, after int64) string {
-	return kind + "@" + strconv.FormatInt(after, 10)
-}
-
-// take removes and returns the cursor parked under key, or nil.
-func (p *parking) take(key string) *parked {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	x := p.m[key]
-	if x != nil {
-		delete(p.m, key)
-		x.timer.Stop()
-	}
-	return x
-}
-
-// park parks x under key, or closes its cursor if it cannot.
-func (p *parking) park(key string, x *parked) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if old := p.m[key]; old != nil {
-		delete(p.m, key)
-		old.timer.Stop()
-		old.close()
-	}
-	if p.closed || len(p.m) >= parkMax {
-		x.close()
-		return
-	}
-	if p.m == nil {
-		p.m = map[string]*parked{}
-	}
-	p.m[key] = x
-	x.timer = time.AfterFunc(parkIdle, func() {
-		p.mu.Lock()
-		mine := p.m[key] == x
-		if mine {
-			delete(p.m, key)
-		}
-		p.mu.Unlock()
-		if mine {
-			x.close()
-		}
-	})
-}
-
-// close closes every parked cursor and, if final, parks no more and waits
-// (a few seconds at most) until the server has killed them.
-func (p *parking) close(final bool) {
-	p.mu.Lock()
-	m := p.m
-	p.m, p.closed = nil, p.closed || final
-	p.mu.Unlock()
+// closeParked closes every parked cursor and, if final, parks no more and
+// waits (a few seconds at most) until the server has killed them.
+func (e *engine) closeParked(final bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), killTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, x := range m {
-		x.timer.Stop()
+	for _, x := range e.parked.Clear(final) {
 		if final {
 			wg.Go(func() { _ = x.cur.Close(ctx) })
 		} else {
@@ -135,19 +75,19 @@ func (p *parking) close(final bool) {
 // opener opens a cursor over the documents after a position.
 type opener func(ctx context.Context, after int64) (*mongo.Cursor, error)
 
-// read returns the next page of up to n documents of a read of kind, after
+// read returns the next page of up to n commits of a read of kind, after
 // position after: from the cursor parked there, or else from a new one. A
 // full page parks the cursor at its last document.
-func (p *parking) read(ctx context.Context, kind string, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]commitDoc, error) {
-	x := p.take(parkKey(kind, after))
+func (e *engine) read(ctx context.Context, kind string, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]driver.Commit, error) {
+	x, _ := e.parked.Take(parkKey{kind, after})
 	if x == nil {
 		x = &parked{}
 	}
-	docs, err := p.next(ctx, x, after, n, open, pos, past)
+	docs, err := e.next(ctx, x, after, n, open, pos, past)
 	if x.cur != nil {
-		p.park(parkKey(kind, x.at), x)
+		e.parked.Park(parkKey{kind, x.at}, x)
 	}
-	return docs, err
+	return commits(docs), err
 }
 
 // next reads up to n documents after position after: from x's cursor if it
@@ -155,13 +95,13 @@ func (p *parking) read(ctx context.Context, kind string, after int64, n int, ope
 // past, if not nil, ends the read at the first document past its range. A
 // cursor older than the engine's last commit that runs out is followed by
 // a new one. x keeps its cursor only if the page is full.
-func (p *parking) next(ctx context.Context, x *parked, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]commitDoc, error) {
+func (e *engine) next(ctx context.Context, x *parked, after int64, n int, open opener, pos func(*commitDoc) int64, past func(*commitDoc) bool) ([]commitDoc, error) {
 	var docs []commitDoc
 	for {
 		fresh := false
 		if x.cur == nil || x.at != after {
 			x.close()
-			gen := p.commits.Load()
+			gen := e.stored.Load()
 			cur, err := open(ctx, after)
 			if err != nil {
 				return nil, err
@@ -185,7 +125,7 @@ func (p *parking) next(ctx context.Context, x *parked, after int64, n int, open 
 			return docs, nil
 		}
 		x.close()
-		if err == nil && (fresh || p.current(x)) {
+		if err == nil && (fresh || x.gen == e.stored.Load()) {
 			return docs, nil
 		}
 		after = x.at // a cursor older than the last commit ran out: query again

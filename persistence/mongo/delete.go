@@ -21,67 +21,42 @@ const tombstoneBatch = 1000
 // DeleteStream turns the stream's commits into tombstones and deletes its
 // snapshots.
 func (e *engine) DeleteStream(ctx context.Context, bucketID, streamID string) error {
-	return e.deleteWhere(ctx, bson.D{{Key: fKey, Value: streamKey(bucketID, streamID)}}, idxSequence, idxSnapshot)
+	return e.deleteWhere(ctx, bson.D{kv(fKey, streamKey(bucketID, streamID))}, idxSequence, idxSnapshot)
 }
 
 // PurgeBucket turns the bucket's commits into tombstones and deletes its
 // snapshots.
 func (e *engine) PurgeBucket(ctx context.Context, bucketID string) error {
-	return e.deleteWhere(ctx, bson.D{{Key: fBucket, Value: bucketID}}, idxBucket, idxBucket)
+	return e.deleteWhere(ctx, bson.D{kv(fBucket, bucketID)}, idxBucket, idxBucket)
 }
 
-// deleteWhere turns the commits matching filter into tombstones and deletes
-// the snapshots matching it, through the indexes named.
+// deleteWhere replaces every commit matching filter by its tombstone, a
+// bulk write per tombstoneBatch commits, then deletes the snapshots matching
+// it, through the indexes named.
 func (e *engine) deleteWhere(ctx context.Context, filter bson.D, commitsIndex, snapshotsIndex string) error {
-	e.parked.close(false)
-	if err := e.tombstoneAll(ctx, filter, commitsIndex); err != nil {
-		return err
-	}
-	_, err := e.snapshots.DeleteMany(ctx, filter, options.DeleteMany().SetHint(snapshotsIndex))
-	return err
-}
-
-// tombstoneAll replaces every commit matching filter by its tombstone, a
-// bulk write per tombstoneBatch commits.
-func (e *engine) tombstoneAll(ctx context.Context, filter bson.D, hint string) error {
-	cur, err := e.commits.Find(ctx, filter, options.Find().
-		SetHint(hint).
-		SetProjection(bson.D{{Key: fID, Value: 1}}).
-		SetBatchSize(tombstoneBatch))
+	e.closeParked(false)
+	cur, err := e.commits.Find(ctx, filter, options.Find().SetHint(commitsIndex).SetProjection(byID).SetBatchSize(tombstoneBatch))
 	if err != nil {
 		return err
 	}
 	defer closeCursor(cur)
-	batch := make([]mongo.WriteModel, 0, tombstoneBatch)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		_, err := e.commits.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false))
-		batch = batch[:0]
-		return err
-	}
-	for cur.Next(ctx) {
-		var d struct {
-			ID int64 `bson:"_id"`
-		}
-		if err := cur.Decode(&d); err != nil {
+	for {
+		docs, err := nextDocs(ctx, cur, tombstoneBatch, nil)
+		if err != nil {
 			return err
 		}
-		batch = append(batch, mongo.NewReplaceOneModel().
-			SetFilter(bson.D{{Key: fID, Value: d.ID}}).
-			SetHint(idxID).
-			SetReplacement(tombstone(d.ID)))
-		if len(batch) == tombstoneBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+		if len(docs) == 0 {
+			_, err := e.snapshots.DeleteMany(ctx, filter, options.DeleteMany().SetHint(snapshotsIndex))
+			return err
+		}
+		batch := make([]mongo.WriteModel, len(docs))
+		for i, d := range docs {
+			batch[i] = mongo.NewReplaceOneModel().SetFilter(bson.D{kv(fID, d.ID)}).SetHint(idxID).SetReplacement(tombstone(d.ID))
+		}
+		if _, err := e.commits.BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false)); err != nil {
+			return err
 		}
 	}
-	if err := cur.Err(); err != nil {
-		return err
-	}
-	return flush()
 }
 
 // Purge deletes every commit and snapshot. The greatest checkpoint becomes
@@ -95,17 +70,17 @@ func (e *engine) tombstoneAll(ctx context.Context, filter bson.D, hint string) e
 func (e *engine) Purge(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
-	e.parked.close(false)
+	e.closeParked(false)
 	top, err := e.maxCheckpoint(ctx)
 	if err != nil {
 		return err
 	}
 	if top > 0 {
-		if _, err := e.commits.DeleteMany(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$lt", Value: top}}}}, options.DeleteMany().SetHint(idxID)); err != nil {
+		if _, err := e.commits.DeleteMany(ctx, bson.D{op(fID, "$lt", top)}, options.DeleteMany().SetHint(idxID)); err != nil {
 			return err
 		}
 		floor := commitDoc{ID: top, Key: floorKey, Tombstone: true}
-		if _, err := e.commits.ReplaceOne(ctx, bson.D{{Key: fID, Value: top}}, &floor, options.Replace().SetUpsert(true).SetHint(idxID)); err != nil {
+		if _, err := e.commits.ReplaceOne(ctx, bson.D{kv(fID, top)}, &floor, options.Replace().SetUpsert(true).SetHint(idxID)); err != nil {
 			return err
 		}
 		e.cps.raise(top)

@@ -11,6 +11,16 @@ import (
 
 var _ driver.DispatchBatcher = (*engine)(nil)
 
+// dispatched is the update that marks a commit dispatched.
+var dispatched = bson.D{op("$unset", fUndispatched, "")}
+
+// MarkDispatched removes the undispatched flag of c. A commit marked twice,
+// or deleted since, is no error.
+func (e *engine) MarkDispatched(ctx context.Context, c driver.Commit) error {
+	_, err := e.commits.UpdateOne(ctx, bson.D{kv(fID, c.Checkpoint), kv(fUndispatched, true)}, dispatched, options.UpdateOne().SetHint(idxID))
+	return err
+}
+
 // MarkDispatchedBatch removes the undispatched flag of the commits of cs
 // with one UpdateMany ({_id: {$in: checkpoints}}, through the _id index),
 // where MarkDispatched sends one update per commit. As there, a commit
@@ -20,9 +30,6 @@ func (e *engine) MarkDispatchedBatch(ctx context.Context, cs []driver.Commit) er
 	for i := range cs {
 		cps[i] = cs[i].Checkpoint
 	}
-	_, err := e.commits.UpdateMany(ctx,
-		bson.D{{Key: fID, Value: bson.D{{Key: "$in", Value: cps}}}, {Key: fUndispatched, Value: true}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: fUndispatched, Value: ""}}}},
-		options.UpdateMany().SetHint(idxID))
+	_, err := e.commits.UpdateMany(ctx, bson.D{op(fID, "$in", cps), kv(fUndispatched, true)}, dispatched, options.UpdateMany().SetHint(idxID))
 	return err
 }

@@ -43,11 +43,17 @@ const (
 	fRev          = "rev"
 	fEvents       = "events"
 	fCommitID     = "commitId"
-	fStamp        = "stamp"
-	fPayload      = "payload"
 	fUndispatched = "undispatched"
 	fTombstone    = "tombstone"
 )
+
+// kv is the element k: v of a filter, sort, projection or update; op is
+// the filter element k: {operator: v}, as in op(fID, "$gt", after).
+func kv(k string, v any) bson.E           { return bson.E{Key: k, Value: v} }
+func op(k, operator string, v any) bson.E { return kv(k, bson.D{kv(operator, v)}) }
+
+// byID sorts in checkpoint order, and projects a document to its _id.
+var byID = bson.D{kv(fID, 1)}
 
 // floorKey is the key of the one tombstone that records the checkpoint below
 // which Purge removed everything (see delete.go).
@@ -74,60 +80,35 @@ type commitDoc struct {
 // control characters (persistence.ValidateID), so NUL separates them
 // unambiguously.
 func streamKey(bucketID, streamID string) string {
-	h := sha256.New()
-	h.Write([]byte(bucketID))
-	h.Write([]byte{0})
-	h.Write([]byte(streamID))
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0])[:16])
-}
-
-// tombstoneKey returns the unique key of the tombstone at cp.
-func tombstoneKey(cp int64) string { return "tombstone:" + strconv.FormatInt(cp, 10) }
-
-func uuidBinary(u driver.UUID) bson.Binary {
-	return bson.Binary{Subtype: bson.TypeBinaryUUID, Data: u[:]}
+	sum := sha256.Sum256([]byte(bucketID + "\x00" + streamID))
+	return hex.EncodeToString(sum[:16])
 }
 
 // newCommitDoc returns the document for attempt, without its checkpoint.
-func newCommitDoc(a *driver.CommitAttempt) commitDoc {
+func newCommitDoc(a *driver.CommitAttempt, undispatched bool) commitDoc {
 	return commitDoc{
-		Key:          streamKey(a.BucketID, a.StreamID),
-		Bucket:       a.BucketID,
-		Stream:       a.StreamID,
-		Seq:          int64(a.CommitSequence),
-		Rev:          int64(a.StreamRevision),
-		Events:       int64(a.EventCount),
-		CommitID:     uuidBinary(a.CommitID),
-		Stamp:        a.CommitStamp.UnixMicro(),
-		Payload:      a.Payload,
-		Undispatched: true,
+		Key: streamKey(a.BucketID, a.StreamID), Bucket: a.BucketID, Stream: a.StreamID,
+		Seq: int64(a.CommitSequence), Rev: int64(a.StreamRevision), Events: int64(a.EventCount),
+		CommitID: bson.Binary{Subtype: bson.TypeBinaryUUID, Data: a.CommitID[:]}, Stamp: a.CommitStamp.UnixMicro(),
+		Payload: a.Payload, Undispatched: undispatched,
 	}
 }
 
 // first returns the stream revision of the commit's first event.
 func (d *commitDoc) first() int64 { return d.Rev - d.Events + 1 }
 
-// tombstone returns the tombstone document for cp.
+// tombstone returns the tombstone document for cp, with its unique key.
 func tombstone(cp int64) commitDoc {
-	return commitDoc{ID: cp, Key: tombstoneKey(cp), Tombstone: true}
+	return commitDoc{ID: cp, Key: "tombstone:" + strconv.FormatInt(cp, 10), Tombstone: true}
 }
 
 // commit converts a stored commit document.
 func (d *commitDoc) commit() driver.Commit {
 	var id driver.UUID
 	copy(id[:], d.CommitID.Data)
-	return driver.Commit{
-		CommitAttempt: driver.CommitAttempt{
-			BucketID:       d.Bucket,
-			StreamID:       d.Stream,
-			StreamRevision: int(d.Rev),
-			CommitID:       id,
-			CommitSequence: int(d.Seq),
-			CommitStamp:    time.UnixMicro(d.Stamp).UTC(),
-			EventCount:     int(d.Events),
-			Payload:        d.Payload,
-		},
-		Checkpoint: d.ID,
-	}
+	return driver.Commit{Checkpoint: d.ID, CommitAttempt: driver.CommitAttempt{
+		BucketID: d.Bucket, StreamID: d.Stream,
+		CommitSequence: int(d.Seq), StreamRevision: int(d.Rev), EventCount: int(d.Events),
+		CommitID: id, CommitStamp: time.UnixMicro(d.Stamp).UTC(), Payload: d.Payload,
+	}}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -31,7 +32,8 @@ type engine struct {
 	snapshots *mongo.Collection
 
 	cps    checkpoints
-	parked parking // cursors between the pages of a read (cursor.go)
+	stored atomic.Int64                      // commits this engine stored
+	parked engines.Parking[parkKey, *parked] // cursors between the pages of a read (cursor.go)
 
 	// purgeMu keeps this process's writers out while Purge or Drop moves
 	// the checkpoint floor: Commit holds it shared, Purge and Drop
@@ -130,6 +132,7 @@ func newEngine(db *mongo.Database, commits, snapshots string) *engine {
 		client:    db.Client(),
 		commits:   db.Collection(commits, primary),
 		snapshots: db.Collection(snapshots, primary),
+		parked:    engines.Parking[parkKey, *parked]{Idle: parkIdle, Max: parkMax, Close: (*parked).close},
 	}
 }
 
@@ -147,10 +150,10 @@ func (e *engine) As(target any) bool {
 // is idempotent and costs one round trip per collection once the indexes
 // exist.
 func (e *engine) Initialize(ctx context.Context) error {
-	if err := ensureIndexes(ctx, e.commits, commitIndexes()); err != nil {
+	if err := ensureIndexes(ctx, e.commits, commitIndexes); err != nil {
 		return err
 	}
-	return ensureIndexes(ctx, e.snapshots, snapshotIndexes())
+	return ensureIndexes(ctx, e.snapshots, snapshotIndexes)
 }
 
 // Drop drops both collections with their indexes. Checkpoint numbering
@@ -158,7 +161,7 @@ func (e *engine) Initialize(ctx context.Context) error {
 func (e *engine) Drop(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
-	e.parked.close(false)
+	e.closeParked(false)
 	if err := e.commits.Drop(ctx); err != nil {
 		return err
 	}
@@ -172,11 +175,11 @@ func (e *engine) Drop(ctx context.Context) error {
 // Close closes the parked cursors and disconnects the client if Open
 // created it.
 func (e *engine) Close(ctx context.Context) error {
-	e.parked.close(true)
+	e.closeParked(true)
 	if !e.owned {
 		return nil
 	}
-	if err := e.client.Disconnect(ctx); err != nil && !errors.Is(err, mongo.ErrClientDisconnected) {
+	if err := e.client.Disconnect(ctx); !errors.Is(err, mongo.ErrClientDisconnected) {
 		return err
 	}
 	return nil
@@ -185,12 +188,15 @@ func (e *engine) Close(ctx context.Context) error {
 // Head returns the greatest checkpoint of a commit (tombstones aside): one
 // walk down the _id index, which stops at the first commit.
 func (e *engine) Head(ctx context.Context) (int64, error) {
-	var d struct {
-		ID int64 `bson:"_id"`
-	}
-	err := e.commits.FindOne(ctx, bson.D{{Key: fTombstone, Value: bson.D{{Key: "$ne", Value: true}}}},
-		options.FindOne().SetSort(bson.D{{Key: fID, Value: -1}}).SetProjection(bson.D{{Key: fID, Value: 1}}).SetHint(idxID),
-	).Decode(&d)
+	return e.findID(ctx, bson.D{op(fTombstone, "$ne", true)}, bson.D{kv(fID, -1)}, idxID)
+}
+
+// findID returns the _id of the first commit document matching filter in
+// sort order (nil: any order), through the index hint names; 0 if none
+// matches.
+func (e *engine) findID(ctx context.Context, filter bson.D, sort any, hint string) (int64, error) {
+	var d commitDoc
+	err := e.commits.FindOne(ctx, filter, options.FindOne().SetSort(sort).SetProjection(byID).SetHint(hint)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return 0, nil
 	}

@@ -252,7 +252,5 @@ func testParkedCursorsExpire(t *testing.T) {
 }
 
 func parkedCount(d *engine) int {
-	d.parked.mu.Lock()
-	defer d.parked.mu.Unlock()
-	return len(d.parked.m)
+	return d.parked.Len()
 }

@@ -3,6 +3,7 @@ package mongo
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -22,17 +23,10 @@ const (
 // transientCodes are server errors that a retry on the same client may
 // overcome: a primary stepping down or shutting down, a host unreachable.
 var transientCodes = []int{
-	6,     // HostUnreachable
-	7,     // HostNotFound
-	89,    // NetworkTimeout
-	91,    // ShutdownInProgress
-	189,   // PrimarySteppedDown
-	262,   // ExceededTimeLimit
-	10107, // NotWritablePrimary
-	11600, // InterruptedAtShutdown
-	11602, // InterruptedDueToReplStateChange
-	13435, // NotPrimaryNoSecondaryOk
-	13436, // NotPrimaryOrSecondary
+	6, 7, 89, // HostUnreachable, HostNotFound, NetworkTimeout
+	91, 189, 262, // ShutdownInProgress, PrimarySteppedDown, ExceededTimeLimit
+	10107, 11600, 11602, // NotWritablePrimary, InterruptedAtShutdown, InterruptedDueToReplStateChange
+	13435, 13436, // NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary
 }
 
 // Classify implements driver.ErrorClassifier: refused credentials or
@@ -41,13 +35,11 @@ var transientCodes = []int{
 // ErrStorageUnavailable; a missing collection is ErrNotInitialized. It
 // leaves the rest to the portable layer.
 func (e *engine) Classify(err error) error {
-	var se mongo.ServerError
-	isServer := errors.As(err, &se)
-	var pe mdriver.RetryablePoolError
+	se, isServer := errors.AsType[mongo.ServerError](err)
 	switch {
 	case isServer && (se.HasErrorCode(codeUnauthorized) || se.HasErrorCode(codeAuthenticationFailed)):
 		return driver.ErrPermissionDenied
-	case errors.As(err, &pe):
+	case errors.As(err, new(mdriver.RetryablePoolError)):
 		// The pool was cleared after another call failed; the driver keeps
 		// that failure only in the message.
 		if strings.Contains(err.Error(), "(AuthenticationFailed)") || strings.Contains(err.Error(), "(Unauthorized)") {
@@ -60,12 +52,8 @@ func (e *engine) Classify(err error) error {
 		mongo.IsNetworkError(err), mongo.IsTimeout(err),
 		errors.Is(err, errCheckpointContention):
 		return driver.ErrStorageUnavailable
-	case isServer:
-		for _, c := range transientCodes {
-			if se.HasErrorCode(c) {
-				return driver.ErrStorageUnavailable
-			}
-		}
+	case isServer && slices.ContainsFunc(transientCodes, se.HasErrorCode):
+		return driver.ErrStorageUnavailable
 	}
 	return nil
 }
@@ -75,21 +63,11 @@ func (e *engine) Classify(err error) error {
 var dupIndexRe = regexp.MustCompile(`index: (\S+) dup key`)
 
 // duplicateIndex returns the name of the index a duplicate-key error names,
-// or "" when the server does not say (FerretDB).
+// or "" when the server does not say (FerretDB). The server's message is
+// part of the text of the driver's WriteException and CommandError alike.
 func duplicateIndex(err error) string {
-	var we mongo.WriteException
-	if errors.As(err, &we) {
-		for _, e := range we.WriteErrors {
-			if m := dupIndexRe.FindStringSubmatch(e.Message); m != nil {
-				return m[1]
-			}
-		}
-	}
-	var ce mongo.CommandError
-	if errors.As(err, &ce) {
-		if m := dupIndexRe.FindStringSubmatch(ce.Message); m != nil {
-			return m[1]
-		}
+	if m := dupIndexRe.FindStringSubmatch(err.Error()); m != nil {
+		return m[1]
 	}
 	return ""
 }

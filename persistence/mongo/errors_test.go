@@ -145,3 +145,21 @@ type poolCleared string
 
 func (p poolCleared) Error() string { return string(p) }
 func (poolCleared) Retryable() bool { return true }
+
+// MongoDB names the index of a duplicate key in its message, in a write
+// error of an insert or in a command error; FerretDB names none.
+func TestDuplicateIndex(t *testing.T) {
+	const msg = "E11000 duplicate key error collection: db.commits index: stream_commit dup key: { key: \"ab\", commitId: 1 }"
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 11000, Message: msg}}}, "stream_commit"},
+		{mongo.CommandError{Code: 11000, Message: strings.Replace(msg, "stream_commit", "_id_", 1)}, "_id_"},
+		{mongo.WriteException{WriteErrors: []mongo.WriteError{{Code: 11000, Message: "E11000 duplicate key error"}}}, ""},
+	} {
+		if got := duplicateIndex(tt.err); got != tt.want {
+			t.Errorf("duplicateIndex(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}

@@ -47,7 +47,7 @@ func TestFairness(t *testing.T) {
 				}
 				// The first commit's read of the greatest checkpoint, before the
 				// clock starts: see the comment above.
-				return e, d.loadCheckpoint(ctx)
+				return e, d.loadCheckpoint(ctx, 0, false)
 			},
 		})
 	})

@@ -10,7 +10,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/goeventstore/eventstore/persistence"
 )
@@ -129,15 +128,9 @@ func testEveryQueryNamesItsIndex(t *testing.T) {
 		"commits":   {idxID: fID},
 		"snapshots": {idxID: fID},
 	}
-	for coll, models := range map[string][]mongo.IndexModel{"commits": commitIndexes(), "snapshots": snapshotIndexes()} {
-		for _, m := range models {
-			var o options.IndexOptions
-			for _, set := range m.Options.List() {
-				if err := set(&o); err != nil {
-					t.Fatal(err)
-				}
-			}
-			lead[coll][*o.Name] = m.Keys.(bson.D)[0].Key
+	for coll, indexes := range map[string][]index{"commits": commitIndexes, "snapshots": snapshotIndexes} {
+		for _, ix := range indexes {
+			lead[coll][ix.name] = ix.keys[0].Key
 		}
 	}
 	checked := map[string]int{}

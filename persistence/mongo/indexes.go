@@ -37,71 +37,63 @@ const (
 	idxSnapshot = "stream_revision"
 )
 
+// index is an index Initialize creates.
+type index struct {
+	name   string
+	keys   bson.D
+	unique bool
+}
+
 // commitIndexes are the indexes of the commits collection, besides _id
 // (the checkpoint). Tombstones carry a unique key of their own, so the
 // unique indexes need no partial filter.
-func commitIndexes() []mongo.IndexModel {
-	return []mongo.IndexModel{
-		{
-			Keys:    bson.D{{Key: fKey, Value: 1}, {Key: fSeq, Value: 1}},
-			Options: options.Index().SetName(idxSequence).SetUnique(true),
-		},
-		{
-			Keys:    bson.D{{Key: fKey, Value: 1}, {Key: fCommitID, Value: 1}},
-			Options: options.Index().SetName(idxCommitID).SetUnique(true),
-		},
-		{
-			Keys:    bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}},
-			Options: options.Index().SetName(idxUndispatched),
-		},
-		{
-			Keys:    bson.D{{Key: fBucket, Value: 1}, {Key: fID, Value: 1}},
-			Options: options.Index().SetName(idxBucket),
-		},
-	}
+var commitIndexes = []index{
+	{idxSequence, bson.D{kv(fKey, 1), kv(fSeq, 1)}, true},
+	{idxCommitID, bson.D{kv(fKey, 1), kv(fCommitID, 1)}, true},
+	{idxUndispatched, bson.D{kv(fUndispatched, 1), kv(fID, 1)}, false},
+	{idxBucket, bson.D{kv(fBucket, 1), kv(fID, 1)}, false},
 }
 
 // snapshotIndexes are the indexes of the snapshots collection, besides _id
 // ("<stream key>/<revision>", which makes AddSnapshot an upsert).
-func snapshotIndexes() []mongo.IndexModel {
-	return []mongo.IndexModel{
-		{
-			Keys:    bson.D{{Key: fKey, Value: 1}, {Key: fRev, Value: -1}},
-			Options: options.Index().SetName(idxSnapshot),
-		},
-		{
-			Keys:    bson.D{{Key: fBucket, Value: 1}},
-			Options: options.Index().SetName(idxBucket),
-		},
-	}
+var snapshotIndexes = []index{
+	{idxSnapshot, bson.D{kv(fKey, 1), kv(fRev, -1)}, false},
+	{idxBucket, bson.D{kv(fBucket, 1)}, false},
 }
 
-// ensureIndexes creates those of models that coll lacks, by name, one at a
+// ensureIndexes creates those of want that coll lacks, by name, one at a
 // time. Creating an existing index again would be a no-op on MongoDB, but
 // FerretDB 1.24 panics on a createIndexes command naming two or more
 // existing indexes, so the engine lists them first.
-func ensureIndexes(ctx context.Context, coll *mongo.Collection, models []mongo.IndexModel) error {
-	specs, err := coll.Indexes().ListSpecifications(ctx)
+func ensureIndexes(ctx context.Context, coll *mongo.Collection, want []index) error {
+	have, err := indexNames(ctx, coll)
 	if err != nil {
 		return err
+	}
+	for _, ix := range want {
+		if have[ix.name] {
+			continue
+		}
+		o := options.Index().SetName(ix.name)
+		if ix.unique {
+			o.SetUnique(true)
+		}
+		if _, err := coll.Indexes().CreateOne(ctx, mongo.IndexModel{Keys: ix.keys, Options: o}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexNames returns the names of coll's indexes.
+func indexNames(ctx context.Context, coll *mongo.Collection) (map[string]bool, error) {
+	specs, err := coll.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return nil, err
 	}
 	have := make(map[string]bool, len(specs))
 	for _, s := range specs {
 		have[s.Name] = true
 	}
-	for _, m := range models {
-		var o options.IndexOptions
-		for _, set := range m.Options.List() {
-			if err := set(&o); err != nil {
-				return err
-			}
-		}
-		if o.Name != nil && have[*o.Name] {
-			continue
-		}
-		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return have, nil
 }

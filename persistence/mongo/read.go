@@ -22,17 +22,13 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 	// Not keyed by q.Limit: the portable layer grows the pages of a long read,
 	// and the parked cursor serves a page of any size.
 	kind := "stream/" + key + "/" + strconv.Itoa(q.MinRevision)
-	docs, err := e.parked.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
-		filter := bson.D{
-			{Key: fKey, Value: key},
-			{Key: fSeq, Value: bson.D{{Key: "$gt", Value: after}}},
-		}
+	return e.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+		filter := bson.D{kv(fKey, key), op(fSeq, "$gt", after)}
 		if q.MinRevision > 1 {
-			filter = append(filter, bson.E{Key: fRev, Value: bson.D{{Key: "$gte", Value: int64(q.MinRevision)}}})
+			filter = append(filter, op(fRev, "$gte", int64(q.MinRevision)))
 		}
-		return e.commits.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: fSeq, Value: 1}}).SetBatchSize(int32(q.Limit)).SetHint(idxSequence))
+		return e.commits.Find(ctx, filter, options.Find().SetSort(bson.D{kv(fSeq, 1)}).SetBatchSize(int32(q.Limit)).SetHint(idxSequence))
 	}, func(d *commitDoc) int64 { return d.Seq }, func(d *commitDoc) bool { return d.first() > int64(q.MaxRevision) })
-	return commits(docs), err
 }
 
 // Undispatched returns a page of the commits still flagged undispatched,
@@ -40,12 +36,10 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 // no gap filling: a commit that becomes visible behind the page is still
 // flagged, and the next scan from the start finds it.
 func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]driver.Commit, error) {
-	docs, err := e.parked.read(ctx, "undispatched/"+strconv.Itoa(limit), after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
-		return e.commits.Find(ctx,
-			bson.D{{Key: fUndispatched, Value: true}, {Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-			options.Find().SetSort(bson.D{{Key: fUndispatched, Value: 1}, {Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetHint(idxUndispatched))
+	return e.read(ctx, "undispatched/"+strconv.Itoa(limit), after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+		return e.commits.Find(ctx, bson.D{kv(fUndispatched, true), op(fID, "$gt", after)},
+			options.Find().SetSort(bson.D{kv(fUndispatched, 1), kv(fID, 1)}).SetBatchSize(int32(limit)).SetHint(idxUndispatched))
 	}, func(d *commitDoc) int64 { return d.ID }, nil)
-	return commits(docs), err
 }
 
 // commits converts commit documents.
@@ -55,16 +49,6 @@ func commits(docs []commitDoc) []driver.Commit {
 		out[i] = docs[i].commit()
 	}
 	return out
-}
-
-// MarkDispatched removes the undispatched flag of c. A commit marked twice,
-// or deleted since, is no error.
-func (e *engine) MarkDispatched(ctx context.Context, c driver.Commit) error {
-	_, err := e.commits.UpdateOne(ctx,
-		bson.D{{Key: fID, Value: c.Checkpoint}, {Key: fUndispatched, Value: true}},
-		bson.D{{Key: "$unset", Value: bson.D{{Key: fUndispatched, Value: ""}}}},
-		options.UpdateOne().SetHint(idxID))
-	return err
 }
 
 // How readers never miss a late commit
@@ -95,20 +79,35 @@ const maxIDScan = 16384
 // The log's cursor is parked for the next page (cursor.go) with the
 // position it has settled up to, which may lie past the page's last
 // commit, and the purge floor, which the first page of a read looks up.
-func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
+func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) (out []driver.Commit, err error) {
 	kind := "commits/" + q.BucketID // not keyed by q.Limit, which grows along a long read
-	log := &commitLog{e: e, idsOnly: q.BucketID != "", x: e.parked.take(parkKey(kind, q.After))}
+	log := &commitLog{e: e}
+	if q.BucketID != "" {
+		log.proj = byID
+	}
+	log.x, _ = e.parked.Take(parkKey{kind, q.After})
 	if log.x == nil {
-		floor, err := e.floor(ctx)
+		// The checkpoint at or below which Purge removed everything (0 if
+		// the store was never purged).
+		floor, err := e.findID(ctx, bson.D{kv(fKey, floorKey)}, nil, idxSequence)
 		if err != nil {
 			return nil, err
 		}
 		log.x = &parked{at: q.After, floor: floor}
 	}
-	out := make([]driver.Commit, 0, min(q.Limit, 512))
+	out = make([]driver.Commit, 0, min(q.Limit, 512))
 	// Every checkpoint up to settled is settled; the page holds the
 	// bucket's commits up to pos.
 	pos, settled, scan := q.After, log.x.at, q.Limit
+	defer func() {
+		// Park the log's cursor after a full page if it read nothing past
+		// settled.
+		if err == nil && len(out) == q.Limit && log.x.cur != nil && log.x.at == settled {
+			e.parked.Park(parkKey{kind, out[len(out)-1].Checkpoint}, log.x)
+		} else {
+			log.x.close()
+		}
+	}()
 	for {
 		want := q.Limit - len(out)
 		if q.BucketID != "" {
@@ -116,7 +115,6 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 		}
 		entries, err := gapfill.Page(ctx, log, settled, log.x.floor, want)
 		if err != nil {
-			log.x.close()
 			return nil, err
 		}
 		if len(entries) > 0 {
@@ -129,70 +127,37 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 				}
 			}
 		} else if settled > pos {
-			docs, err := find(ctx, e.commits, bson.D{
-				{Key: fBucket, Value: q.BucketID},
-				{Key: fID, Value: bson.D{{Key: "$gt", Value: pos}, {Key: "$lte", Value: settled}}},
-			}, bson.D{{Key: fID, Value: 1}}, idxBucket, q.Limit-len(out), nil)
+			inRange := bson.D{kv(fBucket, q.BucketID), kv(fID, bson.D{kv("$gt", pos), kv("$lte", settled)})}
+			docs, err := find(ctx, e.commits, inRange, byID, idxBucket, q.Limit-len(out), nil)
 			if err != nil {
-				log.x.close()
 				return nil, err
 			}
 			out = append(out, commits(docs)...)
 			scan = min(2*scan, max(maxIDScan, q.Limit))
 		}
-		if len(out) == q.Limit {
-			// Park the log's cursor if it read nothing past settled.
-			if log.x.cur != nil && log.x.at == settled {
-				e.parked.park(parkKey(kind, out[len(out)-1].Checkpoint), log.x)
-			} else {
-				log.x.close()
-			}
-			return out, nil
-		}
-		if len(entries) < want {
-			log.x.close()
+		if len(out) == q.Limit || len(entries) < want {
 			return out, nil
 		}
 		pos = settled
 	}
 }
 
-// floor returns the checkpoint at or below which Purge removed everything
-// (0 if the store was never purged).
-func (e *engine) floor(ctx context.Context) (int64, error) {
-	var d commitDoc
-	err := e.commits.FindOne(ctx, bson.D{{Key: fKey, Value: floorKey}},
-		options.FindOne().SetProjection(bson.D{{Key: fID, Value: 1}}).SetHint(idxSequence)).Decode(&d)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return 0, nil
-	}
-	return d.ID, err
-}
-
 // commitLog is the commits collection as gapfill.Page sees it, for one
 // page: whole documents, or only their _id. Scan continues its cursor when
 // asked for what follows it.
 type commitLog struct {
-	e       *engine
-	idsOnly bool
-	x       *parked // the cursor (if any), where it is, the purge floor
+	e    *engine
+	proj any     // the projection of its reads: nil, or byID for only the _id
+	x    *parked // the cursor (if any), where it is, the purge floor
 }
 
 var _ gapfill.Log[commitDoc] = (*commitLog)(nil)
 
-// projection returns the projection of the log's reads.
-func (l *commitLog) projection() any {
-	if l.idsOnly {
-		return bson.D{{Key: fID, Value: 1}}
-	}
-	return nil
-}
-
 // Scan implements gapfill.Log, continuing the log's cursor (cursor.go).
 func (l *commitLog) Scan(ctx context.Context, after int64, limit int) ([]commitDoc, error) {
-	return l.e.parked.next(ctx, l.x, after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
-		return l.e.commits.Find(ctx, bson.D{{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}}},
-			options.Find().SetSort(bson.D{{Key: fID, Value: 1}}).SetBatchSize(int32(limit)).SetProjection(l.projection()).SetHint(idxID))
+	return l.e.next(ctx, l.x, after, limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+		return l.e.commits.Find(ctx, bson.D{op(fID, "$gt", after)},
+			options.Find().SetSort(byID).SetBatchSize(int32(limit)).SetProjection(l.proj).SetHint(idxID))
 	}, func(d *commitDoc) int64 { return d.ID }, nil)
 }
 
@@ -203,20 +168,16 @@ func (*commitLog) Checkpoint(d commitDoc) int64 { return d.ID }
 // means a commit (or another reader's tombstone) is there, fully written.
 func (l *commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
 	_, err := l.e.commits.InsertOne(ctx, tombstone(cp))
-	switch {
-	case err == nil:
-		return true, nil
-	case mongo.IsDuplicateKeyError(err):
+	if mongo.IsDuplicateKeyError(err) {
 		return false, nil
-	default:
-		return false, err
 	}
+	return err == nil, err
 }
 
 // Get implements gapfill.Log.
 func (l *commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) {
 	var d commitDoc
-	err := l.e.commits.FindOne(ctx, bson.D{{Key: fID, Value: cp}}, options.FindOne().SetProjection(l.projection()).SetHint(idxID)).Decode(&d)
+	err := l.e.commits.FindOne(ctx, bson.D{kv(fID, cp)}, options.FindOne().SetProjection(l.proj).SetHint(idxID)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return d, false, nil
 	}
@@ -224,14 +185,11 @@ func (l *commitLog) Get(ctx context.Context, cp int64) (commitDoc, bool, error) 
 }
 
 // find returns up to limit documents of coll matching filter in sort
-// order, with its cursor closed. Its batch is one greater than limit, so
-// that the server answers in one batch and closes its cursor (FerretDB
-// keeps a cursor open when the batch is exactly full).
-func find(ctx context.Context, coll *mongo.Collection, filter, sort bson.D, hint string, limit int, projection any) ([]commitDoc, error) {
-	o := options.Find().SetSort(sort).SetLimit(int64(limit)).SetBatchSize(int32(min(limit, 1<<30) + 1)).SetHint(hint)
-	if projection != nil {
-		o.SetProjection(projection)
-	}
+// order (nil: any), with its cursor closed. Its batch is one greater than
+// limit, so that the server answers in one batch and closes its cursor
+// (FerretDB keeps a cursor open when the batch is exactly full).
+func find(ctx context.Context, coll *mongo.Collection, filter bson.D, sort any, hint string, limit int, projection any) ([]commitDoc, error) {
+	o := options.Find().SetSort(sort).SetLimit(int64(limit)).SetBatchSize(int32(min(limit, 1<<30) + 1)).SetHint(hint).SetProjection(projection)
 	cur, err := coll.Find(ctx, filter, o)
 	if err != nil {
 		return nil, err

@@ -28,12 +28,9 @@ type snapshotDoc struct {
 // LatestSnapshot returns the stream's snapshot with the greatest revision at
 // or below maxRevision.
 func (e *engine) LatestSnapshot(ctx context.Context, bucketID, streamID string, maxRevision int) (driver.Snapshot, error) {
-	filter := bson.D{
-		{Key: fKey, Value: streamKey(bucketID, streamID)},
-		{Key: fRev, Value: bson.D{{Key: "$lte", Value: int64(maxRevision)}}},
-	}
+	filter := bson.D{kv(fKey, streamKey(bucketID, streamID)), op(fRev, "$lte", int64(maxRevision))}
 	var d snapshotDoc
-	err := e.snapshots.FindOne(ctx, filter, options.FindOne().SetSort(bson.D{{Key: fRev, Value: -1}}).SetHint(idxSnapshot)).Decode(&d)
+	err := e.snapshots.FindOne(ctx, filter, options.FindOne().SetSort(bson.D{kv(fRev, -1)}).SetHint(idxSnapshot)).Decode(&d)
 	if errors.Is(err, mongo.ErrNoDocuments) {
 		return driver.Snapshot{}, driver.ErrSnapshotNotFound
 	}
@@ -51,13 +48,8 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 	// The commit holding rev is the stream's first commit ending at or
 	// after it.
 	var c commitDoc
-	err := e.commits.FindOne(ctx, bson.D{
-		{Key: fKey, Value: key},
-		{Key: fRev, Value: bson.D{{Key: "$gte", Value: rev}}},
-	}, options.FindOne().
-		SetSort(bson.D{{Key: fSeq, Value: 1}}).
-		SetProjection(bson.D{{Key: fRev, Value: 1}, {Key: fEvents, Value: 1}}).
-		SetHint(idxSequence)).Decode(&c)
+	err := e.commits.FindOne(ctx, bson.D{kv(fKey, key), op(fRev, "$gte", rev)}, options.FindOne().
+		SetSort(bson.D{kv(fSeq, 1)}).SetProjection(bson.D{kv(fRev, 1), kv(fEvents, 1)}).SetHint(idxSequence)).Decode(&c)
 	if errors.Is(err, mongo.ErrNoDocuments) || (err == nil && c.first() > rev) {
 		return driver.ErrStreamNotFound
 	}
@@ -68,7 +60,7 @@ func (e *engine) AddSnapshot(ctx context.Context, s driver.Snapshot) error {
 		ID:  key + "/" + strconv.FormatInt(rev, 10),
 		Key: key, Bucket: s.BucketID, Stream: s.StreamID, Rev: rev, Payload: s.Payload,
 	}
-	_, err = e.snapshots.ReplaceOne(ctx, bson.D{{Key: fID, Value: d.ID}}, &d, options.Replace().SetUpsert(true).SetHint(idxID))
+	_, err = e.snapshots.ReplaceOne(ctx, bson.D{kv(fID, d.ID)}, &d, options.Replace().SetUpsert(true).SetHint(idxID))
 	return err
 }
 
@@ -88,11 +80,8 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 	if err != nil {
 		return nil, "", err
 	}
-	firsts, err := find(ctx, e.commits, bson.D{
-		{Key: fBucket, Value: q.BucketID},
-		{Key: fID, Value: bson.D{{Key: "$gt", Value: after}}},
-		{Key: fSeq, Value: int64(1)},
-	}, bson.D{{Key: fID, Value: 1}}, idxBucket, q.Limit, bson.D{{Key: fID, Value: 1}, {Key: fKey, Value: 1}, {Key: fStream, Value: 1}})
+	firsts, err := find(ctx, e.commits, bson.D{kv(fBucket, q.BucketID), op(fID, "$gt", after), kv(fSeq, int64(1))},
+		byID, idxBucket, q.Limit, bson.D{kv(fID, 1), kv(fKey, 1), kv(fStream, 1)})
 	if err != nil || len(firsts) == 0 {
 		return nil, "", err
 	}
@@ -135,20 +124,15 @@ func (e *engine) StreamsToSnapshot(ctx context.Context, q driver.HeadQuery) ([]d
 // maxRevisions returns the greatest rev of coll's documents per key, for
 // the keys given.
 func maxRevisions(ctx context.Context, coll *mongo.Collection, hint string, keys bson.A) (map[string]int64, error) {
-	cur, err := coll.Find(ctx, bson.D{{Key: fKey, Value: bson.D{{Key: "$in", Value: keys}}}}, options.Find().
-		SetProjection(bson.D{{Key: fID, Value: 0}, {Key: fKey, Value: 1}, {Key: fRev, Value: 1}}).
-		SetBatchSize(4096).
-		SetHint(hint))
+	cur, err := coll.Find(ctx, bson.D{op(fKey, "$in", keys)},
+		options.Find().SetProjection(bson.D{kv(fID, 0), kv(fKey, 1), kv(fRev, 1)}).SetBatchSize(4096).SetHint(hint))
 	if err != nil {
 		return nil, err
 	}
 	defer closeCursor(cur)
 	revs := make(map[string]int64, len(keys))
 	for cur.Next(ctx) {
-		var d struct {
-			Key string `bson:"key"`
-			Rev int64  `bson:"rev"`
-		}
+		var d commitDoc
 		if err := cur.Decode(&d); err != nil {
 			return nil, err
 		}

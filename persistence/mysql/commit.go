@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -67,27 +68,19 @@ func (e *engine) insert(ctx context.Context, insertSQL string, a *driver.CommitA
 			return driver.Commit{}, driver.ErrDuplicateCommit
 		}
 		if n, err := e.count(ctx, sqlCommitIDExists, bucketKey, streamKey, a.CommitID[:]); err != nil || n > 0 {
-			return driver.Commit{}, orIfNil(err, driver.ErrDuplicateCommit)
+			return driver.Commit{}, cmp.Or(err, driver.ErrDuplicateCommit)
 		}
 		if key == keySequence {
 			return driver.Commit{}, driver.ErrConcurrency
 		}
 		if n, err := e.count(ctx, sqlSequenceExists, bucketKey, streamKey, a.CommitSequence); err != nil || n > 0 {
-			return driver.Commit{}, orIfNil(err, driver.ErrConcurrency)
+			return driver.Commit{}, cmp.Or(err, driver.ErrConcurrency)
 		}
 		// Neither: the checkpoint was taken (or the conflicting row was
 		// deleted meanwhile). Either way, try again.
 	}
 	return driver.Commit{}, fmt.Errorf("checkpoint claimed by readers %d times in a row: %w",
 		maxCheckpointRetries, driver.ErrStorageUnavailable)
-}
-
-// orIfNil returns err, or alt if err is nil.
-func orIfNil(err, alt error) error {
-	if err != nil {
-		return err
-	}
-	return alt
 }
 
 // count runs a SELECT COUNT(*) query.

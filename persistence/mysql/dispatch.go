@@ -48,11 +48,6 @@ func (e *engine) MarkDispatchedBatch(ctx context.Context, cs []driver.Commit) er
 // markBatchQuery returns the template of the batch-mark UPDATE for n
 // commits: n checkpoints, then n (checkpoint, commit ID) pairs.
 func (e *engine) markBatchQuery(n int) string {
-	var b strings.Builder
-	b.WriteString("UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint IN (?")
-	b.WriteString(strings.Repeat(", ?", n-1))
-	b.WriteString(") AND undispatched = 1 AND commit_id = CASE checkpoint")
-	b.WriteString(strings.Repeat(" WHEN ? THEN ?", n))
-	b.WriteString(" END")
-	return b.String()
+	return "UPDATE `{p}commits` SET undispatched = NULL WHERE checkpoint IN (?" + strings.Repeat(", ?", n-1) +
+		") AND undispatched = 1 AND commit_id = CASE checkpoint" + strings.Repeat(" WHEN ? THEN ?", n) + " END"
 }

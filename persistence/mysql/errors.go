@@ -79,8 +79,7 @@ var classes = map[uint16]error{
 // portable layer (network errors are ErrStorageUnavailable there, the rest
 // ErrStorage).
 func (e *engine) Classify(err error) error {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
+	if me, ok := errors.AsType[*mysql.MySQLError](err); ok {
 		return classes[me.Number]
 	}
 	switch {
@@ -100,8 +99,8 @@ func (e *engine) Classify(err error) error {
 // named it, the key: "PRIMARY", "ux_sequence", "ux_commit_id", or "" when
 // the message is not in the expected (English) form.
 func dupKey(err error) (key string, ok bool) {
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) || me.Number != errDupEntry {
+	me, ok := errors.AsType[*mysql.MySQLError](err)
+	if !ok || me.Number != errDupEntry {
 		return "", false
 	}
 	// MariaDB: "Duplicate entry '...' for key 'ux_sequence'";
@@ -120,6 +119,6 @@ func dupKey(err error) (key string, ok bool) {
 
 // isServerError reports whether err is the server error number.
 func isServerError(err error, number uint16) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == number
+	me, ok := errors.AsType[*mysql.MySQLError](err)
+	return ok && me.Number == number
 }

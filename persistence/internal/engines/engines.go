@@ -1,6 +1,7 @@
 // Package engines holds what the engines of this repository share beyond
 // the portable layer: the sets of driver capabilities they promise, checked
-// at compile time, and the cursor helpers of their snapshot scans.
+// at compile time, the cursor helpers of their snapshot scans, and the
+// parking of idle resources between calls (Parking).
 package engines
 
 import "github.com/goeventstore/eventstore/persistence/driver"
