@@ -2,7 +2,9 @@ package azuretables
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -285,7 +287,11 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 			t.add(aztables.TransactionTypeAdd, logPK, it.build(a.next+int64(i), nonce), nil)
 		}
 		last := a.next + int64(len(batch)) - 1
-		t.add(aztables.TransactionTypeInsertMerge, logPK, newEnt(logPK, tailRK).i64("N", last).bytes(), nil)
+		if last/tailEvery != (a.next-1)/tailEvery {
+			// Now and then, the hint that spares a writer that must find
+			// the end of the log most of the scan.
+			t.add(aztables.TransactionTypeInsertMerge, logPK, newEnt(logPK, tailRK).i64("N", last).bytes(), nil)
+		}
 		t0 := time.Now()
 		err := a.e.submit(ctx, t)
 		took := time.Since(t0)
@@ -343,11 +349,38 @@ func (a *appender) more(batch []*intent, room int) []*intent {
 	return batch
 }
 
-// readTail returns the greatest slot written, 0 if none.
+// tailEvery is how often (in slots) log batches raise the !tail hint.
+const tailEvery = 64
+
+// readTail returns the greatest slot written, 0 if none: it reads the
+// !tail hint (a slot that exists, at most about tailEvery below the end),
+// then the keys of the log rows above it.
 func (e *engine) readTail(ctx context.Context) (int64, error) {
 	r, found, err := e.get(ctx, logPK, tailRK)
-	if err != nil || !found {
+	if err != nil {
 		return 0, err
 	}
-	return r.N, nil
+	var tail int64
+	if found {
+		tail = r.N
+	}
+	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(tail))
+	sel := "RowKey"
+	p := e.table.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter, Select: &sel})
+	for p.More() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if k := len(page.Entities); k > 0 {
+			var last struct{ RowKey string }
+			if err := json.Unmarshal(page.Entities[k-1], &last); err != nil {
+				return 0, err
+			}
+			if tail, err = parseSlot(last.RowKey); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return tail, nil
 }
