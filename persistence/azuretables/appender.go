@@ -20,14 +20,17 @@ import (
 // one entity group transaction on partition L:
 //
 //	[assert slot next-1 exists | Add genesis row 0]
-//	[Merge D (decision) into up to 98 earlier slots: the cached decisions]
+//	[Merge D (decision) into up to 98 earlier slots: the cached decisions;
+//	 the one of slot next-1 is the assertion]
 //	Add slot next, next+1, ...   (409 if another writer took one)
-//	InsertOrMerge !tail = last slot
+//	[InsertOrMerge !tail = last slot, when the batch passes a multiple of 64]
 //
 // The batch is atomic: it either extends the log by all its slots, right
 // after the last one (so the log stays dense), or does nothing. On 409 or
 // 404 another writer (an engine in another process) got there first: the
-// appender reads !tail and tries again with the next free slots.
+// appender finds the end of the log (readTail) and tries again with the
+// next free slots. A lone writer's batch is two operations: its slot, and
+// the previous one's decision.
 type appender struct {
 	e    *engine
 	in   chan *intent
@@ -352,17 +355,22 @@ func (a *appender) more(batch []*intent, room int) []*intent {
 // tailEvery is how often (in slots) log batches raise the !tail hint.
 const tailEvery = 64
 
-// readTail returns the greatest slot written, 0 if none: it reads the
-// !tail hint (a slot that exists, at most about tailEvery below the end),
-// then the keys of the log rows above it.
-func (e *engine) readTail(ctx context.Context) (int64, error) {
+// tailHint returns the !tail hint: a slot that exists (0 if none), at most
+// about tailEvery below the end of the log.
+func (e *engine) tailHint(ctx context.Context) (int64, error) {
 	r, found, err := e.get(ctx, logPK, tailRK)
-	if err != nil {
+	if err != nil || !found {
 		return 0, err
 	}
-	var tail int64
-	if found {
-		tail = r.N
+	return r.N, nil
+}
+
+// readTail returns the greatest slot written, 0 if none: it reads the
+// !tail hint, then the keys of the log rows above it.
+func (e *engine) readTail(ctx context.Context) (int64, error) {
+	tail, err := e.tailHint(ctx)
+	if err != nil {
+		return 0, err
 	}
 	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(tail))
 	sel := "RowKey"

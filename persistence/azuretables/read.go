@@ -121,7 +121,10 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 	if found {
 		low = lwm.N
 	}
-	tail, err := e.readTail(ctx)
+	// The watermark may go up to the hint (which a log batch wrote, so
+	// every slot below it exists), read before the query: a slot written
+	// after the query is above it.
+	tail, err := e.tailHint(ctx)
 	if err != nil {
 		return nil, err
 	}
