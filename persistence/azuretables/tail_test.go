@@ -9,14 +9,18 @@ import (
 // one whose slot another engine took) reads the hint and the keys above
 // it. Engine A writes past a hint; a fresh engine B then gets the next
 // slot, and A, whose next slot B took, finds the end and goes on after it:
-// the log stays dense and Head names the last slot.
+// the log stays dense and Head names the last slot. Once the commits above
+// the first are deleted, Head walks back from the hint to it.
 func TestTailHint(t *testing.T) {
 	ctx := t.Context()
 	url := isolatedURL(t)
 	es := instances(t, url, 2)
 	a, b := es[0], es[1]
 	const n = tailEvery + 6
-	for i := range n {
+	if _, err := a.Commit(ctx, attempt("b", "keep", 1)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n - 1 {
 		if _, err := a.Commit(ctx, attempt("b", "a", i+1)); err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +43,7 @@ func TestTailHint(t *testing.T) {
 	if cb.Checkpoint != n+1 {
 		t.Errorf("a fresh engine's commit got checkpoint %d, want %d", cb.Checkpoint, n+1)
 	}
-	ca, err := a.Commit(ctx, attempt("b", "a", n+1))
+	ca, err := a.Commit(ctx, attempt("b", "a", n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,5 +61,13 @@ func TestTailHint(t *testing.T) {
 	}
 	if h, err := b.Head(ctx); err != nil || h != n+2 {
 		t.Errorf("Head = %d, %v; want %d", h, err, n+2)
+	}
+	for _, s := range []string{"a", "b"} {
+		if err := b.DeleteStream(ctx, "b", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, err := a.Head(ctx); err != nil || h != 1 {
+		t.Errorf("Head after the commits above slot 1 were deleted = %d, %v; want 1", h, err)
 	}
 }
