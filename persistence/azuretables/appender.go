@@ -44,8 +44,8 @@ type appender struct {
 	mu    sync.Mutex
 	marks map[int64]bool // slot -> committed (true) or aborted (false), to cache in the log
 
-	next  int64       // the next free slot; 0: read !tail first. Loop goroutine only.
-	reset atomic.Bool // set by Drop: read !tail again
+	next  int64       // the next free slot; 0: find the end of the log first. Loop goroutine only.
+	reset atomic.Bool // set by Drop: find the end of the log again
 	held  *intent     // an intent that did not fit the last batch
 
 	// Contention (loop goroutine only).
@@ -88,7 +88,7 @@ func (a *appender) close() {
 	<-a.done
 }
 
-// forget makes the appender read !tail before its next batch.
+// forget makes the appender find the end of the log before its next batch.
 func (a *appender) forget() { a.reset.Store(true) }
 
 // append writes it to the log and returns its slot and the nonce of the
@@ -230,8 +230,8 @@ const maxYield = time.Second
 // while the log is contended: it waits about as long as a log batch takes
 // before it sends its next (which grows meanwhile). Without it the engine
 // that just won would always be first at the next slots: it knows their
-// numbers, while a loser must read !tail first. Engines alone on the log
-// never wait.
+// numbers, while a loser must find the end of the log first. Engines
+// alone on the log never wait.
 func (a *appender) yield() {
 	if a.lostAt.IsZero() || time.Since(a.lostAt) > contendedFor {
 		return

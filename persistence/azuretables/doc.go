@@ -109,11 +109,11 @@
 //
 // Engines in several processes contend for the log's next slots, and the
 // one that just wrote some knows the next free slot, while a loser must
-// read !tail first: left alone, the winner would keep winning. So an
-// engine that has lost slots in the last 10 s waits, after each batch it
-// writes, about as long as a log batch takes (randomised, at most 1.5 s)
-// before it sends the next, leaving the next slots to the others while its
-// own batch grows; and a loser's retry carries every commit that queued
+// find the end of the log first: left alone, the winner would keep
+// winning. So an engine that has lost slots in the last 10 s waits, after
+// each batch it writes, about as long as a log batch takes (randomised, at
+// most 1.5 s) before it sends the next, leaving the next slots to the
+// others while its own batch grows; and a loser's retry carries every commit that queued
 // meanwhile. An engine alone on the log never waits. acceptance.RunFairness
 // checks it (TestFairness).
 //
