@@ -2,7 +2,9 @@ package azuretables
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -18,14 +20,17 @@ import (
 // one entity group transaction on partition L:
 //
 //	[assert slot next-1 exists | Add genesis row 0]
-//	[Merge D (decision) into up to 98 earlier slots: the cached decisions]
+//	[Merge D (decision) into up to 98 earlier slots: the cached decisions;
+//	 the one of slot next-1 is the assertion]
 //	Add slot next, next+1, ...   (409 if another writer took one)
-//	InsertOrMerge !tail = last slot
+//	[InsertOrMerge !tail = last slot, when the batch passes a multiple of 64]
 //
 // The batch is atomic: it either extends the log by all its slots, right
 // after the last one (so the log stays dense), or does nothing. On 409 or
 // 404 another writer (an engine in another process) got there first: the
-// appender reads !tail and tries again with the next free slots.
+// appender finds the end of the log (readTail) and tries again with the
+// next free slots. A lone writer's batch is two operations: its slot, and
+// the previous one's decision.
 type appender struct {
 	e    *engine
 	in   chan *intent
@@ -39,8 +44,8 @@ type appender struct {
 	mu    sync.Mutex
 	marks map[int64]bool // slot -> committed (true) or aborted (false), to cache in the log
 
-	next  int64       // the next free slot; 0: read !tail first. Loop goroutine only.
-	reset atomic.Bool // set by Drop: read !tail again
+	next  int64       // the next free slot; 0: find the end of the log first. Loop goroutine only.
+	reset atomic.Bool // set by Drop: find the end of the log again
 	held  *intent     // an intent that did not fit the last batch
 
 	// Contention (loop goroutine only).
@@ -83,7 +88,7 @@ func (a *appender) close() {
 	<-a.done
 }
 
-// forget makes the appender read !tail before its next batch.
+// forget makes the appender find the end of the log before its next batch.
 func (a *appender) forget() { a.reset.Store(true) }
 
 // append writes it to the log and returns its slot and the nonce of the
@@ -225,8 +230,8 @@ const maxYield = time.Second
 // while the log is contended: it waits about as long as a log batch takes
 // before it sends its next (which grows meanwhile). Without it the engine
 // that just won would always be first at the next slots: it knows their
-// numbers, while a loser must read !tail first. Engines alone on the log
-// never wait.
+// numbers, while a loser must find the end of the log first. Engines
+// alone on the log never wait.
 func (a *appender) yield() {
 	if a.lostAt.IsZero() || time.Since(a.lostAt) > contendedFor {
 		return
@@ -285,7 +290,11 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 			t.add(aztables.TransactionTypeAdd, logPK, it.build(a.next+int64(i), nonce), nil)
 		}
 		last := a.next + int64(len(batch)) - 1
-		t.add(aztables.TransactionTypeInsertMerge, logPK, newEnt(logPK, tailRK).i64("N", last).bytes(), nil)
+		if last/tailEvery != (a.next-1)/tailEvery {
+			// Now and then, the hint that spares a writer that must find
+			// the end of the log most of the scan.
+			t.add(aztables.TransactionTypeInsertMerge, logPK, newEnt(logPK, tailRK).i64("N", last).bytes(), nil)
+		}
 		t0 := time.Now()
 		err := a.e.submit(ctx, t)
 		took := time.Since(t0)
@@ -343,11 +352,43 @@ func (a *appender) more(batch []*intent, room int) []*intent {
 	return batch
 }
 
-// readTail returns the greatest slot written, 0 if none.
-func (e *engine) readTail(ctx context.Context) (int64, error) {
+// tailEvery is how often (in slots) log batches raise the !tail hint.
+const tailEvery = 64
+
+// tailHint returns the !tail hint: a slot that exists (0 if none), at most
+// about tailEvery below the end of the log.
+func (e *engine) tailHint(ctx context.Context) (int64, error) {
 	r, found, err := e.get(ctx, logPK, tailRK)
 	if err != nil || !found {
 		return 0, err
 	}
 	return r.N, nil
+}
+
+// readTail returns the greatest slot written, 0 if none: it reads the
+// !tail hint, then the keys of the log rows above it.
+func (e *engine) readTail(ctx context.Context) (int64, error) {
+	tail, err := e.tailHint(ctx)
+	if err != nil {
+		return 0, err
+	}
+	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(tail))
+	sel := "RowKey"
+	p := e.table.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter, Select: &sel})
+	for p.More() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if k := len(page.Entities); k > 0 {
+			var last struct{ RowKey string }
+			if err := json.Unmarshal(page.Entities[k-1], &last); err != nil {
+				return 0, err
+			}
+			if tail, err = parseSlot(last.RowKey); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return tail, nil
 }

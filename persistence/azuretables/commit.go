@@ -14,8 +14,8 @@ import (
 //  1. the intent: a's log row, at the next free slot N, through the
 //     appender (one batch on partition L, shared with concurrent commits);
 //  2. the decision: one batch on the stream's partition that adds the
-//     commit row c{seq}, the commit-ID row i{id} and the decision row n{N},
-//     merges the head and asserts that c{seq-1} exists.
+//     commit row c{seq}, the commit-ID row i{id} and the decision row n{N}
+//     and merges the head.
 //
 // The commit is stored if and only if step 2 succeeded. A payload over
 // 192,000 bytes first goes to chunk rows of a partition of its own, which
@@ -74,9 +74,6 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 	t.add(aztables.TransactionTypeAdd, pk, newEnt(pk, decisionRK(n, nonce)).str("O", "c").bytes(), nil)
 	t.add(aztables.TransactionTypeInsertMerge, pk, newEnt(pk, headRK).str("B", a.BucketID).str("S", a.StreamID).
 		i32("R", a.StreamRevision).i32("Q", a.CommitSequence).bytes(), nil)
-	if a.CommitSequence > 1 {
-		t.add(aztables.TransactionTypeUpdateMerge, pk, newEnt(pk, commitRK(a.CommitSequence-1)).bytes(), &etagAny)
-	}
 	stored := driver.Commit{CommitAttempt: *a, Checkpoint: n}
 	err := e.submit(ctx, t)
 	if err == nil {
@@ -120,8 +117,10 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 	if !isConflict(err) {
 		return driver.Commit{}, err // not applied, as far as we can tell: readers will abort the slot
 	}
+	// A row the batch named changed under it (a delete racing the
+	// commit): it was not applied.
 	e.abandon(ctx, n)
-	return driver.Commit{}, fmt.Errorf("%s: %w (commit %d is missing)", what, driver.ErrConcurrency, a.CommitSequence-1)
+	return driver.Commit{}, fmt.Errorf("%s: %w", what, driver.ErrConcurrency)
 }
 
 // writeChunks stores p's data in chunk rows of a fresh partition, a few

@@ -26,7 +26,7 @@ func TestDeadWriterSlotHidesNoAcknowledgedCommit(t *testing.T) {
 
 	f := &fault{base: newGuard(t, nil)}
 	dying, _ := openWith(t, url, f, -1, WithResolveAfter(grace))
-	if _, err := dying.Commit(ctx, attempt("b", "dying", 1)); err != nil { // reads !tail: its next slot is known
+	if _, err := dying.Commit(ctx, attempt("b", "dying", 1)); err != nil { // finds the end of the log: its next slot is known
 		t.Fatal(err)
 	}
 	time.Sleep(3 * markDelay) // its cached decision goes out

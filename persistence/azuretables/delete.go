@@ -20,7 +20,10 @@ import (
 //  3. it deletes the chunk rows of large payloads.
 //
 // A commit that a writer adds while the delete runs survives it, in both
-// the stream and the log, like a commit made after it.
+// the stream and the log, like a commit made after it; so does the next
+// commit of a writer that read the stream before the delete, which then
+// starts the stream at its sequence (the stream batch does not assert the
+// predecessor: the contract lets an engine store such an attempt).
 func (e *engine) DeleteStream(ctx context.Context, bucketID, streamID string) error {
 	pk := streamPK(bucketID, streamID)
 	var slots []int64

@@ -34,7 +34,8 @@
 //	                                        the writer's nonce K, cached decision D, dispatched W,
 //	                                        tombstone X
 //	L                  0000000000000000000  genesis row, written with slot 1
-//	L                  !tail                the greatest slot written (in every log batch)
+//	L                  !tail                a hint: a slot written, at most about 64 below the
+//	                                        end of the log (a log batch raises it every 64 slots)
 //	L                  !lwm                 dispatch low-watermark: every slot at or below it
 //	                                        is dispatched or dead
 //	s{h(b)}-{h(s)}     c0000000007          commit 7 of the stream: checkpoint N, payload
@@ -57,21 +58,29 @@
 //
 //  1. Intent. The appender (one per engine) adds the commit's log row at
 //     the next free slot N, in one batch on partition L together with every
-//     other commit waiting in this process (group commit, up to 98), an
-//     assertion that slot N-1 exists (a Merge with If-Match *; the first
-//     batch adds the genesis row instead) and the new !tail. Azure applies
-//     the batch whole or not at all: the log stays dense. If another
-//     process took a slot (409) or the log moved on, it reads !tail and
-//     tries the next slots, taking along every commit that queued
-//     meanwhile.
+//     other commit waiting in this process (group commit, up to 98) and an
+//     assertion that slot N-1 exists (a Merge with If-Match *, which
+//     carries N-1's cached decision when the appender has it; the first
+//     batch adds the genesis row instead); every 64 slots, the batch also
+//     raises the !tail hint. Azure applies the batch whole or not at all:
+//     the log stays dense. If another process took a slot (409) or the log
+//     moved on, the appender finds the end of the log (the !tail hint, then
+//     the keys of the rows above it) and tries the next slots, taking along
+//     every commit that queued meanwhile.
 //  2. Decision. One batch on the stream's partition: Add c{seq} (409 if
 //     the sequence is taken), Add i{commit ID} (409 if the commit ID is),
-//     Add n{N}, InsertOrMerge h, and for seq > 1 a Merge with If-Match * of
-//     c{seq-1} (404 if the predecessor is missing). The commit is stored
-//     if and only if this batch was applied.
+//     Add n{N} and InsertOrMerge h. The commit is stored if and only if
+//     this batch was applied. It does not assert that c{seq-1} exists: the
+//     portable layer only attempts the sequence after the stream's last,
+//     and the contract lets an engine store an attempt whose predecessor
+//     is missing (the head then holds the last commit written).
 //
 // A commit therefore costs two requests (plus one per three chunk rows):
-// the stream batch, and its share of a log batch. Cached decisions (D on
+// the stream batch, and its share of a log batch. A lone writer's commit
+// is a log batch of 2 operations (its log row, and the Merge of the
+// previous slot that carries that commit's cached decision) and a stream
+// batch of 4: six operations where Azurite, one Node.js thread, spends
+// most of its time on the two requests themselves. Cached decisions (D on
 // the log row, which spares readers a lookup) ride along with the next log
 // batch, or go alone after 50 ms.
 //
@@ -91,8 +100,8 @@
 // batch it reads c{seq}: if it names slot N, the commit is stored (the
 // SDK retried a batch whose answer was lost, and the retry met our own
 // rows). Else i{commit ID} means ErrDuplicateCommit (also for a retry at a
-// later sequence), c{seq} ErrConcurrency, a missing predecessor
-// ErrConcurrency, and n{N} = "a" that a reader aborted the slot (the
+// later sequence), c{seq} ErrConcurrency, and n{N} = "a" that a reader
+// aborted the slot (the
 // commit is written again at a new slot). A log batch after a lost answer
 // is recognized by its nonce.
 //
@@ -100,11 +109,11 @@
 //
 // Engines in several processes contend for the log's next slots, and the
 // one that just wrote some knows the next free slot, while a loser must
-// read !tail first: left alone, the winner would keep winning. So an
-// engine that has lost slots in the last 10 s waits, after each batch it
-// writes, about as long as a log batch takes (randomised, at most 1.5 s)
-// before it sends the next, leaving the next slots to the others while its
-// own batch grows; and a loser's retry carries every commit that queued
+// find the end of the log first: left alone, the winner would keep
+// winning. So an engine that has lost slots in the last 10 s waits, after
+// each batch it writes, about as long as a log batch takes (randomised, at
+// most 1.5 s) before it sends the next, leaving the next slots to the
+// others while its own batch grows; and a loser's retry carries every commit that queued
 // meanwhile. An engine alone on the log never waits. acceptance.RunFairness
 // checks it (TestFairness).
 //
@@ -144,7 +153,7 @@
 // slot that readers passed. Purge and PurgeBucket abort undecided slots
 // first, then do the same for every stream (of the bucket), tombstoning
 // also the slots of commits decided while they ran. Drop deletes the
-// table; writers in other processes notice at their next batch (the
+// table; writers in other processes notice at their next log batch (the
 // assertion on slot N-1 fails) and start again from the new log. A commit
 // whose intent went to the dropped table and whose stream batch reached
 // the new one can stay in its stream without a log row: stop writers

@@ -13,7 +13,7 @@ import (
 // of any Unicode; so keys hold hashes and the IDs are properties.
 const (
 	logPK     = "L"     // the global log: one row per checkpoint
-	tailRK    = "!tail" // in logPK: the greatest slot written (sorts before digits)
+	tailRK    = "!tail" // in logPK: a hint, a slot at most about tailEvery below the end of the log (sorts before digits)
 	lwmRK     = "!lwm"  // in logPK: every slot at or below it is dispatched or dead
 	genesisRK = "0000000000000000000"
 )

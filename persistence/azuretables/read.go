@@ -77,31 +77,59 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 	return out, err
 }
 
-// Head walks back from the last slot written to the greatest committed
-// one: one point read and one query when the last commit is visible.
+// Head reads the log rows above the !tail hint and, if none of them is a
+// visible commit, walks back from the hint to the greatest committed slot:
+// one point read and one query when the last commit is visible.
 func (e *engine) Head(ctx context.Context) (int64, error) {
-	tail, err := e.readTail(ctx)
+	hint, err := e.tailHint(ctx)
 	if err != nil {
 		return 0, err
 	}
-	for hi, w := tail, int64(16); hi > 0; hi, w = hi-w, w*2 {
-		lo := max(hi-w, 0)
-		var rows []*row
-		filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s' and RowKey le '%s'", logPK, slotRK(lo), slotRK(hi))
-		if err := e.query(ctx, filter, 0, func(r *row) (bool, error) {
-			rows = append(rows, r)
-			return true, nil
-		}); err != nil {
+	if n, err := e.lastCommitted(ctx, hint, -1); err != nil || n > 0 {
+		return n, err
+	}
+	for hi, w := hint, int64(16); hi > 0; hi, w = hi-w, w*2 {
+		if n, err := e.lastCommitted(ctx, max(hi-w, 0), hi); err != nil || n > 0 {
+			return n, err
+		}
+	}
+	return 0, nil
+}
+
+// headCols are the columns of a log row that resolve reads.
+const headCols = "RowKey,Timestamp,K,B,S,D,X"
+
+// lastCommitted returns the greatest committed slot in (lo, hi] (hi < 0:
+// no upper bound), 0 if none. It reads only the columns resolve needs.
+func (e *engine) lastCommitted(ctx context.Context, lo, hi int64) (int64, error) {
+	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(lo))
+	if hi >= 0 {
+		filter += fmt.Sprintf(" and RowKey le '%s'", slotRK(hi))
+	}
+	sel := headCols
+	p := e.table.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: &filter, Select: &sel})
+	var rows []*row
+	for p.More() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
 			return 0, err
 		}
-		for i := len(rows) - 1; i >= 0; i-- {
-			st, err := e.resolve(ctx, rows[i], false)
+		for _, b := range page.Entities {
+			r, err := decodeRow(b)
 			if err != nil {
 				return 0, err
 			}
-			if st == committed {
-				return parseSlot(rows[i].RowKey)
-			}
+			r.PartitionKey = logPK
+			rows = append(rows, r)
+		}
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		st, err := e.resolve(ctx, rows[i], false)
+		if err != nil {
+			return 0, err
+		}
+		if st == committed {
+			return parseSlot(rows[i].RowKey)
 		}
 	}
 	return 0, nil
@@ -121,7 +149,10 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 	if found {
 		low = lwm.N
 	}
-	tail, err := e.readTail(ctx)
+	// The watermark may go up to the hint (which a log batch wrote, so
+	// every slot below it exists), read before the query: a slot written
+	// after the query is above it.
+	tail, err := e.tailHint(ctx)
 	if err != nil {
 		return nil, err
 	}

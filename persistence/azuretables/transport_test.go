@@ -36,6 +36,7 @@ type guard struct {
 	mu       sync.Mutex
 	requests int
 	batches  int
+	ops      int // operations in the batches checked
 	maxOps   int
 }
 
@@ -68,6 +69,7 @@ func (g *guard) Do(req *http.Request) (*http.Response, error) {
 		}
 		g.mu.Lock()
 		g.batches++
+		g.ops += ops
 		g.maxOps = max(g.maxOps, ops)
 		g.mu.Unlock()
 	}
@@ -78,6 +80,13 @@ func (g *guard) counts() (requests, batches int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.requests, g.batches
+}
+
+// operations returns the number of operations in the batches checked.
+func (g *guard) operations() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ops
 }
 
 var keyInURL = regexp.MustCompile(`\(PartitionKey='((?:[^']|'')*)',RowKey='`)
