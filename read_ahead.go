@@ -24,7 +24,7 @@ import (
 
 const (
 	readBatch = 64 // commits a decode worker takes at once
-	readAhead = 8  // batches pulled and decoded ahead of the caller
+	readAhead = 64 // batches pulled and decoded ahead of the caller
 )
 
 // readBatchOf is a batch on its way: pulled, then decoded.

@@ -455,3 +455,38 @@ func decodePlanned(t reflect.Type, raw []byte) (_ any, ok bool) {
 	}
 	return ptr.Elem().Interface(), true
 }
+
+// bodyAt decodes the body that starts here, of the registered type named
+// typeName, in one pass, where the envelope holds it; ok is false (and s
+// where it was) if the type has no plan or the pass does not take the
+// body.
+func (j *jsonSerializer) bodyAt(s *envelope, typeName []byte) (_ any, ok bool) {
+	if j.types == nil {
+		return nil, false
+	}
+	t, found := j.types.state.Load().byName[string(typeName)]
+	if !found {
+		return nil, false
+	}
+	st := t
+	if t.Kind() == reflect.Pointer {
+		st = t.Elem()
+	}
+	if st.Kind() != reflect.Struct {
+		return nil, false
+	}
+	p := bodyPlanOf(st)
+	if p == nil {
+		return nil, false
+	}
+	start := s.i
+	ptr := reflect.New(st)
+	if !p.object(s, ptr.Elem()) {
+		s.i = start
+		return nil, false
+	}
+	if t.Kind() == reflect.Pointer {
+		return ptr.Interface(), true
+	}
+	return ptr.Elem().Interface(), true
+}
