@@ -191,7 +191,7 @@ func (p *bodyPlan) object(s *envelope, v reflect.Value) bool {
 		return false
 	}
 	var seen uint64
-	first := true
+	first, next := true, 0
 	for !s.next('}') {
 		if !first && !s.next(',') {
 			return false
@@ -201,7 +201,8 @@ func (p *bodyPlan) object(s *envelope, v reflect.Value) bool {
 		if !ok || !s.next(':') {
 			return false
 		}
-		fi := p.field(k)
+		fi := p.field(k, next)
+		next = fi + 1
 		if fi < 0 || seen&(1<<fi) != 0 {
 			return false // unknown (or differently spelt) or repeated: encoding/json's rules
 		}
@@ -214,8 +215,13 @@ func (p *bodyPlan) object(s *envelope, v reflect.Value) bool {
 	return true
 }
 
-// field returns the index of the field named k, or -1.
-func (p *bodyPlan) field(k []byte) int {
+// field returns the index of the field named k, or -1. Fields come in
+// the order MarshalCommit writes them: next, the one after the last, is
+// tried first.
+func (p *bodyPlan) field(k []byte, next int) int {
+	if next < len(p.fields) && p.fields[next].name == string(k) {
+		return next
+	}
 	for i := range p.fields {
 		if p.fields[i].name == string(k) {
 			return i
@@ -418,15 +424,17 @@ func (s *envelope) strings(fv reflect.Value) bool {
 		}
 		items = append(items, str)
 	}
-	sl := reflect.MakeSlice(fv.Type(), len(items), len(items))
-	if out, ok := sl.Interface().([]string); ok {
+	if p, ok := fv.Addr().Interface().(*[]string); ok {
+		out := make([]string, len(items))
 		for i, b := range items {
 			out[i] = string(b)
 		}
-	} else {
-		for i, b := range items {
-			sl.Index(i).SetString(string(b))
-		}
+		*p = out
+		return true
+	}
+	sl := reflect.MakeSlice(fv.Type(), len(items), len(items))
+	for i, b := range items {
+		sl.Index(i).SetString(string(b))
 	}
 	fv.Set(sl)
 	return true
