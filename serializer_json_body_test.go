@@ -32,7 +32,7 @@ type (
 		Ints  []int             `json:"ints"`
 		Skip  string            `json:"-"`
 		Plain string            // no tag: its Go name
-		Bad   string            `json:"a b"` // not a valid name: the Go name
+		Bad   string            `json:"a€b"` // not a valid name: the Go name
 		MS    map[string]string `json:"ms,omitempty"`
 		hid   string            //lint:ignore U1000 an unexported field: encoding/json and the plan skip it
 	}
@@ -127,7 +127,7 @@ var bodySeeds = []string{
 	`{"t":"2026-11-23T12:00:00Z"}`, `{"t":null}`, `{"t":"nope"}`, `{"t":"2026-11-23T12:00:00\u005a"}`, `{"t":1}`,
 	`{"p":null}`, `{"p":3}`, `{"m":{"a":[1,{"b":null}]}}`, `{"m":{]}`, `{"a":"x"}`, `{"named":"n"}`, `{"names":["a"]}`,
 	`{"raw":[1, 2]}`, `{"raw":nul}`, `{"text":"t"}`, `{"text":1}`, `{"arr":[1,2,3]}`, `{"ints":[1,"a"]}`, `{"-":"x"}`,
-	`{"Plain":"p"}`, `{"Bad":"b"}`, `{"a b":"b"}`, `{"hid":"h"}`, `{"Skip":"s"}`, `{"s":"x"}x`, `{"s":"x"`, `{"s":"x",}`,
+	`{"Plain":"p"}`, `{"Bad":"b"}`, `{"a€b":"b"}`, `{"a b":"b"}`, `{"hid":"h"}`, `{"Skip":"s"}`, `{"s":"x"}x`, `{"s":"x"`, `{"s":"x",}`,
 	`{,"s":"x"}`, `{"s" "x"}`, `{"ID":"a","Total":2,"Tag":["t"]}`, `{"n":1}`, `{"x":1}`, `{"W":1,"x":2}`, `null`, `[]`,
 }
 
