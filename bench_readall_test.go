@@ -34,7 +34,7 @@ func readAllStore(b *testing.B) *eventstore.Store {
 
 // BenchmarkReadAll reads every commit through Store.Commits, payloads
 // decoded into the registered event type. BenchmarkReadAllPlainJSON is its
-// floor: the same payloads read from the engine and unmarshalled by
+// baseline: the same payloads read from the engine and unmarshalled by
 // encoding/json into a struct of the commit's shape. Compare commits/cpu-s.
 func BenchmarkReadAll(b *testing.B) {
 	s := readAllStore(b)

@@ -24,7 +24,12 @@ import (
 
 const (
 	readBatch = 64 // commits a decode worker takes at once
-	readAhead = 8  // batches pulled and decoded ahead of the caller
+	// readAhead is how many batches are pulled and decoded ahead of the
+	// caller: as many commits as a long read's grown page holds (8 times
+	// persistence.DefaultPageSize), so that the puller, done handing out
+	// one page, fetches the next while the workers decode it. With fewer,
+	// fetching and decoding take turns instead.
+	readAhead = 64
 )
 
 // readBatchOf is a batch on its way: pulled, then decoded.

@@ -167,6 +167,9 @@ func (j *jsonSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []Eve
 
 func (j *jsonSerializer) decodeBody(name string, raw []byte) (any, error) {
 	if t, ok := j.types.typeOf(name); ok {
+		if v, ok := decodePlanned(t, raw); ok {
+			return v, nil
+		}
 		ptr, value := newValue(t)
 		if err := json.Unmarshal(raw, ptr); err != nil {
 			return nil, fmt.Errorf("as %s (%v): %w", name, t, err)

@@ -238,6 +238,12 @@ func (j *jsonSerializer) eventAt(s *envelope, i int) (EventMessage, error) {
 				return EventMessage{}, err
 			}
 		case k == "body" && body == nil:
+			if seenType {
+				if v, ok := j.bodyAt(s, typeName); ok {
+					e.Body, body = v, s.data[:0] // decoded in place
+					continue
+				}
+			}
 			if body, err = s.value(); err != nil {
 				return EventMessage{}, err
 			}
@@ -247,6 +253,9 @@ func (j *jsonSerializer) eventAt(s *envelope, i int) (EventMessage, error) {
 	}
 	if body == nil {
 		return EventMessage{}, errUnusual
+	}
+	if e.Body != nil {
+		return e, nil
 	}
 	v, err := j.decodeBody(string(typeName), body)
 	if err != nil {

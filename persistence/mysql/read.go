@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
@@ -149,15 +150,45 @@ func (l checkpointLog) Get(ctx context.Context, cp int64) (int64, bool, error) {
 
 // ReadCommits returns one page of commits after q.After in checkpoint order,
 // never skipping one that becomes visible late.
+//
+// Most pages hold no hole: their checkpoints follow one another. So a page
+// is first read in one pass (run), each row scanned straight into the page,
+// for as long as the checkpoints do; at the first hole the rest of the page
+// is read through gapfill.Page, which settles it.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
 	r := &reader{e: e}
 	if q.BucketID != "" {
 		return r.readBucket(ctx, q)
 	}
-	out := make([]driver.Commit, 0, min(q.Limit, 128))
+	out := q.Buf[:0]
+	if out == nil {
+		out = make([]driver.Commit, 0, min(q.Limit, 128))
+	}
 	pos := q.After
 	for len(out) < q.Limit {
 		n := q.Limit - len(out)
+		var rows int
+		var hole bool
+		var err error
+		out, pos, rows, hole, err = e.run(ctx, out, pos, n)
+		if err != nil {
+			return nil, err
+		}
+		if hole {
+			return r.readSettled(ctx, out, pos, q.Limit)
+		}
+		if rows < n {
+			break
+		}
+	}
+	return out, nil
+}
+
+// readSettled appends to out the commits after pos, through gapfill.Page,
+// until out holds limit commits or the log ends.
+func (r *reader) readSettled(ctx context.Context, out []driver.Commit, pos int64, limit int) ([]driver.Commit, error) {
+	for len(out) < limit {
+		n := limit - len(out)
 		page, err := settled(ctx, r, commitLog{r}, pos, n)
 		if err != nil {
 			return nil, err
@@ -170,6 +201,42 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 	}
 	return out, nil
 }
+
+// run reads up to limit rows after pos with sqlScanAll, appending their
+// commits to out, and stops at the first hole: a row whose checkpoint is
+// not the one after the previous row's. It returns out, the checkpoint of
+// the last row it took (tombstones included), how many rows it took, and
+// whether it stopped at a hole.
+func (e *engine) run(ctx context.Context, out []driver.Commit, pos int64, limit int) (_ []driver.Commit, _ int64, rows int, hole bool, _ error) {
+	var sc rowScanner
+	sc.init()
+	err := e.each(ctx, sqlScanAll, []any{pos, limit}, func(r *sql.Rows) error {
+		out = append(out, driver.Commit{})
+		c := &out[len(out)-1]
+		tombstone, err := sc.scan(r, c)
+		if err != nil {
+			return err
+		}
+		if c.Checkpoint != pos+1 {
+			out = out[:len(out)-1]
+			hole = true
+			return errHole
+		}
+		pos = c.Checkpoint
+		rows++
+		if tombstone {
+			out = out[:len(out)-1]
+		}
+		return nil
+	})
+	if hole {
+		err = nil
+	}
+	return out, pos, rows, hole, err
+}
+
+// errHole stops run's rows at a hole.
+var errHole = errors.New("hole")
 
 // readBucket returns one page of the bucket's commits after q.After, with
 // ReadCommits' guarantee. It proceeds in rounds: settle the global log
@@ -233,27 +300,88 @@ func live(out []driver.Commit, entries []entry) []driver.Commit {
 // scanCommit reads a row selected with commitColumns.
 func scanCommit(rows *sql.Rows) (entry, error) {
 	var (
-		x               entry
-		bucket, stream  sql.NullString
-		rev, items, seq sql.NullInt64
-		stamp           sql.NullInt64
-		commitID        sql.RawBytes
+		x  entry
+		sc rowScanner
 	)
-	if err := rows.Scan(&x.Checkpoint, &bucket, &stream, &rev, &items, &commitID, &seq, &stamp, &x.Payload); err != nil {
-		return x, err
+	sc.init()
+	tombstone, err := sc.scan(rows, &x.Commit)
+	x.tombstone = tombstone
+	return x, err
+}
+
+// rowScanner scans rows selected with commitColumns into commits: straight
+// into the commit's fields where it can, with no allocation but the
+// payload's and the IDs' (a bucket or stream ID equal to the previous
+// row's is shared, not copied again). A tombstone has NULL in every
+// column but the checkpoint.
+type rowScanner struct {
+	rev, items, seq, stamp nullInt
+	cp                     nullInt
+	bucket, stream, id     sql.RawBytes
+	payload                []byte
+	lastBucket, lastStream string
+	dest                   [9]any
+}
+
+func (sc *rowScanner) init() {
+	sc.dest = [9]any{&sc.cp, &sc.bucket, &sc.stream, &sc.rev, &sc.items, &sc.id, &sc.seq, &sc.stamp, &sc.payload}
+}
+
+// scan reads the current row into c and reports whether it is a tombstone
+// (then only c.Checkpoint is set).
+func (sc *rowScanner) scan(rows *sql.Rows, c *driver.Commit) (tombstone bool, err error) {
+	sc.payload = nil
+	if err := rows.Scan(sc.dest[:]...); err != nil {
+		return false, err
 	}
-	if !stream.Valid {
-		x.tombstone = true
-		return x, nil
+	if !sc.cp.ok {
+		return false, errors.New("a commit row has no checkpoint")
 	}
-	x.BucketID, x.StreamID = bucket.String, stream.String
-	x.StreamRevision, x.EventCount, x.CommitSequence = int(rev.Int64), int(items.Int64), int(seq.Int64)
-	x.CommitStamp = time.UnixMicro(stamp.Int64).UTC()
-	if len(commitID) != len(x.CommitID) {
-		return x, fmt.Errorf("commit at checkpoint %d has a %d-byte commit ID", x.Checkpoint, len(commitID))
+	c.Checkpoint = sc.cp.v
+	if sc.stream == nil {
+		return true, nil
 	}
-	copy(x.CommitID[:], commitID)
-	return x, nil
+	if string(sc.bucket) != sc.lastBucket {
+		sc.lastBucket = string(sc.bucket)
+	}
+	if string(sc.stream) != sc.lastStream {
+		sc.lastStream = string(sc.stream)
+	}
+	c.BucketID, c.StreamID = sc.lastBucket, sc.lastStream
+	c.StreamRevision, c.EventCount, c.CommitSequence = int(sc.rev.v), int(sc.items.v), int(sc.seq.v)
+	c.CommitStamp = time.UnixMicro(sc.stamp.v).UTC()
+	c.Payload = sc.payload
+	if len(sc.id) != len(c.CommitID) {
+		return false, fmt.Errorf("commit at checkpoint %d has a %d-byte commit ID", c.Checkpoint, len(sc.id))
+	}
+	copy(c.CommitID[:], sc.id)
+	return false, nil
+}
+
+// nullInt is an integer column that may be NULL, scanned without the
+// reflection database/sql uses for an *int64 or a sql.NullInt64.
+type nullInt struct {
+	v  int64
+	ok bool
+}
+
+// Scan implements sql.Scanner.
+func (n *nullInt) Scan(src any) error {
+	switch v := src.(type) {
+	case int64:
+		n.v, n.ok = v, true
+	case nil:
+		n.v, n.ok = 0, false
+	case []byte: // the text protocol
+		i, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return fmt.Errorf("integer column holds %q", v)
+		}
+		n.v, n.ok = i, true
+	default:
+		return fmt.Errorf("integer column holds a %T", src)
+	}
+	return nil
 }
 
 // Head returns the greatest checkpoint of a commit: the primary key read

@@ -1,0 +1,500 @@
+package eventstore
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Decoding a body into its struct in one pass
+//
+// encoding/json reads a body twice (once to validate it, once to decode
+// it), and finds each field by reflection as it goes. For a registered
+// struct type that is most of what reading a commit costs. So each such
+// type gets a body plan, made once: for each field, its JSON name and how
+// to store a value into it. A body is then read in one pass that checks
+// the JSON as it stores each value.
+//
+// The pass takes only what MarshalCommit writes for the type: an object
+// whose keys are field names spelt exactly, each once, with strings
+// without escapes and numbers that fit their fields. A field the plan does
+// not store itself (a map, a pointer, an interface, a slice of anything
+// but strings, a type with its own UnmarshalText) gets its value's bytes
+// decoded by encoding/json into it; one with its own UnmarshalJSON gets
+// that called, as encoding/json would. Anything else (another key, an
+// escape, a number out of range, a value of the wrong kind) sends the body
+// to encoding/json's own reading of the whole, and so does any error, so
+// that what a body decodes to, or the error it gives, is the same either
+// way. A struct with embedded fields, or a field tagged ",string", has no
+// plan: encoding/json reads it.
+
+// bodyPlan is how to decode a JSON object into one struct type.
+type bodyPlan struct {
+	fields []bodyField
+}
+
+// bodyKind is how a field's value is stored.
+type bodyKind uint8
+
+const (
+	bodyString      bodyKind = iota // a string kind
+	bodyBool                        // a bool kind
+	bodyInt                         // a signed integer kind
+	bodyUint                        // an unsigned integer kind
+	bodyFloat                       // a float kind
+	bodyStrings                     // a slice of a string kind
+	bodyStruct                      // a struct with a plan of its own
+	bodyUnmarshaler                 // a type whose pointer has UnmarshalJSON
+	bodyJSON                        // anything else: encoding/json decodes the value
+)
+
+type bodyField struct {
+	name  string
+	index int
+	kind  bodyKind
+	sub   *bodyPlan // bodyStruct
+}
+
+var (
+	bodyPlans       sync.Map // reflect.Type -> *bodyPlan, nil if the type has none
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// bodyPlanOf returns the plan of struct type t, or nil.
+func bodyPlanOf(t reflect.Type) *bodyPlan {
+	if p, ok := bodyPlans.Load(t); ok {
+		return p.(*bodyPlan)
+	}
+	p := makeBodyPlan(t, 0)
+	bodyPlans.Store(t, p)
+	return p
+}
+
+// makeBodyPlan makes the plan of t; depth bounds nested structs.
+func makeBodyPlan(t reflect.Type, depth int) *bodyPlan {
+	if t.Kind() != reflect.Struct || depth > 8 || unmarshals(t) {
+		return nil
+	}
+	p := &bodyPlan{}
+	names := map[string]bool{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			return nil // embedding: encoding/json's promotion rules apply
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = sf.Name
+		}
+		if !validTagName(name) {
+			name = sf.Name
+		}
+		for opts != "" {
+			var o string
+			o, opts, _ = strings.Cut(opts, ",")
+			if o == "string" {
+				return nil
+			}
+		}
+		if names[name] {
+			return nil // two fields of one name: encoding/json drops both
+		}
+		names[name] = true
+		f := bodyField{name: name, index: i, kind: bodyJSON}
+		ft := sf.Type
+		switch {
+		case reflect.PointerTo(ft).Implements(jsonUnmarshaler):
+			if ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Interface {
+				f.kind = bodyUnmarshaler
+			}
+		case reflect.PointerTo(ft).Implements(textUnmarshaler):
+		default:
+			switch ft.Kind() {
+			case reflect.String:
+				f.kind = bodyString
+			case reflect.Bool:
+				f.kind = bodyBool
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+				f.kind = bodyInt
+			case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+				f.kind = bodyUint
+			case reflect.Float32, reflect.Float64:
+				f.kind = bodyFloat
+			case reflect.Slice:
+				if et := ft.Elem(); et.Kind() == reflect.String && !unmarshals(et) {
+					f.kind = bodyStrings
+				}
+			case reflect.Struct:
+				if f.sub = makeBodyPlan(ft, depth+1); f.sub != nil {
+					f.kind = bodyStruct
+				}
+			}
+		}
+		p.fields = append(p.fields, f)
+	}
+	if len(p.fields) > 64 {
+		return nil // more than object's bit set of fields seen holds
+	}
+	return p
+}
+
+// unmarshals reports whether t or *t decodes itself.
+func unmarshals(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return pt.Implements(jsonUnmarshaler) || pt.Implements(textUnmarshaler)
+}
+
+// validTagName is encoding/json's test of a name given in a tag.
+func validTagName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		switch {
+		case strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c):
+		case !unicode.IsLetter(c) && !unicode.IsDigit(c):
+			return false
+		}
+	}
+	return true
+}
+
+// decodeBodyPlan decodes raw into v, a settable struct of plan p's type. ok
+// is false if raw is not for the one pass (or has an error): v is then to
+// be thrown away and raw read by encoding/json.
+func decodeBodyPlan(p *bodyPlan, raw []byte, v reflect.Value) (ok bool) {
+	s := envelope{data: raw}
+	if !p.object(&s, v) {
+		return false
+	}
+	s.ws()
+	return s.i == len(raw)
+}
+
+// object decodes the object that starts here into v.
+func (p *bodyPlan) object(s *envelope, v reflect.Value) bool {
+	if !s.next('{') {
+		return false
+	}
+	var seen uint64
+	first, next := true, 0
+	for !s.next('}') {
+		if !first && !s.next(',') {
+			return false
+		}
+		first = false
+		k, ok := s.plainString()
+		if !ok || !s.next(':') {
+			return false
+		}
+		fi := p.field(k, next)
+		next = fi + 1
+		if fi < 0 || seen&(1<<fi) != 0 {
+			return false // unknown (or differently spelt) or repeated: encoding/json's rules
+		}
+		seen |= 1 << fi
+		f := &p.fields[fi]
+		if !f.store(s, v.Field(f.index)) {
+			return false
+		}
+	}
+	return true
+}
+
+// field returns the index of the field named k, or -1. Fields come in
+// the order MarshalCommit writes them: next, the one after the last, is
+// tried first.
+func (p *bodyPlan) field(k []byte, next int) int {
+	if next < len(p.fields) && p.fields[next].name == string(k) {
+		return next
+	}
+	for i := range p.fields {
+		if p.fields[i].name == string(k) {
+			return i
+		}
+	}
+	return -1
+}
+
+// store decodes the value that starts here into fv.
+func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
+	s.ws()
+	if s.i >= len(s.data) {
+		return false
+	}
+	c := s.data[s.i]
+	if c == 'n' && f.kind != bodyUnmarshaler && f.kind != bodyJSON {
+		return s.literal("null") // leaves the zero value, as encoding/json does
+	}
+	switch f.kind {
+	case bodyString:
+		str, ok := s.plainString()
+		if ok {
+			fv.SetString(string(str))
+		}
+		return ok
+	case bodyBool:
+		switch c {
+		case 't':
+			fv.SetBool(true)
+			return s.literal("true")
+		case 'f':
+			return s.literal("false")
+		}
+		return false
+	case bodyInt:
+		n, ok := s.number()
+		if !ok {
+			return false
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil || fv.OverflowInt(i) {
+			return false
+		}
+		fv.SetInt(i)
+		return true
+	case bodyUint:
+		n, ok := s.number()
+		if !ok {
+			return false
+		}
+		u, err := strconv.ParseUint(string(n), 10, 64)
+		if err != nil || fv.OverflowUint(u) {
+			return false
+		}
+		fv.SetUint(u)
+		return true
+	case bodyFloat:
+		n, ok := s.number()
+		if !ok {
+			return false
+		}
+		x, err := strconv.ParseFloat(string(n), fv.Type().Bits())
+		if err != nil || fv.OverflowFloat(x) {
+			return false
+		}
+		fv.SetFloat(x)
+		return true
+	case bodyStrings:
+		return s.strings(fv)
+	case bodyStruct:
+		return f.sub.object(s, fv)
+	case bodyUnmarshaler:
+		raw, err := s.value()
+		if err != nil {
+			return false
+		}
+		u := fv.Addr().Interface().(json.Unmarshaler)
+		if raw[0] == '"' && plainQuoted(raw) {
+			return u.UnmarshalJSON(raw) == nil
+		}
+		return json.Unmarshal(raw, u) == nil
+	default:
+		raw, err := s.value()
+		return err == nil && json.Unmarshal(raw, fv.Addr().Interface()) == nil
+	}
+}
+
+// plainString reads a string with no escape, no control character and
+// valid UTF-8, and returns its contents (a slice of the input).
+func (s *envelope) plainString() ([]byte, bool) {
+	if !s.next('"') {
+		return nil, false
+	}
+	start := s.i
+	ascii := true
+	for s.i < len(s.data) {
+		c := s.data[s.i]
+		switch {
+		case c == '"':
+			str := s.data[start:s.i]
+			s.i++
+			return str, ascii || utf8.Valid(str)
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+		s.i++
+	}
+	return nil, false
+}
+
+// plainQuoted reports whether raw, a value found by envelope.value that
+// starts with a quote, is a JSON string with no escape and no control
+// character (its UTF-8 is left to the Unmarshaler, as encoding/json does).
+func plainQuoted(raw []byte) bool {
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return false
+	}
+	for _, c := range raw[1 : len(raw)-1] {
+		if c == '\\' || c < 0x20 || c == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// literal reads the literal lit.
+func (s *envelope) literal(lit string) bool {
+	if !bytes.HasPrefix(s.data[s.i:], []byte(lit)) {
+		return false
+	}
+	s.i += len(lit)
+	return s.i == len(s.data) || !isLiteralByte(s.data[s.i])
+}
+
+func isLiteralByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '+' || c == '-'
+}
+
+// number reads a number in JSON's grammar and returns its text:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *envelope) number() ([]byte, bool) {
+	d, start := s.data, s.i
+	i := s.i
+	digits := func() bool {
+		j := i
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+		return i > j
+	}
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case !digits():
+		return nil, false
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if !digits() {
+			return nil, false
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return nil, false
+		}
+	}
+	if i < len(d) && isLiteralByte(d[i]) {
+		return nil, false
+	}
+	s.i = i
+	return d[start:i], true
+}
+
+// strings reads an array of plain strings into fv, a slice of a string
+// kind.
+func (s *envelope) strings(fv reflect.Value) bool {
+	if !s.next('[') {
+		return false
+	}
+	var items [][]byte
+	var buf [8][]byte
+	items = buf[:0]
+	for !s.next(']') {
+		if len(items) > 0 && !s.next(',') {
+			return false
+		}
+		str, ok := s.plainString()
+		if !ok {
+			return false
+		}
+		items = append(items, str)
+	}
+	if p, ok := fv.Addr().Interface().(*[]string); ok {
+		out := make([]string, len(items))
+		for i, b := range items {
+			out[i] = string(b)
+		}
+		*p = out
+		return true
+	}
+	sl := reflect.MakeSlice(fv.Type(), len(items), len(items))
+	for i, b := range items {
+		sl.Index(i).SetString(string(b))
+	}
+	fv.Set(sl)
+	return true
+}
+
+// decodePlanned decodes raw into a new value of t (a struct type or a
+// pointer to one) in one pass; ok is false if encoding/json is to read it.
+func decodePlanned(t reflect.Type, raw []byte) (_ any, ok bool) {
+	st := t
+	if t.Kind() == reflect.Pointer {
+		st = t.Elem()
+	}
+	if len(raw) == 0 || raw[0] != '{' || st.Kind() != reflect.Struct {
+		return nil, false
+	}
+	p := bodyPlanOf(st)
+	if p == nil {
+		return nil, false
+	}
+	ptr := reflect.New(st)
+	if !decodeBodyPlan(p, raw, ptr.Elem()) {
+		return nil, false
+	}
+	if t.Kind() == reflect.Pointer {
+		return ptr.Interface(), true
+	}
+	return ptr.Elem().Interface(), true
+}
+
+// bodyAt decodes the body that starts here, of the registered type named
+// typeName, in one pass, where the envelope holds it; ok is false (and s
+// where it was) if the type has no plan or the pass does not take the
+// body.
+func (j *jsonSerializer) bodyAt(s *envelope, typeName []byte) (_ any, ok bool) {
+	if j.types == nil {
+		return nil, false
+	}
+	t, found := j.types.state.Load().byName[string(typeName)]
+	if !found {
+		return nil, false
+	}
+	st := t
+	if t.Kind() == reflect.Pointer {
+		st = t.Elem()
+	}
+	if st.Kind() != reflect.Struct {
+		return nil, false
+	}
+	p := bodyPlanOf(st)
+	if p == nil {
+		return nil, false
+	}
+	start := s.i
+	ptr := reflect.New(st)
+	if !p.object(s, ptr.Elem()) {
+		s.i = start
+		return nil, false
+	}
+	if t.Kind() == reflect.Pointer {
+		return ptr.Interface(), true
+	}
+	return ptr.Elem().Interface(), true
+}

@@ -1,0 +1,141 @@
+package eventstore
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// Types the one-pass body reader (serializer_json_body.go) is checked on:
+// every kind of field it stores itself, and ones it hands to encoding/json.
+type (
+	bodyAll struct {
+		S     string            `json:"s"`
+		B     bool              `json:"b,omitempty"`
+		I     int               `json:"i"`
+		I8    int8              `json:"i8"`
+		U16   uint16            `json:"u16"`
+		F32   float32           `json:"f32"`
+		F     float64           `json:"f"`
+		L     []string          `json:"l"`
+		N     bodyNested        `json:"n"`
+		T     time.Time         `json:"t"`
+		P     *int              `json:"p"`
+		M     map[string]any    `json:"m"`
+		A     any               `json:"a"`
+		Named bodyName          `json:"named"`
+		Names []bodyName        `json:"names"`
+		Raw   json.RawMessage   `json:"raw"`
+		Text  bodyText          `json:"text"`
+		Arr   [2]int            `json:"arr"`
+		Ints  []int             `json:"ints"`
+		Skip  string            `json:"-"`
+		Plain string            // no tag: its Go name
+		Bad   string            `json:"a€b"` // not a valid name: the Go name
+		MS    map[string]string `json:"ms,omitempty"`
+		hid   string            //lint:ignore U1000 an unexported field: encoding/json and the plan skip it
+	}
+	bodyNested struct {
+		X int    `json:"x"`
+		Y string `json:"y"`
+		Z struct {
+			Q bool
+		} `json:"z"`
+	}
+	bodyName string
+	bodyText string
+	// Types with no plan: encoding/json reads them whole.
+	bodyEmbeds struct {
+		bodyNested
+		W int
+	}
+	bodyStringOpt struct {
+		N int `json:"n,string"`
+	}
+)
+
+// bodyTwice has two fields of one JSON name, which encoding/json drops both
+// of (made by reflection: go vet refuses the tags written out).
+var bodyTwice = reflect.StructOf([]reflect.StructField{
+	{Name: "A", Type: reflect.TypeFor[int](), Tag: `json:"x"`},
+	{Name: "B", Type: reflect.TypeFor[int](), Tag: `json:"x"`},
+})
+
+func (t *bodyText) UnmarshalText(b []byte) error { *t = bodyText("text:" + string(b)); return nil }
+
+var bodyTypes = []any{bodyAll{}, &bodyAll{}, bodyNested{}, bodyEmbeds{}, bodyStringOpt{}, reflect.New(bodyTwice).Elem().Interface(), fuzzBody{}, &fuzzPtrBody{}}
+
+// checkBodyPlan checks that decodePlanned, whenever it decodes raw, decodes
+// what encoding/json does, and only what encoding/json accepts.
+func checkBodyPlan(t *testing.T, raw []byte) {
+	t.Helper()
+	for _, v := range bodyTypes {
+		typ := reflect.TypeOf(v)
+		got, ok := decodePlanned(typ, raw)
+		if !ok {
+			continue
+		}
+		ptr, value := newValue(typ)
+		if err := json.Unmarshal(raw, ptr); err != nil {
+			t.Fatalf("%v: one pass read %q, encoding/json refuses it: %v", typ, raw, err)
+		}
+		if want := value(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%v: %q: one pass %#v, encoding/json %#v", typ, raw, got, want)
+		}
+	}
+}
+
+func TestBodyPlanReads(t *testing.T) {
+	for typ, want := range map[reflect.Type]bool{
+		reflect.TypeFor[bodyAll]():       true,
+		reflect.TypeFor[bodyNested]():    true,
+		reflect.TypeFor[bodyEmbeds]():    false,
+		reflect.TypeFor[bodyStringOpt](): false,
+		bodyTwice:                        false,
+		reflect.TypeFor[time.Time]():     false,
+	} {
+		if got := bodyPlanOf(typ) != nil; got != want {
+			t.Errorf("%v has a plan: %v, want %v", typ, got, want)
+		}
+	}
+	// What MarshalCommit writes for the type is read in one pass.
+	n := 7
+	v := bodyAll{S: "héllo", B: true, I: -12, I8: 7, U16: 65535, F32: 1.5, F: 129.95, L: []string{"a", "b"},
+		N: bodyNested{X: 1, Y: "y"}, T: time.Date(2026, 11, 23, 12, 0, 0, 5, time.UTC), P: &n,
+		M: map[string]any{"k": []any{1.0, "x"}}, A: map[string]any{"z": nil}, Named: "nm", Names: []bodyName{"p"},
+		Raw: json.RawMessage(`{"r":1}`), Text: "tx", Arr: [2]int{1, 2}, Ints: []int{3}, Plain: "p", Bad: "b", MS: map[string]string{"a": "b"}}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := decodePlanned(reflect.TypeFor[bodyAll](), raw); !ok {
+		t.Fatalf("%s: not read in one pass", raw)
+	}
+	checkBodyPlan(t, raw)
+	for _, s := range bodySeeds {
+		checkBodyPlan(t, []byte(s))
+	}
+}
+
+var bodySeeds = []string{
+	`{}`, ` { "s" : "x" , "i" : 1 } `, `{"s":"x","s":"y"}`, `{"S":"x"}`, `{"s":"a\"b"}`, `{"s":"a\u0062"}`,
+	`{"s":"` + "\xff" + `"}`, `{"s":"` + "\x01" + `"}`, `{"i":1.0}`, `{"i":1e3}`, `{"i":-0}`, `{"i":01}`, `{"i":99999999999999999999}`,
+	`{"i8":128}`, `{"u16":-1}`, `{"u16":65536}`, `{"f32":1e39}`, `{"f":1e400}`, `{"f":-.5}`, `{"f":1.}`, `{"f":0x10}`,
+	`{"f":1e+2}`, `{"f":Infinity}`, `{"b":true}`, `{"b":truex}`, `{"b":null}`, `{"b":0}`, `{"l":null}`, `{"l":[]}`,
+	`{"l":["a",]}`, `{"l":["a" "b"]}`, `{"l":[1]}`, `{"n":{"x":1,"z":{"Q":true}}}`, `{"n":null}`, `{"n":{"x":"1"}}`,
+	`{"t":"2026-11-23T12:00:00Z"}`, `{"t":null}`, `{"t":"nope"}`, `{"t":"2026-11-23T12:00:00\u005a"}`, `{"t":1}`,
+	`{"p":null}`, `{"p":3}`, `{"m":{"a":[1,{"b":null}]}}`, `{"m":{]}`, `{"a":"x"}`, `{"named":"n"}`, `{"names":["a"]}`,
+	`{"raw":[1, 2]}`, `{"raw":nul}`, `{"text":"t"}`, `{"text":1}`, `{"arr":[1,2,3]}`, `{"ints":[1,"a"]}`, `{"-":"x"}`,
+	`{"Plain":"p"}`, `{"Bad":"b"}`, `{"a€b":"b"}`, `{"a b":"b"}`, `{"hid":"h"}`, `{"Skip":"s"}`, `{"s":"x"}x`, `{"s":"x"`, `{"s":"x",}`,
+	`{,"s":"x"}`, `{"s" "x"}`, `{"ID":"a","Total":2,"Tag":["t"]}`, `{"n":1}`, `{"x":1}`, `{"W":1,"x":2}`, `null`, `[]`,
+}
+
+// FuzzJSONBody checks that the one-pass body reader decodes exactly what
+// encoding/json does, wherever it decodes at all.
+func FuzzJSONBody(f *testing.F) {
+	for _, s := range bodySeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) { checkBodyPlan(t, raw) })
+}
