@@ -169,21 +169,7 @@ func (a *appender) loop() {
 				return
 			}
 		}
-		batch, size := []*intent{first}, first.size
-	fill:
-		for len(batch) < maxBatchOps-2 && size < bodyBudget {
-			select {
-			case it := <-a.in:
-				if size+it.size > bodyBudget {
-					a.held = it
-					break fill
-				}
-				batch = append(batch, it)
-				size += it.size
-			default:
-				break fill
-			}
-		}
+		batch := a.more([]*intent{first}, maxBatchOps-2)
 		marks := a.takeMarks(maxBatchOps - 2 - len(batch))
 		if a.send(batch, marks) {
 			a.yield()

@@ -29,16 +29,8 @@ import (
 // smallest were 0.68, 0.55 and 0.70 of it); MinIO in the same runs 0.83,
 // 0.82 and 0.94.
 func TestFairness(t *testing.T) {
-	url := isolatedURL(t, testserver.S3)
-	acceptance.RunFairness(t, acceptance.Fairness{
-		DefaultDuration: 10 * time.Second, // log slots come a few dozen a second: longer phases average out a loaded machine
-		Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
-			e, err := Open(ctx, url)
-			if err == nil {
-				err = e.Initialize(ctx)
-			}
-			return e, err
-		},
+	fairness(t, func(ctx context.Context, t *testing.T, url string) (*persistence.Engine, error) {
+		return Open(ctx, url)
 	})
 }
 
@@ -47,14 +39,22 @@ func TestFairness(t *testing.T) {
 // that far: sharing the log then costs what the protocol costs, not what
 // the two CPUs MinIO shares with the test can give.
 func TestFairnessLatency(t *testing.T) {
+	fairness(t, func(ctx context.Context, t *testing.T, url string) (*persistence.Engine, error) {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
+		client, bucket := testClient(t, url, testserver.Latency(tr, testserver.BenchLatency()), true)
+		return New(client, bucket, "")
+	})
+}
+
+// fairness runs acceptance.RunFairness on MinIO, on instances that open
+// opens on one bucket's URL.
+func fairness(t *testing.T, open func(ctx context.Context, t *testing.T, url string) (*persistence.Engine, error)) {
 	url := isolatedURL(t, testserver.S3)
 	acceptance.RunFairness(t, acceptance.Fairness{
-		DefaultDuration: 10 * time.Second,
+		DefaultDuration: 10 * time.Second, // log slots come a few dozen a second: longer phases average out a loaded machine
 		Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
-			tr := http.DefaultTransport.(*http.Transport).Clone()
-			tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
-			client, bucket := testClient(t, url, testserver.Latency(tr, testserver.BenchLatency()), true)
-			e, err := New(client, bucket, "")
+			e, err := open(ctx, t, url)
 			if err == nil {
 				err = e.Initialize(ctx)
 			}
