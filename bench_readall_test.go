@@ -8,6 +8,7 @@ import (
 
 	"github.com/goeventstore/eventstore"
 	"github.com/goeventstore/eventstore/internal/cputime"
+	"github.com/goeventstore/eventstore/persistence"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
 
@@ -90,4 +91,34 @@ func BenchmarkReadAllPlainJSON(b *testing.B) {
 	}
 	b.StopTimer()
 	r.Report(b, "commits", readAllCommits)
+}
+
+// BenchmarkDecode decodes one commit of the read-all benchmarks, as
+// Store.Decode does for a commit read from the engine: what decoding
+// costs per commit, in one goroutine, without the read around it.
+func BenchmarkDecode(b *testing.B) {
+	s := benchStore(b, func(w *eventstore.Builder) *eventstore.Builder {
+		return w.UsingPersistence(memory.New(memory.WithKeepValues(false)))
+	})
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "s", eventstore.AnyPosition, eventstore.NewCommitID(), eventstore.EventMessage{Body: newBenchEvent(1)}); err != nil {
+		b.Fatal(err)
+	}
+	var pc persistence.Commit
+	for c, err := range s.Engine().ReadAll(ctx, 0) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		pc = c
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c, _, err := s.Decode(ctx, pc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, ok := c.Events[0].Body.(benchEvent); !ok {
+			b.Fatalf("body %T", c.Events[0].Body)
+		}
+	}
 }

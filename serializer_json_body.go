@@ -3,6 +3,7 @@ package eventstore
 import (
 	"bytes"
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strconv"
@@ -244,7 +245,7 @@ func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
 	case bodyString:
 		str, ok := s.plainString()
 		if ok {
-			fv.SetString(string(str))
+			fv.SetString(s.str(str))
 		}
 		return ok
 	case bodyBool:
@@ -315,23 +316,62 @@ func (s *envelope) plainString() ([]byte, bool) {
 	if !s.next('"') {
 		return nil, false
 	}
-	start := s.i
-	ascii := true
-	for s.i < len(s.data) {
-		c := s.data[s.i]
-		switch {
-		case c == '"':
-			str := s.data[start:s.i]
-			s.i++
-			return str, ascii || utf8.Valid(str)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		s.i++
+	end := bytes.IndexByte(s.data[s.i:], '"')
+	if end < 0 {
+		return nil, false
 	}
-	return nil, false
+	str := s.data[s.i : s.i+end]
+	if !plainASCII(str) && !plainUTF8(str) {
+		return nil, false
+	}
+	s.i += end + 1
+	return str, true
+}
+
+// plainASCII reports whether str is ASCII with no backslash and no control
+// character, eight bytes at a time.
+func plainASCII(str []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(str) >= 8 {
+		x := binary.LittleEndian.Uint64(str)
+		bs := x ^ ('\\' * ones) // a zero byte where x has a backslash
+		// A byte at or above 0x80, under 0x20 (Mycroft's test for bytes
+		// below n), or a backslash (zero in bs) sets a high bit.
+		if (x|(x-0x20*ones)&^x|(bs-ones)&^bs)&highs != 0 {
+			return false
+		}
+		str = str[8:]
+	}
+	for _, c := range str {
+		if c < 0x20 || c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// plainUTF8 reports whether str is valid UTF-8 with no backslash and no
+// control character.
+func plainUTF8(str []byte) bool {
+	for _, c := range str {
+		if c < 0x20 || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(str)
+}
+
+// str returns b as a string. The strings of one payload are copied into
+// one buffer, one allocation instead of one per string (a string kept
+// keeps the buffer, about the size of the payload's strings, alive).
+func (s *envelope) str(b []byte) string {
+	if s.strs.Cap()-s.strs.Len() < len(b) {
+		// The strings still to come are at most what is left of the input.
+		s.strs.Grow(max(len(b), min(len(s.data)-s.i+len(b), 1024)))
+	}
+	off := s.strs.Len()
+	s.strs.Write(b)
+	return s.strs.String()[off:]
 }
 
 // plainQuoted reports whether raw, a value found by envelope.value that
@@ -427,14 +467,14 @@ func (s *envelope) strings(fv reflect.Value) bool {
 	if p, ok := fv.Addr().Interface().(*[]string); ok {
 		out := make([]string, len(items))
 		for i, b := range items {
-			out[i] = string(b)
+			out[i] = s.str(b)
 		}
 		*p = out
 		return true
 	}
 	sl := reflect.MakeSlice(fv.Type(), len(items), len(items))
 	for i, b := range items {
-		sl.Index(i).SetString(string(b))
+		sl.Index(i).SetString(s.str(b))
 	}
 	fv.Set(sl)
 	return true

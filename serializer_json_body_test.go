@@ -1,8 +1,10 @@
 package eventstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -138,4 +140,47 @@ func FuzzJSONBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) { checkBodyPlan(t, raw) })
+}
+
+// TestPlainASCII checks the eight-bytes-at-a-time test against the plain
+// one, for every byte at every place of strings up to 17 bytes.
+func TestPlainASCII(t *testing.T) {
+	plain := func(b []byte) bool {
+		for _, c := range b {
+			if c < 0x20 || c == '\\' || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 1; n <= 17; n++ {
+		for at := range n {
+			for c := range 256 {
+				b := bytes.Repeat([]byte{'a'}, n)
+				b[at] = byte(c)
+				if got, want := plainASCII(b), plain(b); got != want {
+					t.Fatalf("plainASCII(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestStringsOwnMemory checks that the strings a body decodes to do not
+// share the payload's bytes: a payload changed after decoding (an engine
+// reusing its buffer) leaves them as they were.
+func TestStringsOwnMemory(t *testing.T) {
+	type ev struct {
+		A     string   `json:"a"`
+		Items []string `json:"items"`
+	}
+	raw := []byte(`{"a":"first","items":["x","yy","zzz"]}`)
+	v, ok := decodePlanned(reflect.TypeFor[ev](), raw)
+	if !ok {
+		t.Fatal("the body plan did not take the body")
+	}
+	clear(raw)
+	if got, want := v.(ev), (ev{A: "first", Items: []string{"x", "yy", "zzz"}}); got.A != want.A || !slices.Equal(got.Items, want.Items) {
+		t.Fatalf("decoded %+v, after the payload changed; want %+v", got, want)
+	}
 }

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 )
 
 // Reading a JSON commit in one pass
@@ -31,6 +32,7 @@ var errUnusual = errors.New("unusual envelope")
 type envelope struct {
 	data []byte
 	i    int
+	strs strings.Builder // the strings decoded from data: see str
 }
 
 // ws skips white space.
@@ -55,27 +57,28 @@ func (s *envelope) next(c byte) bool {
 	return false
 }
 
-// key reads an object key and its colon; escaped keys are unusual.
-func (s *envelope) key() (string, error) {
+// key reads an object key and its colon, and returns the key (a slice of
+// the input); escaped keys are unusual.
+func (s *envelope) key() ([]byte, error) {
 	if !s.next('"') {
-		return "", errUnusual
+		return nil, errUnusual
 	}
 	start := s.i
 	for s.i < len(s.data) {
 		switch s.data[s.i] {
 		case '\\':
-			return "", errUnusual
+			return nil, errUnusual
 		case '"':
 			k := s.data[start:s.i]
 			s.i++
 			if !s.next(':') {
-				return "", errUnusual
+				return nil, errUnusual
 			}
-			return string(k), nil // the compiler does not allocate for a string compared and dropped
+			return k, nil
 		}
 		s.i++
 	}
-	return "", errUnusual
+	return nil, errUnusual
 }
 
 // value returns the bytes of the JSON value that starts here, found by
@@ -150,12 +153,12 @@ func (j *jsonSerializer) unmarshalCommitFast(data []byte) (map[string]any, []Eve
 			return nil, nil, err
 		}
 		switch {
-		case k == "headers" && !seenHeaders:
+		case string(k) == "headers" && !seenHeaders:
 			seenHeaders = true
 			if headers, err = j.headersAt(&s); err != nil {
 				return nil, nil, err
 			}
-		case k == "events" && !seenEvents:
+		case string(k) == "events" && !seenEvents:
 			seenEvents = true
 			if events, err = j.eventsAt(&s); err != nil {
 				return nil, nil, err
@@ -221,7 +224,7 @@ func (j *jsonSerializer) eventAt(s *envelope, i int) (EventMessage, error) {
 			return EventMessage{}, err
 		}
 		switch {
-		case k == "type" && !seenType:
+		case string(k) == "type" && !seenType:
 			seenType = true
 			if typeName, err = s.value(); err != nil || len(typeName) < 2 || typeName[0] != '"' {
 				return EventMessage{}, errUnusual
@@ -232,12 +235,12 @@ func (j *jsonSerializer) eventAt(s *envelope, i int) (EventMessage, error) {
 					return EventMessage{}, errUnusual
 				}
 			}
-		case k == "headers" && !seenHeaders:
+		case string(k) == "headers" && !seenHeaders:
 			seenHeaders = true
 			if e.Headers, err = j.headersAt(s); err != nil {
 				return EventMessage{}, err
 			}
-		case k == "body" && body == nil:
+		case string(k) == "body" && body == nil:
 			if seenType {
 				if v, ok := j.bodyAt(s, typeName); ok {
 					e.Body, body = v, s.data[:0] // decoded in place
