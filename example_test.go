@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/goeventstore/eventstore"
@@ -189,6 +190,36 @@ func ExampleStore_Decode() {
 	// Output:
 	// 1 order-1 created order-1
 	// 3 order-2 created order-2
+}
+
+// A projection that needs only each commit's headers (who made it, say)
+// reads them without decoding the events.
+func ExampleStore_DecodeHeaders() {
+	ctx := context.Background()
+	store, _ := eventstore.Wireup().RegisterType("MoneyDeposited", MoneyDeposited{}).Build(ctx)
+	defer store.Close(ctx)
+	for i, user := range []string{"ann", "bob"} {
+		stream, _ := store.OpenStream(ctx, "account-"+strconv.Itoa(i+1), 0, 0)
+		stream.SetHeader("user", user)
+		stream.Add(eventstore.EventMessage{Body: MoneyDeposited{Amount: 100}})
+		stream.CommitChanges(ctx, eventstore.NewCommitID())
+	}
+
+	for pc, err := range store.Engine().ReadAll(ctx, 0) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		headers, err := store.DecodeHeaders(pc)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(pc.Checkpoint, pc.StreamID, headers["user"])
+	}
+	// Output:
+	// 1 account-1 ann
+	// 2 account-2 bob
 }
 
 // A snapshot saves a stream's state so that opening it replays only what

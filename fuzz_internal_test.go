@@ -436,6 +436,12 @@ func FuzzJSONEnvelope(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The headers alone: the same headers as the whole commit's, where
+		// that decodes (the events are not checked, so it may read more).
+		hh, herr := ser.UnmarshalHeaders(data)
+		if wh, _, err := ser.UnmarshalCommit(data); err == nil && (herr != nil || !reflect.DeepEqual(hh, wh)) {
+			t.Fatalf("%q: UnmarshalHeaders = %v, %v; UnmarshalCommit's headers %v", data, hh, herr, wh)
+		}
 		h, ev, err := ser.unmarshalCommitFast(data)
 		if err != nil {
 			return // read the long way, which is then the answer

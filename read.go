@@ -80,12 +80,37 @@ func (s *Store) readCommits(ctx context.Context, op, bucketID string, seq iter.S
 // costs about what the plain driver does; decoding it, as much again): a
 // projection that needs only where a commit stands (its checkpoint,
 // stream, ID and stamp) or its payload's bytes reads the engine's commits
-// and decodes just those it acts on.
+// and decodes just those it acts on; one that needs a commit's headers,
+// not its events, reads them with DecodeHeaders.
 func (s *Store) Decode(ctx context.Context, pc persistence.Commit) (c Commit, keep bool, err error) {
 	if err := s.usable("decode", pc.BucketID); err != nil {
 		return Commit{}, false, err
 	}
 	return s.selectCommit(ctx, &pc, false)
+}
+
+// DecodeHeaders returns the headers of a commit read straight from the
+// engine, without decoding its events: for a projection that acts on a
+// commit's headers (a correlation ID, a tenant) and where it stands, not
+// on its events. The select hooks do not run. With a serializer that
+// implements HeadersUnmarshaler (those of this package do) the events are
+// skipped, not decoded, so a corrupt event may go unnoticed; with another,
+// the whole payload is decoded. A payload whose headers cannot be decoded
+// gives a *CorruptCommitError.
+func (s *Store) DecodeHeaders(pc persistence.Commit) (map[string]any, error) {
+	if err := s.usable("decode headers", pc.BucketID); err != nil {
+		return nil, err
+	}
+	if d, ok := pc.Value.(*decodedCommit); ok && d.owner == s {
+		return d.headers, nil
+	}
+	headers, err := s.unmarshalHeaders(pc.Payload)
+	if err != nil {
+		return nil, &CorruptCommitError{BucketID: pc.BucketID, StreamID: pc.StreamID,
+			StreamRevision: pc.StreamRevision, CommitSequence: pc.CommitSequence, CommitID: pc.CommitID,
+			Checkpoint: pc.Checkpoint, Err: fmt.Errorf("decoding commit headers: %w", err)}
+	}
+	return headers, nil
 }
 
 // selectCommit decodes pc and passes it through the select hooks.
@@ -115,6 +140,21 @@ func (s *Store) applySelectHooks(ctx context.Context, pc *persistence.Commit, c 
 func (s *Store) unmarshalSnapshot(data []byte) (_ any, err error) {
 	defer recoverTo(&err, "decoding snapshot payload")
 	return s.ser.UnmarshalSnapshot(data)
+}
+
+// unmarshalHeaders is the serializer's UnmarshalHeaders, or the headers
+// of its UnmarshalCommit, with an empty payload and a panicking serializer
+// reported as errors.
+func (s *Store) unmarshalHeaders(data []byte) (_ map[string]any, err error) {
+	if len(data) == 0 {
+		return nil, errors.New("the payload is empty")
+	}
+	defer recoverTo(&err, "decoding commit headers")
+	if h, ok := s.ser.(HeadersUnmarshaler); ok {
+		return h.UnmarshalHeaders(data)
+	}
+	headers, _, err := s.ser.UnmarshalCommit(data)
+	return headers, err
 }
 
 // unmarshalCommit is the serializer's UnmarshalCommit, with an empty

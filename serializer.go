@@ -28,6 +28,16 @@ type Serializer interface {
 	UnmarshalSnapshot(data []byte) (any, error)
 }
 
+// HeadersUnmarshaler is a Serializer that can decode a commit's headers
+// without its events, which is what Store.DecodeHeaders asks for. The
+// serializers of this package implement it (Compress and EncryptWith when
+// the serializer they wrap does).
+type HeadersUnmarshaler interface {
+	// UnmarshalHeaders returns the headers that UnmarshalCommit would
+	// return for data. It need not decode, or check, the events.
+	UnmarshalHeaders(data []byte) (map[string]any, error)
+}
+
 // commitMarshaler is implemented by the serializers of this package.
 // marshalCommit is MarshalCommit that also reports whether decoding the
 // result would give back values equal to headers and events, so that the

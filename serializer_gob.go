@@ -124,6 +124,17 @@ func (g *gobSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []Even
 	return doc.Headers, events, nil
 }
 
+// UnmarshalHeaders implements HeadersUnmarshaler: the event bodies are
+// left undecoded.
+func (g *gobSerializer) UnmarshalHeaders(data []byte) (_ map[string]any, err error) {
+	defer recoverTo(&err, "decoding gob commit headers")
+	var doc gobCommit
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		return nil, fmt.Errorf("decoding gob commit: %w", err)
+	}
+	return doc.Headers, nil
+}
+
 // MarshalSnapshot implements Serializer.
 func (g *gobSerializer) MarshalSnapshot(state any) (_ []byte, err error) {
 	if err := checkBody("Snapshot.Payload", state, false); err != nil {

@@ -165,6 +165,23 @@ func (j *jsonSerializer) UnmarshalCommit(data []byte) (_ map[string]any, _ []Eve
 	return doc.Headers, events, nil
 }
 
+// UnmarshalHeaders implements HeadersUnmarshaler: the events are skipped,
+// not decoded.
+func (j *jsonSerializer) UnmarshalHeaders(data []byte) (_ map[string]any, err error) {
+	defer recoverTo(&err, "decoding JSON commit headers")
+	if headers, err := j.unmarshalHeadersFast(data); err == nil {
+		return headers, nil
+	}
+	var doc struct {
+		Headers map[string]any  `json:"headers"`
+		Events  json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("decoding JSON commit: %w", err)
+	}
+	return doc.Headers, nil
+}
+
 func (j *jsonSerializer) decodeBody(name string, raw []byte) (any, error) {
 	if t, ok := j.types.typeOf(name); ok {
 		if v, ok := decodePlanned(t, raw); ok {

@@ -173,6 +173,44 @@ func (j *jsonSerializer) unmarshalCommitFast(data []byte) (map[string]any, []Eve
 	return headers, events, nil
 }
 
+// unmarshalHeadersFast is UnmarshalHeaders for the envelope MarshalCommit
+// writes: it finds the end of the events without decoding them.
+func (j *jsonSerializer) unmarshalHeadersFast(data []byte) (map[string]any, error) {
+	s := envelope{data: data}
+	if !s.next('{') {
+		return nil, errUnusual
+	}
+	var headers map[string]any
+	seenHeaders, seenEvents := false, false
+	for !s.next('}') {
+		if (seenHeaders || seenEvents) && !s.next(',') {
+			return nil, errUnusual
+		}
+		k, err := s.key()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case string(k) == "headers" && !seenHeaders:
+			seenHeaders = true
+			if headers, err = j.headersAt(&s); err != nil {
+				return nil, err
+			}
+		case string(k) == "events" && !seenEvents:
+			seenEvents = true
+			if events, err := s.value(); err != nil || events[0] != '[' {
+				return nil, errUnusual
+			}
+		default:
+			return nil, errUnusual
+		}
+	}
+	if s.ws(); s.i != len(data) || !seenEvents {
+		return nil, errUnusual
+	}
+	return headers, nil
+}
+
 // headersAt decodes the header map that starts here.
 func (j *jsonSerializer) headersAt(s *envelope) (map[string]any, error) {
 	raw, err := s.value()

@@ -35,6 +35,20 @@ func (w *byteWrapper) UnmarshalCommit(data []byte) (map[string]any, []EventMessa
 	return w.inner.UnmarshalCommit(b)
 }
 
+// UnmarshalHeaders implements HeadersUnmarshaler, with the wrapped
+// serializer's UnmarshalHeaders if it has one.
+func (w *byteWrapper) UnmarshalHeaders(data []byte) (map[string]any, error) {
+	b, err := w.open(data)
+	if err != nil {
+		return nil, err
+	}
+	if h, ok := w.inner.(HeadersUnmarshaler); ok {
+		return h.UnmarshalHeaders(b)
+	}
+	headers, _, err := w.inner.UnmarshalCommit(b)
+	return headers, err
+}
+
 // MarshalSnapshot implements Serializer.
 func (w *byteWrapper) MarshalSnapshot(state any) ([]byte, error) {
 	b, err := w.inner.MarshalSnapshot(state)
