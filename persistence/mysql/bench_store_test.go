@@ -62,14 +62,17 @@ func benchStoreReadAll(b *testing.B, url string) {
 	errs := make(chan error, 10)
 	for w := range 10 {
 		wg.Go(func() {
+			at := eventstore.NoStream // each commit at the position of the last: one write, no read
 			for i := w; i < storeReadAll; i += 10 {
 				ev := readAllEvent{OrderID: "order-" + strconv.Itoa(i), CustomerID: "customer-42", Amount: 129.95, Currency: "EUR",
 					Items: []string{"sku-1001", "sku-2002", "sku-3003"}, PlacedAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC),
 					Note: "leave the parcel with the neighbour"}
-				if _, err := s.Append(ctx, "s-"+strconv.Itoa(w), eventstore.AnyPosition, eventstore.NewCommitID(), eventstore.EventMessage{Body: ev}); err != nil {
+				c, err := s.Append(ctx, "s-"+strconv.Itoa(w), at, eventstore.NewCommitID(), eventstore.EventMessage{Body: ev})
+				if err != nil {
 					errs <- err
 					return
 				}
+				at = c.Position()
 			}
 		})
 	}
