@@ -135,6 +135,19 @@ func (s *envelope) end(start int) ([]byte, error) {
 // unmarshalCommitFast is UnmarshalCommit for the envelope MarshalCommit
 // writes; errUnusual, or any other error, means "read it the long way".
 func (j *jsonSerializer) unmarshalCommitFast(data []byte) (map[string]any, []EventMessage, error) {
+	return j.readEnvelope(data, true)
+}
+
+// unmarshalHeadersFast is UnmarshalHeaders for the envelope MarshalCommit
+// writes: it finds the end of the events without decoding them.
+func (j *jsonSerializer) unmarshalHeadersFast(data []byte) (map[string]any, error) {
+	headers, _, err := j.readEnvelope(data, false)
+	return headers, err
+}
+
+// readEnvelope reads the envelope MarshalCommit writes, and decodes its
+// events only if decodeEvents.
+func (j *jsonSerializer) readEnvelope(data []byte, decodeEvents bool) (map[string]any, []EventMessage, error) {
 	s := envelope{data: data}
 	if !s.next('{') {
 		return nil, nil, errUnusual
@@ -143,10 +156,8 @@ func (j *jsonSerializer) unmarshalCommitFast(data []byte) (map[string]any, []Eve
 	var events []EventMessage
 	seenHeaders, seenEvents := false, false
 	for !s.next('}') {
-		if seenHeaders || seenEvents {
-			if !s.next(',') {
-				return nil, nil, errUnusual
-			}
+		if (seenHeaders || seenEvents) && !s.next(',') {
+			return nil, nil, errUnusual
 		}
 		k, err := s.key()
 		if err != nil {
@@ -160,7 +171,12 @@ func (j *jsonSerializer) unmarshalCommitFast(data []byte) (map[string]any, []Eve
 			}
 		case string(k) == "events" && !seenEvents:
 			seenEvents = true
-			if events, err = j.eventsAt(&s); err != nil {
+			if decodeEvents {
+				events, err = j.eventsAt(&s)
+			} else if raw, e := s.value(); e != nil || raw[0] != '[' {
+				err = errUnusual
+			}
+			if err != nil {
 				return nil, nil, err
 			}
 		default:
@@ -171,44 +187,6 @@ func (j *jsonSerializer) unmarshalCommitFast(data []byte) (map[string]any, []Eve
 		return nil, nil, errUnusual
 	}
 	return headers, events, nil
-}
-
-// unmarshalHeadersFast is UnmarshalHeaders for the envelope MarshalCommit
-// writes: it finds the end of the events without decoding them.
-func (j *jsonSerializer) unmarshalHeadersFast(data []byte) (map[string]any, error) {
-	s := envelope{data: data}
-	if !s.next('{') {
-		return nil, errUnusual
-	}
-	var headers map[string]any
-	seenHeaders, seenEvents := false, false
-	for !s.next('}') {
-		if (seenHeaders || seenEvents) && !s.next(',') {
-			return nil, errUnusual
-		}
-		k, err := s.key()
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case string(k) == "headers" && !seenHeaders:
-			seenHeaders = true
-			if headers, err = j.headersAt(&s); err != nil {
-				return nil, err
-			}
-		case string(k) == "events" && !seenEvents:
-			seenEvents = true
-			if events, err := s.value(); err != nil || events[0] != '[' {
-				return nil, errUnusual
-			}
-		default:
-			return nil, errUnusual
-		}
-	}
-	if s.ws(); s.i != len(data) || !seenEvents {
-		return nil, errUnusual
-	}
-	return headers, nil
 }
 
 // headersAt decodes the header map that starts here.
