@@ -24,6 +24,17 @@ import (
 // means ErrConcurrency, neither means the _id was taken and the insert is
 // retried with a fresh checkpoint. A single-document insert is atomic, so a
 // failed Commit leaves nothing behind.
+//
+// When the message names no index (FerretDB's never does), the first such
+// error is not looked into: the insert is retried at once with a fresh
+// checkpoint, as if the _id had been taken, and only a second error in a
+// row costs the lookup. Among several processes writing to their own
+// streams nearly every collision is a taken _id, and on FerretDB that
+// lookup is a pass over the collection, while a retry is one insert; a
+// real conflict or a retried commit ID fails the retry too (the unique
+// indexes still refuse it), and is then told by the lookup, one insert
+// later. A lookup that finds the _id was taken earns the next collision
+// another retry without one.
 
 // maxCheckpointAttempts bounds the retries of one commit after duplicate
 // _id errors; from the gallopCollisions-th on, each retry starts above the
@@ -51,6 +62,7 @@ func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatch
 	e.purgeMu.RLock()
 	defer e.purgeMu.RUnlock()
 	doc := newCommitDoc(a, undispatched)
+	unexplained := 0 // duplicate-key errors in a row that named no index (see above)
 	for n := 1; n <= maxCheckpointAttempts; n++ {
 		cp, err := e.nextCheckpoint(ctx)
 		if err != nil {
@@ -64,6 +76,16 @@ func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatch
 		}
 		if !mongo.IsDuplicateKeyError(err) {
 			return driver.Commit{}, err
+		}
+		if duplicateIndex(err) == "" {
+			if unexplained++; unexplained == 1 {
+				// Retry without a lookup: most likely the _id was taken.
+				if err := e.skipCheckpoint(ctx, cp, n); err != nil {
+					return driver.Commit{}, err
+				}
+				continue
+			}
+			unexplained = 0
 		}
 		if err := e.duplicateCause(ctx, &doc, err); err != nil {
 			return driver.Commit{}, err

@@ -67,9 +67,10 @@
 // single instance's. The design it replaces (read the greatest number
 // after every collision) gave [3 2 0 0] there, most commits timing out.
 // On FerretDB a collision costs more than on MongoDB: its duplicate-key
-// error names no index, so each costs a lookup that tells a conflict from
-// a taken number, and that lookup is a pass over the collection (see
-// Indexes). So over 30 s (EVENTSTORE_FAIRNESS_DURATION=30s) the shares
+// error names no index, so a collision the writer cannot tell from a
+// conflict is retried at once at another number, and a second in a row
+// costs a lookup that tells a conflict from a taken number, a pass over
+// the collection there (see Indexes; commit.go). So over 30 s (EVENTSTORE_FAIRNESS_DURATION=30s) the shares
 // stay fair, [1015 905 945 881], but the shared phase, writing into the
 // 30,000 commits of the first, made 0.13 of one instance's commits, with a
 // p99 20 times its. On FerretDB's SQLite backend the engine stays unfair,
