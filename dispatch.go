@@ -83,7 +83,29 @@ func dispatchKey(c *Commit) string { return c.BucketID + "\x00" + c.StreamID }
 // is no longer in flight.
 func (s *Store) markDispatched(ctx context.Context, c *Commit) error {
 	defer s.inflight.remove(c.Checkpoint)
-	return s.engine.MarkDispatched(ctx, persistence.Commit{
+	return s.engine.MarkDispatched(ctx, storedForm(c))
+}
+
+// markDispatchedBatch is markDispatched for the commits an asynchronous
+// worker dispatched in a row: one engine call, which an engine that marks
+// many commits at once (MySQL, Mongo) makes one round trip.
+func (s *Store) markDispatchedBatch(ctx context.Context, cs []*Commit) error {
+	pcs := make([]persistence.Commit, len(cs))
+	for i, c := range cs {
+		pcs[i] = storedForm(c)
+	}
+	defer func() {
+		for _, c := range cs {
+			s.inflight.remove(c.Checkpoint)
+		}
+	}()
+	return s.engine.MarkDispatchedBatch(ctx, pcs)
+}
+
+// storedForm is what the engine needs of c to mark it: its coordinates,
+// not its payload.
+func storedForm(c *Commit) persistence.Commit {
+	return persistence.Commit{
 		CommitAttempt: persistence.CommitAttempt{
 			BucketID:       c.BucketID,
 			StreamID:       c.StreamID,
@@ -94,22 +116,24 @@ func (s *Store) markDispatched(ctx context.Context, c *Commit) error {
 			EventCount:     len(c.Events),
 		},
 		Checkpoint: c.Checkpoint,
-	})
+	}
 }
 
 // dispatchOptions returns the options of the store's scheduler: opts's
 // retries, backoff, queue, workers and dead-letter hook, the per-stream
-// ordering key, and a MarkDispatched that records a dispatched commit.
+// ordering key, and a MarkDispatched (and, for asynchronous dispatch,
+// MarkDispatchedBatch) that records dispatched commits.
 func (s *Store) dispatchOptions(opts DispatchOptions) dispatcher.Options[*Commit] {
 	o := dispatcher.Options[*Commit]{
-		Key:            dispatchKey,
-		MarkDispatched: s.markDispatched,
-		MaxAttempts:    opts.MaxAttempts,
-		InitialBackoff: opts.InitialBackoff,
-		MaxBackoff:     opts.MaxBackoff,
-		QueueSize:      opts.QueueSize,
-		Workers:        opts.Workers,
-		Logger:         opts.Logger,
+		Key:                 dispatchKey,
+		MarkDispatched:      s.markDispatched,
+		MarkDispatchedBatch: s.markDispatchedBatch,
+		MaxAttempts:         opts.MaxAttempts,
+		InitialBackoff:      opts.InitialBackoff,
+		MaxBackoff:          opts.MaxBackoff,
+		QueueSize:           opts.QueueSize,
+		Workers:             opts.Workers,
+		Logger:              opts.Logger,
 	}
 	if o.Logger == nil {
 		o.Logger = s.logger

@@ -15,15 +15,16 @@ import (
 func TestDispatchOptionsCarriesEveryField(t *testing.T) {
 	var dead []Commit
 	opts := DispatchOptions{
-		Key:            func(Commit) string { return "k" },
-		MarkDispatched: func(context.Context, Commit) error { return nil },
-		MaxAttempts:    3,
-		InitialBackoff: time.Millisecond,
-		MaxBackoff:     time.Second,
-		DeadLetter:     func(_ context.Context, c Commit, _ error) { dead = append(dead, c) },
-		QueueSize:      7,
-		Workers:        2,
-		Logger:         slog.New(slog.DiscardHandler),
+		Key:                 func(Commit) string { return "k" },
+		MarkDispatched:      func(context.Context, Commit) error { return nil },
+		MarkDispatchedBatch: func(context.Context, []Commit) error { return nil },
+		MaxAttempts:         3,
+		InitialBackoff:      time.Millisecond,
+		MaxBackoff:          time.Second,
+		DeadLetter:          func(_ context.Context, c Commit, _ error) { dead = append(dead, c) },
+		QueueSize:           7,
+		Workers:             2,
+		Logger:              slog.New(slog.DiscardHandler),
 	}
 	in := reflect.ValueOf(opts)
 	for i := range in.NumField() {

@@ -53,8 +53,10 @@ type Options struct {
 	// (dispatcher.Sync).
 	AsyncDispatch bool
 	// Dispatch sets retries, backoff, the dead-letter hook, the queue size
-	// and the workers. Its Key and MarkDispatched are ignored: the store
-	// orders dispatch per stream and records what was dispatched.
+	// and the workers. Its Key, MarkDispatched and MarkDispatchedBatch are
+	// ignored: the store orders dispatch per stream and records what was
+	// dispatched (asynchronous dispatch marks the commits a worker
+	// dispatched in a row with one MarkDispatchedBatch).
 	Dispatch DispatchOptions
 	// RedispatchEvery is how often a store with a Dispatcher calls
 	// Redispatch, so that a dead-lettered commit is dispatched again once

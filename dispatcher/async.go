@@ -127,10 +127,11 @@ func (a *Async[T]) seal() {
 }
 
 // work dispatches the items of one queue until it is closed and empty, or
-// Close gives up.
+// Close gives up. With MarkDispatchedBatch, the items dispatched from one
+// take are marked together, MaxMarkBatch at a time.
 func (a *Async[T]) work(q *queue[T]) {
 	defer a.wg.Done()
-	var batch []T
+	var batch, marks []T
 	for {
 		var ok bool
 		if batch, ok = q.take(batch); !ok {
@@ -138,10 +139,22 @@ func (a *Async[T]) work(q *queue[T]) {
 		}
 		for _, item := range batch {
 			if a.ctx.Err() != nil {
-				return
+				return // Close gave up: what is not marked is dispatched again later
 			}
-			_ = a.c.deliver(a.ctx, nil, item) // an error means Close gave up; logged
+			if a.c.o.MarkDispatchedBatch == nil {
+				_ = a.c.deliver(a.ctx, nil, item) // an error means Close gave up; logged
+				continue
+			}
+			if dispatched, _ := a.c.attempt(a.ctx, nil, item); dispatched {
+				if marks = append(marks, item); len(marks) == MaxMarkBatch {
+					a.c.markBatch(a.ctx, marks)
+					marks = marks[:0]
+				}
+			}
 		}
+		a.c.markBatch(a.ctx, marks)
+		clear(marks)
+		marks = marks[:0]
 	}
 }
 

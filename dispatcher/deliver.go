@@ -44,15 +44,24 @@ var errAbandoned = fmt.Errorf("%w before the item was dispatched", ErrClosed)
 // return nil. It returns an error if ctx is done or stop is closed while
 // waiting to retry: the item is then left undispatched.
 func (c *deliverer[T]) deliver(ctx context.Context, stop <-chan struct{}, item T) error {
+	dispatched, err := c.attempt(ctx, stop, item)
+	if dispatched {
+		c.mark(ctx, stop, item)
+	}
+	return err
+}
+
+// attempt is deliver without the mark: dispatched reports whether Dispatch
+// succeeded, for the caller to mark the item.
+func (c *deliverer[T]) attempt(ctx context.Context, stop <-chan struct{}, item T) (dispatched bool, _ error) {
 	for attempt := 1; ; attempt++ {
 		err := c.dispatch(ctx, item)
 		if err == nil {
-			c.mark(ctx, stop, item)
-			return nil
+			return true, nil
 		}
 		if attempt >= c.o.MaxAttempts {
 			c.deadLetter(ctx, item, attempt, err)
-			return nil
+			return false, nil
 		}
 		d := c.wait.delay(attempt)
 		c.o.Logger.LogAttrs(ctx, slog.LevelWarn, "dispatcher: dispatch failed, will retry",
@@ -65,7 +74,7 @@ func (c *deliverer[T]) deliver(ctx context.Context, stop <-chan struct{}, item T
 			}
 			c.o.Logger.LogAttrs(ctx, slog.LevelWarn, "dispatcher: retries interrupted, item left undispatched",
 				c.keyAttr(item), slog.Int("attempt", attempt), slog.Any("error", err), slog.Any("cause", cause))
-			return fmt.Errorf("dispatcher: %d failed attempts (last: %v), interrupted: %w", attempt, err, cause)
+			return false, fmt.Errorf("dispatcher: %d failed attempts (last: %v), interrupted: %w", attempt, err, cause)
 		}
 	}
 }
@@ -108,6 +117,38 @@ func (c *deliverer[T]) markOnce(ctx context.Context, item T) (err error) {
 		}
 	}()
 	return c.o.MarkDispatched(ctx, item)
+}
+
+// MaxMarkBatch is the most items Async hands to one MarkDispatchedBatch
+// call.
+const MaxMarkBatch = 256
+
+// markBatch calls MarkDispatchedBatch for items, retrying as mark does; a
+// final failure is only logged.
+func (c *deliverer[T]) markBatch(ctx context.Context, items []T) {
+	if len(items) == 0 {
+		return
+	}
+	var err error
+	for attempt := 1; attempt <= markAttempts; attempt++ {
+		if err = c.markBatchOnce(ctx, items); err == nil {
+			return
+		}
+		if attempt < markAttempts && !sleep(ctx, nil, c.wait.delay(attempt)) {
+			break
+		}
+	}
+	c.o.Logger.LogAttrs(ctx, slog.LevelError, "dispatcher: MarkDispatchedBatch failed; the items will be dispatched again later",
+		slog.Int("items", len(items)), c.keyAttr(items[0]), slog.Any("error", err))
+}
+
+func (c *deliverer[T]) markBatchOnce(ctx context.Context, items []T) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return c.o.MarkDispatchedBatch(ctx, items)
 }
 
 // deadLetter reports an item whose last attempt failed.

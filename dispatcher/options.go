@@ -35,6 +35,16 @@ type Options[T any] struct {
 	// simply be dispatched again later (at least once). Nil: not called.
 	MarkDispatched func(ctx context.Context, item T) error
 
+	// MarkDispatchedBatch, if set, is what Async calls instead of
+	// MarkDispatched: once for the items a worker dispatched from one take
+	// of its queue (at most MaxMarkBatch at a time, in the order they were
+	// dispatched), so that a storage that marks many items in one round
+	// trip does so. Until it returns, those items are dispatched and not
+	// yet marked: a crash then dispatches them again (at least once, as
+	// always). A failure is logged and retried as MarkDispatched's is.
+	// Sync ignores it.
+	MarkDispatchedBatch func(ctx context.Context, items []T) error
+
 	// MaxAttempts is how many times Dispatch is tried for one item before
 	// it goes to DeadLetter. Default 5.
 	MaxAttempts int
