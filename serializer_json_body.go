@@ -245,7 +245,7 @@ func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
 	case bodyString:
 		str, ok := s.plainString()
 		if ok {
-			fv.SetString(s.str(str))
+			fv.SetString(string(str))
 		}
 		return ok
 	case bodyBool:
@@ -361,19 +361,6 @@ func plainUTF8(str []byte) bool {
 	return utf8.Valid(str)
 }
 
-// str returns b as a string. The strings of one payload are copied into
-// one buffer, one allocation instead of one per string (a string kept
-// keeps the buffer, about the size of the payload's strings, alive).
-func (s *envelope) str(b []byte) string {
-	if s.strs.Cap()-s.strs.Len() < len(b) {
-		// The strings still to come are at most what is left of the input.
-		s.strs.Grow(max(len(b), min(len(s.data)-s.i+len(b), 1024)))
-	}
-	off := s.strs.Len()
-	s.strs.Write(b)
-	return s.strs.String()[off:]
-}
-
 // plainQuoted reports whether raw, a value found by envelope.value that
 // starts with a quote, is a JSON string with no escape and no control
 // character (its UTF-8 is left to the Unmarshaler, as encoding/json does).
@@ -467,14 +454,14 @@ func (s *envelope) strings(fv reflect.Value) bool {
 	if p, ok := fv.Addr().Interface().(*[]string); ok {
 		out := make([]string, len(items))
 		for i, b := range items {
-			out[i] = s.str(b)
+			out[i] = string(b)
 		}
 		*p = out
 		return true
 	}
 	sl := reflect.MakeSlice(fv.Type(), len(items), len(items))
 	for i, b := range items {
-		sl.Index(i).SetString(s.str(b))
+		sl.Index(i).SetString(string(b))
 	}
 	fv.Set(sl)
 	return true

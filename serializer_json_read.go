@@ -3,7 +3,6 @@ package eventstore
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 )
 
 // Reading a JSON commit in one pass
@@ -32,7 +31,6 @@ var errUnusual = errors.New("unusual envelope")
 type envelope struct {
 	data []byte
 	i    int
-	strs strings.Builder // the strings decoded from data: see str
 }
 
 // ws skips white space.
