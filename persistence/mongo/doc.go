@@ -68,13 +68,20 @@
 // after every collision) gave [3 2 0 0] there, most commits timing out.
 // On FerretDB a collision costs more than on MongoDB: its duplicate-key
 // error names no index, so a collision the writer cannot tell from a
-// conflict is retried at once at another number, and a second in a row
-// costs a lookup that tells a conflict from a taken number, a pass over
-// the collection there (see Indexes; commit.go). So over 30 s (EVENTSTORE_FAIRNESS_DURATION=30s) the shares
-// stay fair, [1015 905 945 881], but the shared phase, writing into the
-// 30,000 commits of the first, made 0.13 of one instance's commits, with a
-// p99 20 times its. On FerretDB's SQLite backend the engine stays unfair,
-// [1 1 2 16] and [1 0 33 1] with commits failing on the 5 s operation
+// conflict is retried at once at another number, and only a second in a
+// row costs the lookup that tells a conflict from a taken number, a pass
+// over the collection there (see Indexes; commit.go). Measured there (8 s
+// phases, EVENTSTORE_FAIRNESS_DURATION=8s, load 8 to 13), a failed insert
+// took 42 to 60 ms against 16 ms for one that succeeds, and a lookup 90 to
+// 140 ms: the shared phase made 0.39 to 0.51 of one instance's commits
+// (0.17 and 0.26 when every collision cost a lookup), p99 3 to 6 times the
+// single instance's. Jumps of 256 and 1,024 at least made 0.43 to 0.58 and
+// 0.77 to 0.84 there, but a reader polling the head fills every number a
+// jump passed over that no writer has taken yet, a tombstone each, and
+// pushes the writers on; so the jump stays 64. On MongoDB a collision names
+// its index and costs the failed insert alone. On FerretDB's SQLite backend
+// the engine stays unfair, [1 1 2 16] and [1 0 33 1] with commits failing
+// on the 5 s operation
 // timeout, since that backend also serializes writes; so TestFairness runs
 // on the PostgreSQL backend only. A counter document ($inc through
 // findAndModify) is not used: FerretDB loses concurrent increments of one
