@@ -75,15 +75,14 @@
 // took 42 to 60 ms against 16 ms for one that succeeds, and a lookup 90 to
 // 140 ms: the shared phase made 0.39 to 0.51 of one instance's commits
 // (0.17 and 0.26 when every collision cost a lookup), p99 3 to 6 times the
-// single instance's. Jumps of 256 and 1,024 at least made 0.43 to 0.58 and
-// 0.77 to 0.84 there, but a reader polling the head fills every number a
+// single instance's. With shortest jumps of 256 or 1,024 it made 0.43 to
+// 0.58 and 0.77 to 0.84 there, but a reader polling the head fills every number a
 // jump passed over that no writer has taken yet, a tombstone each, and
 // pushes the writers on; so the jump stays 64. On MongoDB a collision names
 // its index and costs the failed insert alone. On FerretDB's SQLite backend
 // the engine stays unfair, [1 1 2 16] and [1 0 33 1] with commits failing
-// on the 5 s operation
-// timeout, since that backend also serializes writes; so TestFairness runs
-// on the PostgreSQL backend only. A counter document ($inc through
+// on the 5 s operation timeout, since that backend also serializes writes;
+// so TestFairness runs on the PostgreSQL backend only. A counter document ($inc through
 // findAndModify) is not used: FerretDB loses concurrent increments of one
 // document (see checkpoint.go).
 //
