@@ -43,12 +43,50 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 	if p.c != "" {
 		it.size = 4096 + len(a.BucketID)*2 + len(a.StreamID)*2
 	}
-	for range 3 {
+	pk := streamPK(a.BucketID, a.StreamID)
+	type prev struct {
+		n   int64
+		err error
+	}
+	var pc chan prev
+	if a.CommitSequence > 1 {
+		if f, ok := e.seen.floor(pk, a.CommitSequence-1); ok {
+			it.floor = f
+		} else {
+			// Read the previous commit's checkpoint while the intent goes
+			// to the log (see order.go).
+			pc = make(chan prev, 1)
+			go func() {
+				n, err := e.prevSlot(ctx, pk, a.CommitSequence-1)
+				pc <- prev{n, err}
+			}()
+		}
+	}
+	for range 4 {
 		n, nonce, err := e.log.append(ctx, it)
+		if pc != nil {
+			pr := <-pc
+			pc = nil
+			if err == nil && pr.err != nil {
+				e.abort(ctx, pk, n, nonce)
+				return driver.Commit{}, pr.err
+			}
+			it.floor = pr.n
+			if err == nil && n < pr.n {
+				// Below the stream's previous commit: write it again above.
+				if err := e.abort(ctx, pk, n, nonce); err != nil {
+					return driver.Commit{}, err
+				}
+				continue
+			}
+		}
 		if err != nil {
 			return driver.Commit{}, err
 		}
 		out, err := e.decide(ctx, a, p, n, nonce)
+		if err == nil {
+			e.seen.put(pk, a.CommitSequence, n)
+		}
 		if err != errFenced {
 			return out, err
 		}
@@ -181,4 +219,15 @@ func (e *engine) abandon(ctx context.Context, n int64) {
 	if err != nil {
 		e.log.mark(n, false)
 	}
+}
+
+// abort decides slot n (written by batch nonce) aborted, as a reader
+// would: for a writer that will not complete it.
+func (e *engine) abort(ctx context.Context, pk string, n int64, nonce string) error {
+	_, err := e.table.AddEntity(ctx, newEnt(pk, decisionRK(n, nonce)).str("O", "a").bytes(), nil)
+	if err != nil && !isExists(err) {
+		return err
+	}
+	e.log.mark(n, false)
+	return nil
 }

@@ -22,6 +22,7 @@ type engine struct {
 	timeout      time.Duration
 	resolveAfter time.Duration
 	log          *appender
+	seen         lastSeen // per stream, the last commit written or read: floors
 	wire         *wire // sends batches; nil: the SDK does
 }
 
