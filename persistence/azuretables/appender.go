@@ -152,7 +152,7 @@ func (a *appender) pendingMarks() bool {
 
 func (a *appender) loop() {
 	defer close(a.done)
-	var timer <-chan time.Time
+	var timer, idle <-chan time.Time
 	for {
 		var first *intent
 		if a.held != nil {
@@ -160,6 +160,10 @@ func (a *appender) loop() {
 		} else {
 			select {
 			case first = <-a.in:
+			case <-idle:
+				idle = nil
+				a.closeLane()
+				continue
 			case <-a.wake:
 				if timer == nil {
 					timer = time.After(markDelay)
@@ -173,12 +177,19 @@ func (a *appender) loop() {
 				}
 				continue
 			case <-a.quit:
+				if idle != nil {
+					a.closeLane()
+				}
 				return
 			}
 		}
 		batch := a.more([]*intent{first}, maxBatchOps-2)
 		marks := a.takeMarks(maxBatchOps - 2 - len(batch))
 		a.send(batch, marks)
+		idle = nil
+		if a.contended() {
+			idle = time.After(laneIdle)
+		}
 		if a.pendingMarks() && timer == nil {
 			timer = time.After(markDelay)
 		}
@@ -313,6 +324,37 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 	}
 }
 
+// laneIdle is how long a contended appender waits for intents before it
+// closes the rest of its lane.
+const laneIdle = 50 * time.Millisecond
+
+// contended reports whether the appender lost slots less than
+// contendedFor ago.
+func (a *appender) contended() bool {
+	return !a.lostAt.IsZero() && time.Since(a.lostAt) < contendedFor
+}
+
+// closeLane voids the slots from next up to the first slot above that
+// exists, if any: the rest of the appender's lane, which it leaves when
+// it has nothing to write, so that readers need not wait resolve_after
+// there. It then finds the end of the log again before its next batch.
+// Best effort: a hole left is closed by readers.
+func (a *appender) closeLane() {
+	if a.next == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), a.e.timeout)
+	defer cancel()
+	keys, _, err := a.e.slotsIn(ctx, a.next-1, -1, 1)
+	if err != nil || len(keys) == 0 {
+		return
+	}
+	if keys[0].n > a.next {
+		a.e.void(ctx, a.next-1, keys[0].n)
+	}
+	a.next = 0
+}
+
 // moveOn picks the next slot to try after another writer (or a reader
 // closing a hole) took one of next's: right after the last slot above
 // next, or, if the appender lost less than contendedFor ago, a random
@@ -323,7 +365,7 @@ func (a *appender) moveOn(ctx context.Context) error {
 		return err
 	}
 	a.next, a.dense = end+1, true
-	if !a.lostAt.IsZero() && time.Since(a.lostAt) < contendedFor {
+	if a.contended() {
 		a.next += 1 + rand.Int64N(laneGap)
 		a.dense = false
 	}

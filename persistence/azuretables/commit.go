@@ -68,7 +68,7 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 			pr := <-pc
 			pc = nil
 			if err == nil && pr.err != nil {
-				e.abort(ctx, pk, n, nonce)
+				_ = e.abort(ctx, pk, n, nonce)
 				return driver.Commit{}, pr.err
 			}
 			it.floor = pr.n
@@ -138,11 +138,11 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 			e.log.mark(n, true)
 			return stored, nil
 		}
-		e.abandon(ctx, n)
+		_ = e.abort(ctx, pk, n, nonce)
 		return driver.Commit{}, fmt.Errorf("%s: %w (stored as commit %d)", what, driver.ErrDuplicateCommit, ir.Q)
 	}
 	if cFound {
-		e.abandon(ctx, n)
+		_ = e.abort(ctx, pk, n, nonce)
 		return driver.Commit{}, fmt.Errorf("%s: %w", what, driver.ErrConcurrency)
 	}
 	dr, dFound, gerr := e.get(ctx, pk, decisionRK(n, nonce))
@@ -157,7 +157,7 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 	}
 	// A row the batch named changed under it (a delete racing the
 	// commit): it was not applied.
-	e.abandon(ctx, n)
+	_ = e.abort(ctx, pk, n, nonce)
 	return driver.Commit{}, fmt.Errorf("%s: %w", what, driver.ErrConcurrency)
 }
 
@@ -211,18 +211,11 @@ func (e *engine) payload(ctx context.Context, r *row) ([]byte, error) {
 
 var errCorrupt = fmt.Errorf("stored payload incomplete")
 
-// abandon records that the writer gave up slot n after its batch failed for
-// good, before Commit returns, so that readers do not wait for the slot.
-// Nobody else completes a slot, so the decision is safe without a fence.
-func (e *engine) abandon(ctx context.Context, n int64) {
-	_, err := e.table.UpdateEntity(ctx, markEntity(n, false), &aztables.UpdateEntityOptions{IfMatch: &etagAny, UpdateMode: aztables.UpdateModeMerge})
-	if err != nil {
-		e.log.mark(n, false)
-	}
-}
-
 // abort decides slot n (written by batch nonce) aborted, as a reader
-// would: for a writer that will not complete it.
+// would, for a writer that gave it up (its stream batch failed for good,
+// or the slot is below its stream's previous commit), before Commit
+// returns: readers then need not wait for the slot. The decision goes
+// to the log row with the next log batch.
 func (e *engine) abort(ctx context.Context, pk string, n int64, nonce string) error {
 	_, err := e.table.AddEntity(ctx, newEnt(pk, decisionRK(n, nonce)).str("O", "a").bytes(), nil)
 	if err != nil && !isExists(err) {

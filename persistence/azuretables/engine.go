@@ -23,7 +23,7 @@ type engine struct {
 	resolveAfter time.Duration
 	log          *appender
 	seen         lastSeen // per stream, the last commit written or read: floors
-	wire         *wire // sends batches; nil: the SDK does
+	wire         *wire    // sends batches; nil: the SDK does
 }
 
 var _ engines.Client = (*engine)(nil)

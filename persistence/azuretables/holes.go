@@ -67,6 +67,12 @@ func (e *engine) closeHoles(ctx context.Context, lo, hi int64, above time.Time, 
 		}
 		pause = min(2*pause, 200*time.Millisecond)
 	}
+	return e.void(ctx, lo, hi)
+}
+
+// void adds void rows at the slots in (lo, hi), a batch at a time, and
+// stops at the first batch that meets a row (holeLanded).
+func (e *engine) void(ctx context.Context, lo, hi int64) (holeState, error) {
 	for s := lo + 1; s < hi; s += maxBatchOps {
 		t := &tx{}
 		for n := s; n < min(s+maxBatchOps, hi); n++ {
