@@ -47,6 +47,7 @@ type appender struct {
 	startOnce sync.Once
 	stopOnce  sync.Once
 	done      chan struct{}
+	bg        sync.WaitGroup // closeLane's voids
 
 	mu    sync.Mutex
 	marks map[int64]bool // slot -> committed (true) or aborted (false), to cache in the log
@@ -93,6 +94,7 @@ func (a *appender) close() {
 	a.stopOnce.Do(func() { close(a.quit) })
 	a.startOnce.Do(func() { close(a.done) }) // never started: nothing to wait for
 	<-a.done
+	a.bg.Wait()
 }
 
 // forget makes the appender find the end of the log before its next batch.
@@ -315,6 +317,10 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 		if s, _ := status(err); s != http.StatusConflict {
 			a.next = 0
 			marks = nil // a cached decision of a slot that is gone (Drop)
+			for _, it := range batch {
+				it.floor = 0 // so is the stream's previous commit
+			}
+			a.e.seen.clear()
 		} else if err := a.moveOn(ctx); err != nil {
 			return fail(err)
 		}
@@ -334,25 +340,28 @@ func (a *appender) contended() bool {
 	return !a.lostAt.IsZero() && time.Since(a.lostAt) < contendedFor
 }
 
-// closeLane voids the slots from next up to the first slot above that
-// exists, if any: the rest of the appender's lane, which it leaves when
-// it has nothing to write, so that readers need not wait resolve_after
-// there. It then finds the end of the log again before its next batch.
+// closeLane voids, in the background, the slots from next up to the
+// first slot above that exists, if any: the rest of the appender's lane,
+// which it leaves when it has nothing to write, so that readers need not
+// wait resolve_after there. The appender finds the end of the log again
+// before its next batch (which therefore lands above the voided slots).
 // Best effort: a hole left is closed by readers.
 func (a *appender) closeLane() {
-	if a.next == 0 {
+	from := a.next
+	if from == 0 {
 		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), a.e.timeout)
-	defer cancel()
-	keys, _, err := a.e.slotsIn(ctx, a.next-1, -1, 1)
-	if err != nil || len(keys) == 0 {
-		return
-	}
-	if keys[0].n > a.next {
-		a.e.void(ctx, a.next-1, keys[0].n)
 	}
 	a.next = 0
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), a.e.timeout)
+		defer cancel()
+		keys, _, err := a.e.slotsIn(ctx, from-1, -1, 1)
+		if err == nil && len(keys) > 0 && keys[0].n > from {
+			a.e.void(ctx, from-1, keys[0].n)
+		}
+	}()
 }
 
 // moveOn picks the next slot to try after another writer (or a reader

@@ -93,7 +93,7 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 		// A reader took our slot for dead (we were slower than
 		// resolve_after): write the intent again.
 	}
-	return driver.Commit{}, fmt.Errorf("azuretables: commit %d of stream %q: log slots aborted by readers three times; resolve_after (%v) is shorter than a commit takes", a.CommitSequence, a.StreamID, e.resolveAfter)
+	return driver.Commit{}, fmt.Errorf("azuretables: commit %d of stream %q: log slots aborted by readers repeatedly; resolve_after (%v) is shorter than a commit takes", a.CommitSequence, a.StreamID, e.resolveAfter)
 }
 
 var errFenced = fmt.Errorf("azuretables: slot aborted by a reader")

@@ -76,6 +76,7 @@ func (e *engine) Initialize(ctx context.Context) error {
 func (e *engine) Drop(ctx context.Context) error {
 	_, err := e.table.Delete(ctx, nil)
 	e.log.forget()
+	e.seen.clear()
 	if s, _ := status(err); s == http.StatusNotFound {
 		return nil
 	}

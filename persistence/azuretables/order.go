@@ -42,6 +42,13 @@ func (l *lastSeen) put(pk string, seq int, n int64) {
 	}
 }
 
+// clear forgets every stream (the table was dropped).
+func (l *lastSeen) clear() {
+	l.mu.Lock()
+	l.m = nil
+	l.mu.Unlock()
+}
+
 // floor returns the checkpoint of commit seq of the stream, if known.
 func (l *lastSeen) floor(pk string, seq int) (int64, bool) {
 	l.mu.Lock()
