@@ -332,7 +332,7 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 
 // laneIdle is how long a contended appender waits for intents before it
 // closes the rest of its lane.
-const laneIdle = 50 * time.Millisecond
+const laneIdle = 500 * time.Millisecond
 
 // contended reports whether the appender lost slots less than
 // contendedFor ago.
