@@ -1,8 +1,10 @@
 // Package azuretables is the event store engine for Azure Table Storage
 // (and Azurite, its emulator), built on
-// github.com/Azure/azure-sdk-for-go/sdk/data/aztables. It keeps every
-// guarantee of the engine contract, optimistic concurrency, commit-ID
-// idempotency and a gap-free global checkpoint order, with nothing but
+// github.com/Azure/azure-sdk-for-go/sdk/data/aztables. It keeps the
+// guarantees of the engine contract, optimistic concurrency, commit-ID
+// idempotency and a global checkpoint order that never shows a reader a
+// commit behind one it has returned (across processes see "Several
+// processes"), with nothing but
 // what Table Storage offers: entity group transactions (atomic within one
 // partition, at most 100 operations and 4 MiB), Insert (409 if the row
 // exists), ETag conditions (412) and ordered range queries.
@@ -131,7 +133,7 @@
 // on; a reader that meets a writer's row reads it. A reader closes a hole
 // only once the row above it is older than resolve_after (the writer's
 // batch may be on its way), and waits meanwhile, as for an undecided slot.
-// An engine that has nothing more to write for 50 ms, or is closed, voids
+// An engine that has nothing more to write for 500 ms, or is closed, voids
 // the rest of its own lane, so that readers rarely wait.
 //
 // A commit's slot is above the slot of its stream's previous commit: the

@@ -54,7 +54,7 @@ func (e *engine) closeHoles(ctx context.Context, lo, hi int64, above time.Time, 
 			return holePending, nil
 		}
 		d := min(pause, left)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl)-d < settleMargin {
+		if e.late(ctx, d) {
 			return holePending, nil
 		}
 		select {

@@ -67,10 +67,10 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 			if err != nil {
 				return false, err
 			}
+			if e.late(ctx, 0) {
+				return false, nil // no time left: the page ends here, the caller reads on later
+			}
 			if n > cur+1 {
-				if dl, ok := ctx.Deadline(); ok && time.Until(dl) < settleMargin {
-					return false, nil // no time left to close holes: the caller reads on later
-				}
 				var st holeState
 				if q.BucketID == "" {
 					st, err = e.closeHoles(ctx, cur, n, r.Timestamp, true)
@@ -108,7 +108,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 			out = append(out, c)
 			return len(out) < q.Limit, nil
 		})
-		if err != nil || !again {
+		if err != nil || !again || e.late(ctx, 0) {
 			return out, err
 		}
 	}
