@@ -19,18 +19,25 @@ import (
 // slot number) and waits; the appender packs every intent that waits into
 // one entity group transaction on partition L:
 //
-//	[assert slot next-1 exists | Add genesis row 0]
+//	[assert slot next-1 exists | assert the genesis row exists | Add genesis row 0]
 //	[Merge D (decision) into up to 98 earlier slots: the cached decisions;
 //	 the one of slot next-1 is the assertion]
 //	Add slot next, next+1, ...   (409 if another writer took one)
 //	[InsertOrMerge !tail = last slot, when the batch passes a multiple of 64]
 //
-// The batch is atomic: it either extends the log by all its slots, right
-// after the last one (so the log stays dense), or does nothing. On 409 or
-// 404 another writer (an engine in another process) got there first: the
-// appender finds the end of the log (readTail) and tries again with the
-// next free slots. A lone writer's batch is two operations: its slot, and
-// the previous one's decision.
+// The batch is atomic: it adds all its slots or none. An appender alone on
+// the log writes each batch right after its last one (asserting it), so the
+// log stays dense. On 409 another writer (an engine in another process)
+// took a slot: the appender reads the keys above it and tries right after
+// the last one; if it lost before, less than contendedFor ago, it tries a
+// random number of slots (up to laneGap) further on instead, leaving the
+// slots between to the writer it met, and asserts only the genesis row.
+// Contending engines thus write in lanes of their own, each its batches
+// one after the other, and create several slots per round trip between
+// them; the slots a writer leaves behind when it stops are holes, which
+// readers close (see holes.go). On 404 or 412 (Drop) it finds the end of
+// the log again (readTail). A lone writer's batch is two operations: its
+// slot, and the previous one's decision.
 type appender struct {
 	e    *engine
 	in   chan *intent
@@ -40,23 +47,24 @@ type appender struct {
 	startOnce sync.Once
 	stopOnce  sync.Once
 	done      chan struct{}
+	bg        sync.WaitGroup // closeLane's voids
 
 	mu    sync.Mutex
 	marks map[int64]bool // slot -> committed (true) or aborted (false), to cache in the log
 
-	next  int64       // the next free slot; 0: find the end of the log first. Loop goroutine only.
+	next  int64       // the next slot to try; 0: find the end of the log first. Loop goroutine only.
+	dense bool        // slot next-1 is known to exist: the batch asserts it. Loop goroutine only.
 	reset atomic.Bool // set by Drop: find the end of the log again
 	held  *intent     // an intent that did not fit the last batch
 
-	// Contention (loop goroutine only).
-	lostAt time.Time     // when this engine last lost slots to another writer
-	took   time.Duration // how long the last log batch took
+	lostAt time.Time // when this engine last lost slots to another writer (loop goroutine only)
 }
 
 // intent is one commit's log row, waiting for its slot.
 type intent struct {
 	build func(n int64, nonce string) []byte
 	size  int
+	floor int64 // the slot must be above it: the checkpoint of the stream's previous commit
 	done  chan intentResult
 }
 
@@ -86,6 +94,7 @@ func (a *appender) close() {
 	a.stopOnce.Do(func() { close(a.quit) })
 	a.startOnce.Do(func() { close(a.done) }) // never started: nothing to wait for
 	<-a.done
+	a.bg.Wait()
 }
 
 // forget makes the appender find the end of the log before its next batch.
@@ -145,7 +154,7 @@ func (a *appender) pendingMarks() bool {
 
 func (a *appender) loop() {
 	defer close(a.done)
-	var timer <-chan time.Time
+	var timer, idle <-chan time.Time
 	for {
 		var first *intent
 		if a.held != nil {
@@ -153,6 +162,10 @@ func (a *appender) loop() {
 		} else {
 			select {
 			case first = <-a.in:
+			case <-idle:
+				idle = nil
+				a.closeLane()
+				continue
 			case <-a.wake:
 				if timer == nil {
 					timer = time.After(markDelay)
@@ -166,13 +179,18 @@ func (a *appender) loop() {
 				}
 				continue
 			case <-a.quit:
+				if idle != nil {
+					a.closeLane()
+				}
 				return
 			}
 		}
 		batch := a.more([]*intent{first}, maxBatchOps-2)
 		marks := a.takeMarks(maxBatchOps - 2 - len(batch))
-		if a.send(batch, marks) {
-			a.yield()
+		a.send(batch, marks)
+		idle = nil
+		if a.contended() {
+			idle = time.After(laneIdle)
 		}
 		if a.pendingMarks() && timer == nil {
 			timer = time.After(markDelay)
@@ -206,30 +224,12 @@ func (a *appender) flushMarks() {
 }
 
 // contendedFor is how long after losing slots an engine takes the log for
-// contended.
+// contended: a loss within it sends the appender to a lane of its own.
 const contendedFor = 10 * time.Second
 
-// maxYield bounds a yield.
-const maxYield = time.Second
-
-// yield lets other engines have the next slots after this one wrote some,
-// while the log is contended: it waits about as long as a log batch takes
-// before it sends its next (which grows meanwhile). Without it the engine
-// that just won would always be first at the next slots: it knows their
-// numbers, while a loser must find the end of the log first. Engines
-// alone on the log never wait.
-func (a *appender) yield() {
-	if a.lostAt.IsZero() || time.Since(a.lostAt) > contendedFor {
-		return
-	}
-	d := min(a.took, maxYield)
-	// Randomised, so that engines that yield do not come back in step.
-	d = d/2 + time.Duration(rand.Int64N(int64(d)+1))
-	select {
-	case <-time.After(d):
-	case <-a.quit:
-	}
-}
+// laneGap bounds how far past the end of the log a contended appender
+// starts its lane: the slots between are left to the writer it met.
+const laneGap = 128
 
 // send appends batch to the log, with marks riding along, and reports
 // whether it did.
@@ -251,19 +251,33 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 			if err != nil {
 				return fail(err)
 			}
-			a.next = tail + 1
+			a.next, a.dense = tail+1, true
+		}
+		for _, it := range batch {
+			if it.floor >= a.next {
+				// The stream's previous commit is above the lane: go past it.
+				a.next, a.dense = it.floor+1, false
+			}
 		}
 		nonce := newNonce()
 		t := &tx{}
 		pred := a.next - 1
-		if pred == 0 {
+		last := a.next + int64(len(batch)) - 1
+		switch _, ok := marks[pred]; {
+		case pred == 0:
 			t.add(aztables.TransactionTypeAdd, logPK, newEnt(logPK, genesisRK).bytes(), nil)
-		} else if _, ok := marks[pred]; !ok {
-			// asserts that the previous slot exists: the log stays dense
+		case !a.dense:
+			// The slots below are another writer's to fill (or holes for
+			// readers to close): assert only that the log is the one we
+			// wrote to (Drop).
+			t.add(aztables.TransactionTypeUpdateMerge, logPK, newEnt(logPK, genesisRK).bytes(), &etagAny)
+		case !ok:
+			// asserts that the previous slot exists: a lone writer's log
+			// stays dense
 			t.add(aztables.TransactionTypeUpdateMerge, logPK, newEnt(logPK, slotRK(pred)).bytes(), &etagAny)
 		}
 		for n, c := range marks {
-			if n >= a.next {
+			if n >= a.next && n <= last {
 				// The tail read after a reset lies at or below this slot: the
 				// batch adds slots from a.next, and a batch may name a row only
 				// once. The decision is a cache; readers read it from the
@@ -275,15 +289,12 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 		for i, it := range batch {
 			t.add(aztables.TransactionTypeAdd, logPK, it.build(a.next+int64(i), nonce), nil)
 		}
-		last := a.next + int64(len(batch)) - 1
 		if last/tailEvery != (a.next-1)/tailEvery {
 			// Now and then, the hint that spares a writer that must find
 			// the end of the log most of the scan.
 			t.add(aztables.TransactionTypeInsertMerge, logPK, newEnt(logPK, tailRK).i64("N", last).bytes(), nil)
 		}
-		t0 := time.Now()
 		err := a.e.submit(ctx, t)
-		took := time.Since(t0)
 		if err != nil {
 			// A lost answer that the SDK retried comes back as 409 on our
 			// own rows: the nonce tells.
@@ -296,23 +307,79 @@ func (a *appender) send(batch []*intent, marks map[int64]bool) bool {
 			for i, it := range batch {
 				it.done <- intentResult{n: a.next + int64(i), nonce: nonce}
 			}
-			a.next = last + 1
-			a.took = took
+			a.next, a.dense = last+1, true
 			return true
 		}
-		a.next = 0
 		if !isConflict(err) {
+			a.next = 0
 			return fail(err)
 		}
 		if s, _ := status(err); s != http.StatusConflict {
+			a.next = 0
 			marks = nil // a cached decision of a slot that is gone (Drop)
-		} else {
-			a.lostAt = time.Now() // another writer took a slot
+			for _, it := range batch {
+				it.floor = 0 // so is the stream's previous commit
+			}
+			a.e.seen.clear()
+		} else if err := a.moveOn(ctx); err != nil {
+			return fail(err)
 		}
 		// The commits that came meanwhile go along: under contention
 		// every slot won carries as many as can be.
 		batch = a.more(batch, maxBatchOps-2-len(marks))
 	}
+}
+
+// laneIdle is how long a contended appender waits for intents before it
+// closes the rest of its lane.
+const laneIdle = 500 * time.Millisecond
+
+// contended reports whether the appender lost slots less than
+// contendedFor ago.
+func (a *appender) contended() bool {
+	return !a.lostAt.IsZero() && time.Since(a.lostAt) < contendedFor
+}
+
+// closeLane voids, in the background, the slots from next up to the
+// first slot above that exists, if any: the rest of the appender's lane,
+// which it leaves when it has nothing to write, so that readers need not
+// wait resolve_after there. The appender finds the end of the log again
+// before its next batch (which therefore lands above the voided slots).
+// Best effort: a hole left is closed by readers.
+func (a *appender) closeLane() {
+	from := a.next
+	if from == 0 {
+		return
+	}
+	a.next = 0
+	a.bg.Add(1)
+	go func() {
+		defer a.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), a.e.timeout)
+		defer cancel()
+		keys, _, err := a.e.slotsIn(ctx, from-1, -1, 1)
+		if err == nil && len(keys) > 0 && keys[0].n > from {
+			a.e.void(ctx, from-1, keys[0].n)
+		}
+	}()
+}
+
+// moveOn picks the next slot to try after another writer (or a reader
+// closing a hole) took one of next's: right after the last slot above
+// next, or, if the appender lost less than contendedFor ago, a random
+// number of slots further on, into a lane of its own.
+func (a *appender) moveOn(ctx context.Context) error {
+	end, err := a.e.lastAbove(ctx, a.next-1)
+	if err != nil {
+		return err
+	}
+	a.next, a.dense = end+1, true
+	if a.contended() {
+		a.next += 1 + rand.Int64N(laneGap)
+		a.dense = false
+	}
+	a.lostAt = time.Now()
+	return nil
 }
 
 // more adds the intents waiting to be appended to batch, up to room of

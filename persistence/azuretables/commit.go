@@ -43,19 +43,57 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 	if p.c != "" {
 		it.size = 4096 + len(a.BucketID)*2 + len(a.StreamID)*2
 	}
-	for range 3 {
+	pk := streamPK(a.BucketID, a.StreamID)
+	type prev struct {
+		n   int64
+		err error
+	}
+	var pc chan prev
+	if a.CommitSequence > 1 {
+		if f, ok := e.seen.floor(pk, a.CommitSequence-1); ok {
+			it.floor = f
+		} else {
+			// Read the previous commit's checkpoint while the intent goes
+			// to the log (see order.go).
+			pc = make(chan prev, 1)
+			go func() {
+				n, err := e.prevSlot(ctx, pk, a.CommitSequence-1)
+				pc <- prev{n, err}
+			}()
+		}
+	}
+	for range 4 {
 		n, nonce, err := e.log.append(ctx, it)
+		if pc != nil {
+			pr := <-pc
+			pc = nil
+			if err == nil && pr.err != nil {
+				_ = e.abort(ctx, pk, n, nonce)
+				return driver.Commit{}, pr.err
+			}
+			it.floor = pr.n
+			if err == nil && n < pr.n {
+				// Below the stream's previous commit: write it again above.
+				if err := e.abort(ctx, pk, n, nonce); err != nil {
+					return driver.Commit{}, err
+				}
+				continue
+			}
+		}
 		if err != nil {
 			return driver.Commit{}, err
 		}
 		out, err := e.decide(ctx, a, p, n, nonce)
+		if err == nil {
+			e.seen.put(pk, a.CommitSequence, n)
+		}
 		if err != errFenced {
 			return out, err
 		}
 		// A reader took our slot for dead (we were slower than
 		// resolve_after): write the intent again.
 	}
-	return driver.Commit{}, fmt.Errorf("azuretables: commit %d of stream %q: log slots aborted by readers three times; resolve_after (%v) is shorter than a commit takes", a.CommitSequence, a.StreamID, e.resolveAfter)
+	return driver.Commit{}, fmt.Errorf("azuretables: commit %d of stream %q: log slots aborted by readers repeatedly; resolve_after (%v) is shorter than a commit takes", a.CommitSequence, a.StreamID, e.resolveAfter)
 }
 
 var errFenced = fmt.Errorf("azuretables: slot aborted by a reader")
@@ -100,11 +138,11 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 			e.log.mark(n, true)
 			return stored, nil
 		}
-		e.abandon(ctx, n)
+		_ = e.abort(ctx, pk, n, nonce)
 		return driver.Commit{}, fmt.Errorf("%s: %w (stored as commit %d)", what, driver.ErrDuplicateCommit, ir.Q)
 	}
 	if cFound {
-		e.abandon(ctx, n)
+		_ = e.abort(ctx, pk, n, nonce)
 		return driver.Commit{}, fmt.Errorf("%s: %w", what, driver.ErrConcurrency)
 	}
 	dr, dFound, gerr := e.get(ctx, pk, decisionRK(n, nonce))
@@ -119,7 +157,7 @@ func (e *engine) decide(ctx context.Context, a *driver.CommitAttempt, p *payload
 	}
 	// A row the batch named changed under it (a delete racing the
 	// commit): it was not applied.
-	e.abandon(ctx, n)
+	_ = e.abort(ctx, pk, n, nonce)
 	return driver.Commit{}, fmt.Errorf("%s: %w", what, driver.ErrConcurrency)
 }
 
@@ -173,12 +211,16 @@ func (e *engine) payload(ctx context.Context, r *row) ([]byte, error) {
 
 var errCorrupt = fmt.Errorf("stored payload incomplete")
 
-// abandon records that the writer gave up slot n after its batch failed for
-// good, before Commit returns, so that readers do not wait for the slot.
-// Nobody else completes a slot, so the decision is safe without a fence.
-func (e *engine) abandon(ctx context.Context, n int64) {
-	_, err := e.table.UpdateEntity(ctx, markEntity(n, false), &aztables.UpdateEntityOptions{IfMatch: &etagAny, UpdateMode: aztables.UpdateModeMerge})
-	if err != nil {
-		e.log.mark(n, false)
+// abort decides slot n (written by batch nonce) aborted, as a reader
+// would, for a writer that gave it up (its stream batch failed for good,
+// or the slot is below its stream's previous commit), before Commit
+// returns: readers then need not wait for the slot. The decision goes
+// to the log row with the next log batch.
+func (e *engine) abort(ctx context.Context, pk string, n int64, nonce string) error {
+	_, err := e.table.AddEntity(ctx, newEnt(pk, decisionRK(n, nonce)).str("O", "a").bytes(), nil)
+	if err != nil && !isExists(err) {
+		return err
 	}
+	e.log.mark(n, false)
+	return nil
 }

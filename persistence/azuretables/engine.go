@@ -22,7 +22,8 @@ type engine struct {
 	timeout      time.Duration
 	resolveAfter time.Duration
 	log          *appender
-	wire         *wire // sends batches; nil: the SDK does
+	seen         lastSeen // per stream, the last commit written or read: floors
+	wire         *wire    // sends batches; nil: the SDK does
 }
 
 var _ engines.Client = (*engine)(nil)
@@ -75,6 +76,7 @@ func (e *engine) Initialize(ctx context.Context) error {
 func (e *engine) Drop(ctx context.Context) error {
 	_, err := e.table.Delete(ctx, nil)
 	e.log.forget()
+	e.seen.clear()
 	if s, _ := status(err); s == http.StatusNotFound {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
@@ -40,41 +41,108 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 		out = append(out, c)
 		return len(out) < q.Limit, nil
 	})
+	if k := len(out); k > 0 && out[k-1].CommitSequence > 0 {
+		e.seen.put(pk, out[k-1].CommitSequence, out[k-1].Checkpoint)
+	}
 	return out, err
 }
 
 // ReadCommits is a range query on the log partition from q.After, in slot
-// order, resolving the slots without a cached decision. It waits for an
-// undecided slot (see settle), and ends the page before it only when the
+// order, resolving the slots without a cached decision and closing the
+// holes it meets (see holes.go). It waits for an undecided slot (see
+// settle) or a young hole, and ends the page before it only when the
 // call's deadline comes first: the caller asks again later.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
-	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(q.After))
-	if q.BucketID != "" {
-		filter += " and BH eq '" + idHash(q.BucketID) + "'"
-	}
 	out := q.Buf[:0]
-	err := e.query(ctx, filter, q.Limit+8, func(r *row) (bool, error) {
-		if q.BucketID != "" && r.B != q.BucketID {
-			return true, nil
+	cur := q.After // every slot in (q.After, cur] exists and is passed
+	var known []slotTime
+	for {
+		filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(cur))
+		if q.BucketID != "" {
+			filter += " and BH eq '" + idHash(q.BucketID) + "'"
 		}
-		st, err := e.resolve(ctx, r, false)
-		if err == nil && st == pending {
-			st, err = e.settle(ctx, r)
+		again := false
+		err := e.query(ctx, filter, q.Limit-len(out)+8, func(r *row) (bool, error) {
+			n, err := parseSlot(r.RowKey)
+			if err != nil {
+				return false, err
+			}
+			if e.late(ctx, 0) {
+				return false, nil // no time left: the page ends here, the caller reads on later
+			}
+			if n > cur+1 {
+				var st holeState
+				if q.BucketID == "" {
+					st, err = e.closeHoles(ctx, cur, n, r.Timestamp, true)
+				} else {
+					// The slots between are other buckets' or holes: the
+					// keys tell.
+					st, known, err = e.closeBetween(ctx, cur, n, r.Timestamp, known)
+				}
+				if err != nil || st == holePending {
+					return false, err
+				}
+				if st == holeLanded {
+					again = true
+					return false, nil
+				}
+			}
+			cur = n
+			if q.BucketID != "" && r.B != q.BucketID {
+				return true, nil
+			}
+			st, err := e.resolve(ctx, r, false)
+			if err == nil && st == pending {
+				st, err = e.settle(ctx, r)
+			}
+			if err != nil || st == pending {
+				return false, err
+			}
+			if st == dead {
+				return true, nil
+			}
+			c, err := e.commitOf(ctx, r)
+			if err != nil {
+				return false, err
+			}
+			out = append(out, c)
+			return len(out) < q.Limit, nil
+		})
+		if err != nil || !again || e.late(ctx, 0) {
+			return out, err
 		}
-		if err != nil || st == pending {
-			return false, err
+	}
+}
+
+// closeBetween closes the holes in (lo, hi) for a reader of one bucket,
+// whose query skips other buckets' rows: it reads the keys of the log
+// (a page at a time, kept in known for the next call) to tell holes from
+// other buckets' slots, and closes the holes as closeHoles does; ts is the
+// Timestamp of the row at hi.
+func (e *engine) closeBetween(ctx context.Context, lo, hi int64, ts time.Time, known []slotTime) (holeState, []slotTime, error) {
+	for lo < hi-1 {
+		for len(known) > 0 && known[0].n <= lo {
+			known = known[1:]
 		}
-		if st == dead {
-			return true, nil
+		if len(known) == 0 {
+			var err error
+			if known, _, err = e.slotsIn(ctx, lo, -1, 1000); err != nil {
+				return holePending, nil, err
+			}
 		}
-		c, err := e.commitOf(ctx, r)
-		if err != nil {
-			return false, err
+		next, above := hi, ts
+		if len(known) > 0 && known[0].n < hi {
+			next, above = known[0].n, known[0].ts
 		}
-		out = append(out, c)
-		return len(out) < q.Limit, nil
-	})
-	return out, err
+		if next > lo+1 {
+			st, err := e.closeHoles(ctx, lo, next, above, true)
+			if st != holeClosed || err != nil {
+				return st, nil, err
+			}
+		}
+		lo = next
+	}
+	return holeClosed, known, nil
 }
 
 // Head reads the log rows above the !tail hint and, if none of them is a
@@ -149,12 +217,18 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 	if found {
 		low = lwm.N
 	}
-	// The watermark may go up to the hint (which a log batch wrote, so
-	// every slot below it exists), read before the query: a slot written
-	// after the query is above it.
+	// The watermark may go up to the hint, read before the query, and no
+	// further than every slot exists: a hole may be filled yet (denseTo).
 	tail, err := e.tailHint(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if after <= low && tail > low {
+		// Before the query: a commit that lands in a hole after it is
+		// above the dense part, so above the watermark.
+		if tail, err = e.denseTo(ctx, low, tail); err != nil {
+			return nil, err
+		}
 	}
 	from := max(after, low)
 	filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s' and W eq false", logPK, slotRK(from))
@@ -199,7 +273,7 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 	if after <= low {
 		to := tail
 		if first >= 0 {
-			to = first - 1
+			to = min(to, first-1)
 		} else if !complete {
 			to = low
 		}

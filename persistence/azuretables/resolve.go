@@ -80,7 +80,7 @@ func (e *engine) settle(ctx context.Context, r *row) (state, error) {
 	for {
 		left := e.resolveAfter - time.Since(r.Timestamp)
 		wait := min(pause, max(left, 0))
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl)-wait < settleMargin {
+		if e.late(ctx, wait) {
 			return pending, nil
 		}
 		select {
@@ -96,8 +96,17 @@ func (e *engine) settle(ctx context.Context, r *row) (state, error) {
 	}
 }
 
-// settleMargin is the time settle leaves a read for its own requests.
+// settleMargin is the least time a read that waits (for an undecided
+// slot or a hole) leaves itself for its own requests; at least a quarter
+// of the operation timeout.
 const settleMargin = 500 * time.Millisecond
+
+// late reports whether ctx ends too soon for a read to wait d more and
+// still finish its requests: the page then ends there.
+func (e *engine) late(ctx context.Context, d time.Duration) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl)-d < max(settleMargin, e.timeout/4)
+}
 
 // commitOf returns the commit log row r holds.
 func (e *engine) commitOf(ctx context.Context, r *row) (driver.Commit, error) {
