@@ -66,10 +66,13 @@
 //     second one fails with [ErrDuplicateCommit], which takes precedence
 //     over [ErrConcurrency], also when the retry comes at a later commit
 //     sequence. The same commit ID on another stream is allowed.
-//   - A global order: every stored commit gets an int64 checkpoint, greater
-//     than every checkpoint handed out before, never reused (not after
-//     DeleteStream, not after Purge). ReadCommits returns commits in
-//     strictly increasing checkpoint order, and a reader that asks again
+//   - A global order: every stored commit gets an int64 checkpoint, never
+//     reused (not after DeleteStream, not after Purge). Commits that one
+//     writer makes one after the other get increasing checkpoints, and so
+//     do the commits of one stream; commits made at the same time by
+//     different writers (goroutines, processes) may get theirs in either
+//     order, whichever was acknowledged first. ReadCommits returns commits
+//     in strictly increasing checkpoint order, and a reader that asks again
 //     from the last checkpoint it saw never misses a commit that becomes
 //     visible later. Checkpoints need not be dense.
 //   - Nothing half-written: a failed Commit leaves no trace a reader can
