@@ -97,26 +97,10 @@ func (c *deliverer[T]) mark(ctx context.Context, stop <-chan struct{}, item T) {
 	if c.o.MarkDispatched == nil {
 		return
 	}
-	var err error
-	for attempt := 1; attempt <= markAttempts; attempt++ {
-		if err = c.markOnce(ctx, item); err == nil {
-			return
-		}
-		if attempt < markAttempts && !sleep(ctx, stop, c.wait.delay(attempt)) {
-			break
-		}
+	if err := c.retryMark(ctx, stop, func() error { return c.o.MarkDispatched(ctx, item) }); err != nil {
+		c.o.Logger.LogAttrs(ctx, slog.LevelError, "dispatcher: MarkDispatched failed; the item will be dispatched again later",
+			c.keyAttr(item), slog.Any("error", err))
 	}
-	c.o.Logger.LogAttrs(ctx, slog.LevelError, "dispatcher: MarkDispatched failed; the item will be dispatched again later",
-		c.keyAttr(item), slog.Any("error", err))
-}
-
-func (c *deliverer[T]) markOnce(ctx context.Context, item T) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = &PanicError{Value: r, Stack: debug.Stack()}
-		}
-	}()
-	return c.o.MarkDispatched(ctx, item)
 }
 
 // MaxMarkBatch is the most items Async hands to one MarkDispatchedBatch
@@ -129,26 +113,35 @@ func (c *deliverer[T]) markBatch(ctx context.Context, items []T) {
 	if len(items) == 0 {
 		return
 	}
+	if err := c.retryMark(ctx, nil, func() error { return c.o.MarkDispatchedBatch(ctx, items) }); err != nil {
+		c.o.Logger.LogAttrs(ctx, slog.LevelError, "dispatcher: MarkDispatchedBatch failed; the items will be dispatched again later",
+			slog.Int("items", len(items)), c.keyAttr(items[0]), slog.Any("error", err))
+	}
+}
+
+// retryMark calls f up to markAttempts times, with backoff, until it
+// succeeds, turning a panic into a *PanicError; it returns the last error.
+func (c *deliverer[T]) retryMark(ctx context.Context, stop <-chan struct{}, f func() error) error {
 	var err error
 	for attempt := 1; attempt <= markAttempts; attempt++ {
-		if err = c.markBatchOnce(ctx, items); err == nil {
-			return
+		if err = recovered(f); err == nil {
+			return nil
 		}
-		if attempt < markAttempts && !sleep(ctx, nil, c.wait.delay(attempt)) {
+		if attempt < markAttempts && !sleep(ctx, stop, c.wait.delay(attempt)) {
 			break
 		}
 	}
-	c.o.Logger.LogAttrs(ctx, slog.LevelError, "dispatcher: MarkDispatchedBatch failed; the items will be dispatched again later",
-		slog.Int("items", len(items)), c.keyAttr(items[0]), slog.Any("error", err))
+	return err
 }
 
-func (c *deliverer[T]) markBatchOnce(ctx context.Context, items []T) (err error) {
+// recovered calls f, turning a panic into a *PanicError.
+func recovered(f func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
-	return c.o.MarkDispatchedBatch(ctx, items)
+	return f()
 }
 
 // deadLetter reports an item whose last attempt failed.
