@@ -125,7 +125,25 @@ func (e *engine) get(ctx context.Context, pk, rk string) (r *row, found bool, er
 // query calls fn with every row that filter selects, page by page, until fn
 // returns false. top bounds each page (0: the service's 1,000).
 func (e *engine) query(ctx context.Context, filter string, top int, fn func(*row) (bool, error)) error {
+	_, err := e.entities(ctx, filter, "", top, func(b []byte) (bool, error) {
+		r, err := decodeRow(b)
+		if err != nil {
+			return false, err
+		}
+		return fn(r)
+	})
+	return err
+}
+
+// entities calls fn with the JSON of every entity that filter selects
+// (with only the properties sel names, if any), page by page, until fn
+// returns false; more then reports whether the query had pages left. top
+// bounds each page (0: the service's 1,000).
+func (e *engine) entities(ctx context.Context, filter, sel string, top int, fn func([]byte) (bool, error)) (more bool, err error) {
 	o := &aztables.ListEntitiesOptions{Filter: &filter}
+	if sel != "" {
+		o.Select = &sel
+	}
 	if top > 0 {
 		t := int32(min(top, 1000))
 		o.Top = &t
@@ -134,20 +152,15 @@ func (e *engine) query(ctx context.Context, filter string, top int, fn func(*row
 	for p.More() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return err
+			return false, err
 		}
 		for _, b := range page.Entities {
-			r, err := decodeRow(b)
-			if err != nil {
-				return err
-			}
-			more, err := fn(r)
-			if err != nil || !more {
-				return err
+			if goOn, err := fn(b); err != nil || !goOn {
+				return p.More(), err
 			}
 		}
 	}
-	return nil
+	return false, nil
 }
 
 func etag(s string) *azcore.ETag {

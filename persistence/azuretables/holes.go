@@ -101,37 +101,25 @@ func (e *engine) slotsIn(ctx context.Context, lo, hi int64, max int) (out []slot
 	if hi >= 0 {
 		filter += fmt.Sprintf(" and RowKey le '%s'", slotRK(hi))
 	}
-	sel := "RowKey,Timestamp"
-	o := &aztables.ListEntitiesOptions{Filter: &filter, Select: &sel}
-	if max > 0 {
-		t := int32(min(max, 1000))
-		o.Top = &t
-	}
-	p := e.table.NewListEntitiesPager(o)
-	for p.More() {
-		page, err := p.NextPage(ctx)
+	more, err = e.entities(ctx, filter, "RowKey,Timestamp", max, func(b []byte) (bool, error) {
+		var k struct {
+			RowKey    string
+			Timestamp time.Time
+		}
+		if err := json.Unmarshal(b, &k); err != nil {
+			return false, err
+		}
+		n, err := parseSlot(k.RowKey)
 		if err != nil {
-			return nil, false, err
+			return true, nil // the genesis row, the hints
 		}
-		for _, b := range page.Entities {
-			var k struct {
-				RowKey    string
-				Timestamp time.Time
-			}
-			if err := json.Unmarshal(b, &k); err != nil {
-				return nil, false, err
-			}
-			n, err := parseSlot(k.RowKey)
-			if err != nil {
-				continue // the genesis row, the hints
-			}
-			out = append(out, slotTime{n, k.Timestamp})
-			if max > 0 && len(out) == max {
-				return out, p.More(), nil
-			}
-		}
+		out = append(out, slotTime{n, k.Timestamp})
+		return max <= 0 || len(out) < max, nil
+	})
+	if err != nil {
+		return nil, false, err
 	}
-	return out, false, nil
+	return out, more, nil
 }
 
 // lastAbove returns the greatest slot written above lo, lo if none: the
