@@ -42,9 +42,13 @@ type readBatchOf struct {
 	done    chan struct{}
 }
 
-// pullBatch pulls up to readBatch commits; more says the read goes on.
-func pullBatch(next func() (persistence.Commit, error, bool)) (pcs []persistence.Commit, readErr error, more bool) {
-	pcs = make([]persistence.Commit, 0, readBatch)
+// pullBatch pulls up to readBatch commits into buf (a batch's slice to
+// reuse, or nil); more says the read goes on.
+func pullBatch(next func() (persistence.Commit, error, bool), buf []persistence.Commit) (pcs []persistence.Commit, readErr error, more bool) {
+	pcs = buf[:0]
+	if pcs == nil {
+		pcs = make([]persistence.Commit, 0, readBatch)
+	}
 	for len(pcs) < readBatch {
 		pc, err, ok := next()
 		if !ok {
@@ -58,9 +62,15 @@ func pullBatch(next func() (persistence.Commit, error, bool)) (pcs []persistence
 	return pcs, nil, true
 }
 
-// decodeBatch decodes the commits of b.
+// decodeBatch decodes the commits of b, into b.cs if it is roomy enough
+// (a batch reused).
 func (s *Store) decodeBatch(b *readBatchOf) {
-	b.cs, b.bad = make([]Commit, len(b.pcs)), -1
+	if cap(b.cs) >= len(b.pcs) {
+		b.cs = b.cs[:len(b.pcs)]
+	} else {
+		b.cs = make([]Commit, len(b.pcs))
+	}
+	b.bad = -1
 	for i := range b.pcs {
 		c, err := s.decode(&b.pcs[i], false)
 		if err != nil {
@@ -111,7 +121,7 @@ func (s *Store) emit(ctx context.Context, b *readBatchOf, yield func(Commit, err
 func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit, error], yield func(Commit, error) bool) {
 	next, stop := iter.Pull2(seq)
 	defer stop()
-	pcs, readErr, more := pullBatch(next)
+	pcs, readErr, more := pullBatch(next, nil)
 	first := &readBatchOf{pcs: pcs, readErr: readErr}
 	s.decodeBatch(first)
 	if !s.emit(ctx, first, yield) || !more {
@@ -120,7 +130,7 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 	if !s.needsDecoding(pcs) {
 		for more {
 			b := &readBatchOf{}
-			b.pcs, b.readErr, more = pullBatch(next)
+			b.pcs, b.readErr, more = pullBatch(next, nil)
 			s.decodeBatch(b)
 			if !s.emit(ctx, b, yield) {
 				return
@@ -131,6 +141,9 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 
 	work := make(chan *readBatchOf, readAhead)
 	ordered := make(chan *readBatchOf, readAhead)
+	// Batches the caller's loop is done with go back to the puller, which
+	// fills them again: a long read allocates its batches' slices once.
+	spent := make(chan *readBatchOf, readAhead+1)
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { // the puller: the only caller of next from here on
@@ -142,8 +155,16 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 				return
 			default:
 			}
-			b := &readBatchOf{done: make(chan struct{})}
-			b.pcs, b.readErr, more = pullBatch(next)
+			var b *readBatchOf
+			select {
+			case b = <-spent:
+				clear(b.cs) // let what it yielded be collected
+				b.cs, b.bad, b.err, b.readErr = b.cs[:0], -1, nil, nil
+				b.done = make(chan struct{})
+			default:
+				b = &readBatchOf{done: make(chan struct{})}
+			}
+			b.pcs, b.readErr, more = pullBatch(next, b.pcs)
 			select {
 			case ordered <- b:
 			case <-quit:
@@ -166,6 +187,10 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 		<-b.done
 		if !s.emit(ctx, b, yield) {
 			return
+		}
+		select {
+		case spent <- b:
+		default:
 		}
 	}
 }
