@@ -38,6 +38,10 @@ import (
 // bodyPlan is how to decode a JSON object into one struct type.
 type bodyPlan struct {
 	fields []bodyField
+	// scratch holds *T values to decode a body of a non-pointer type T
+	// into before it is copied into the interface that holds it: without
+	// it, every body would cost two allocations (the value, and its copy).
+	scratch sync.Pool
 }
 
 // bodyKind is how a field's value is stored.
@@ -515,13 +519,27 @@ func (j *jsonSerializer) bodyAt(s *envelope, typeName []byte) (_ any, ok bool) {
 		return nil, false
 	}
 	start := s.i
-	ptr := reflect.New(st)
-	if !p.object(s, ptr.Elem()) {
+	if t.Kind() == reflect.Pointer {
+		ptr := reflect.New(st)
+		if !p.object(s, ptr.Elem()) {
+			s.i = start
+			return nil, false
+		}
+		return ptr.Interface(), true
+	}
+	var v reflect.Value
+	if x := p.scratch.Get(); x != nil {
+		v = reflect.ValueOf(x).Elem()
+	} else {
+		v = reflect.New(st).Elem()
+	}
+	defer func() {
+		v.SetZero()
+		p.scratch.Put(v.Addr().Interface())
+	}()
+	if !p.object(s, v) {
 		s.i = start
 		return nil, false
 	}
-	if t.Kind() == reflect.Pointer {
-		return ptr.Interface(), true
-	}
-	return ptr.Elem().Interface(), true
+	return v.Interface(), true // a copy: the scratch value goes back to the pool
 }

@@ -184,3 +184,32 @@ func TestStringsOwnMemory(t *testing.T) {
 		t.Fatalf("decoded %+v, after the payload changed; want %+v", got, want)
 	}
 }
+
+// TestBodiesDoNotShareScratch decodes bodies of one registered type one
+// after the other, and a body that fails half-way: each decoded value is
+// its own, unchanged by the decodes after it (bodies are decoded into a
+// pooled scratch value, then copied out).
+func TestBodiesDoNotShareScratch(t *testing.T) {
+	ser := NewJSONSerializer(fuzzTypes()).(*jsonSerializer)
+	payload := func(id string, total string) []byte {
+		return []byte(`{"events":[{"type":"fuzzBody","body":{"ID":"` + id + `","Total":` + total + `}}]}`)
+	}
+	var got []any
+	for i, p := range [][]byte{payload("a", "1"), payload("b", "2"), []byte(`{"events":[{"type":"fuzzBody","body":{"ID":"c","Total":"x"}}]}`), payload("d", "4")} {
+		_, evs, err := ser.UnmarshalCommit(p)
+		if i == 2 {
+			if err == nil {
+				t.Fatalf("a Total that is a string decoded: %v", evs[0].Body)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, evs[0].Body)
+	}
+	want := []any{fuzzBody{ID: "a", Total: 1}, fuzzBody{ID: "b", Total: 2}, fuzzBody{ID: "d", Total: 4}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("decoded %v, want %v", got, want)
+	}
+}
