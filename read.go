@@ -150,11 +150,7 @@ func (s *Store) unmarshalHeaders(data []byte) (_ map[string]any, err error) {
 		return nil, errors.New("the payload is empty")
 	}
 	defer recoverTo(&err, "decoding commit headers")
-	if h, ok := s.ser.(HeadersUnmarshaler); ok {
-		return h.UnmarshalHeaders(data)
-	}
-	headers, _, err := s.ser.UnmarshalCommit(data)
-	return headers, err
+	return headersOf(s.ser, data)
 }
 
 // unmarshalCommit is the serializer's UnmarshalCommit, with an empty

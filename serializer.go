@@ -38,6 +38,16 @@ type HeadersUnmarshaler interface {
 	UnmarshalHeaders(data []byte) (map[string]any, error)
 }
 
+// headersOf returns the headers of the commit data holds: with ser's
+// UnmarshalHeaders if it has one, else from its UnmarshalCommit.
+func headersOf(ser Serializer, data []byte) (map[string]any, error) {
+	if h, ok := ser.(HeadersUnmarshaler); ok {
+		return h.UnmarshalHeaders(data)
+	}
+	headers, _, err := ser.UnmarshalCommit(data)
+	return headers, err
+}
+
 // commitMarshaler is implemented by the serializers of this package.
 // marshalCommit is MarshalCommit that also reports whether decoding the
 // result would give back values equal to headers and events, so that the

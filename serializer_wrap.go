@@ -42,11 +42,7 @@ func (w *byteWrapper) UnmarshalHeaders(data []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h, ok := w.inner.(HeadersUnmarshaler); ok {
-		return h.UnmarshalHeaders(b)
-	}
-	headers, _, err := w.inner.UnmarshalCommit(b)
-	return headers, err
+	return headersOf(w.inner, b)
 }
 
 // MarshalSnapshot implements Serializer.

@@ -53,14 +53,8 @@ func (e *engine) closeHoles(ctx context.Context, lo, hi int64, above time.Time, 
 		if !wait {
 			return holePending, nil
 		}
-		d := min(pause, left)
-		if e.late(ctx, d) {
-			return holePending, nil
-		}
-		select {
-		case <-ctx.Done():
-			return holePending, ctx.Err()
-		case <-time.After(d):
+		if stop, err := e.waitStep(ctx, min(pause, left)); stop {
+			return holePending, err
 		}
 		if _, found, err := e.get(ctx, logPK, slotRK(lo+1)); err != nil || found {
 			return holeLanded, err

@@ -79,20 +79,29 @@ func (e *engine) settle(ctx context.Context, r *row) (state, error) {
 	pause := 5 * time.Millisecond
 	for {
 		left := e.resolveAfter - time.Since(r.Timestamp)
-		wait := min(pause, max(left, 0))
-		if e.late(ctx, wait) {
-			return pending, nil
-		}
-		select {
-		case <-ctx.Done():
-			return pending, ctx.Err()
-		case <-time.After(wait):
+		if stop, err := e.waitStep(ctx, min(pause, max(left, 0))); stop {
+			return pending, err
 		}
 		st, err := e.resolve(ctx, r, false)
 		if err != nil || st != pending {
 			return st, err
 		}
 		pause = min(2*pause, 200*time.Millisecond)
+	}
+}
+
+// waitStep waits d, one step of a read waiting for a writer (settle,
+// closeHoles). stop says the read gives up instead: ctx has too little time
+// left for d and its own requests (err nil), or is done (err is ctx's).
+func (e *engine) waitStep(ctx context.Context, d time.Duration) (stop bool, err error) {
+	if e.late(ctx, d) {
+		return true, nil
+	}
+	select {
+	case <-ctx.Done():
+		return true, ctx.Err()
+	case <-time.After(d):
+		return false, nil
 	}
 }
 
