@@ -121,29 +121,33 @@ func (s *Store) emit(ctx context.Context, b *readBatchOf, yield func(Commit, err
 func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit, error], yield func(Commit, error) bool) {
 	next, stop := iter.Pull2(seq)
 	defer stop()
-	pcs, readErr, more := pullBatch(next, nil)
-	first := &readBatchOf{pcs: pcs, readErr: readErr}
+	first := newBatch()
+	var more bool
+	first.pcs, first.readErr, more = pullBatch(next, first.pcs)
 	s.decodeBatch(first)
 	if !s.emit(ctx, first, yield) || !more {
+		first.free()
 		return
 	}
-	if !s.needsDecoding(pcs) {
-		for more {
-			b := &readBatchOf{}
-			b.pcs, b.readErr, more = pullBatch(next, nil)
+	if !s.needsDecoding(first.pcs) {
+		for b := first; more; {
+			b.reset()
+			b.pcs, b.readErr, more = pullBatch(next, b.pcs)
 			s.decodeBatch(b)
 			if !s.emit(ctx, b, yield) {
-				return
+				break
 			}
 		}
+		first.free()
 		return
 	}
 
 	work := make(chan *readBatchOf, readAhead)
 	ordered := make(chan *readBatchOf, readAhead)
 	// Batches the caller's loop is done with go back to the puller, which
-	// fills them again: a long read allocates its batches' slices once.
+	// fills them again; when the read ends, they go to batchPool.
 	spent := make(chan *readBatchOf, readAhead+1)
+	spent <- first
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { // the puller: the only caller of next from here on
@@ -158,12 +162,11 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 			var b *readBatchOf
 			select {
 			case b = <-spent:
-				clear(b.cs) // let what it yielded be collected
-				b.cs, b.bad, b.err, b.readErr = b.cs[:0], -1, nil, nil
-				b.done = make(chan struct{})
+				b.reset()
 			default:
-				b = &readBatchOf{done: make(chan struct{})}
+				b = newBatch()
 			}
+			b.done = make(chan struct{})
 			b.pcs, b.readErr, more = pullBatch(next, b.pcs)
 			select {
 			case ordered <- b:
@@ -181,8 +184,18 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 			}
 		})
 	}
-	defer wg.Wait()
-	defer close(quit)
+	defer func() {
+		close(quit)
+		wg.Wait()
+		for {
+			select {
+			case b := <-spent:
+				b.free()
+			default:
+				return
+			}
+		}
+	}()
 	for b := range ordered {
 		<-b.done
 		if !s.emit(ctx, b, yield) {
@@ -193,4 +206,30 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 		default:
 		}
 	}
+}
+
+// batchPool holds emptied batches for the next long read.
+var batchPool sync.Pool
+
+// newBatch returns an empty batch, from batchPool if it has one.
+func newBatch() *readBatchOf {
+	if b, ok := batchPool.Get().(*readBatchOf); ok {
+		return b
+	}
+	return &readBatchOf{bad: -1}
+}
+
+// reset empties b for another use: cleared, so that it holds on to none of
+// the commits it carried (the caller's loop got copies).
+func (b *readBatchOf) reset() {
+	clear(b.pcs)
+	clear(b.cs)
+	b.pcs, b.cs = b.pcs[:0], b.cs[:0]
+	b.bad, b.err, b.readErr, b.done = -1, nil, nil, nil
+}
+
+// free gives b, which no goroutine uses any more, to batchPool.
+func (b *readBatchOf) free() {
+	b.reset()
+	batchPool.Put(b)
 }

@@ -344,11 +344,11 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 		if q.MaxRevision <= 0 {
 			q.MaxRevision = math.MaxInt
 		}
-		err := yieldPages(yield, func(prev []Commit) ([]Commit, int, error) {
+		err := yieldPages(yield, func(prev, spare []Commit) ([]Commit, int, error) {
 			if prev != nil {
 				q.AfterSequence = prev[len(prev)-1].CommitSequence
-				q.Buf = prev[:0] // yielded by value: the next page may reuse it
 				q.Limit = e.nextLimit(q.Limit)
+				q.Buf = pageBuf(spare, q.Limit)
 			}
 			page, err := call(e, ctx, "read stream", true, func(ctx context.Context) ([]Commit, error) {
 				return e.d.ReadStream(ctx, q)
@@ -362,43 +362,6 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 			fail(err)
 		}
 	}
-}
-
-// yieldPages runs a paged read: next fetches and checks one page (prev is
-// the previous, full, page; nil at first) and returns it with the limit it
-// asked for. yieldPages yields the page's commits and asks for the next
-// page until one comes back shorter than its limit or the caller stops. It
-// returns the error to report, if any.
-func yieldPages(yield func(Commit, error) bool, next func(prev []Commit) (page []Commit, limit int, err error)) error {
-	var prev []Commit
-	for {
-		page, limit, err := next(prev)
-		if err != nil {
-			return err
-		}
-		for i := range page {
-			if !yield(page[i], nil) {
-				return nil
-			}
-		}
-		if len(page) < limit {
-			return nil
-		}
-		prev = page
-	}
-}
-
-// maxPageGrowth bounds how far a long read grows its pages: up to this many
-// times Settings.PageSize.
-const maxPageGrowth = 8
-
-// nextLimit is the page size after a full page of limit: a read that keeps
-// finding full pages is a long one (a stream replayed, a projection catching
-// up), and asks for twice as much each time, up to maxPageGrowth times the
-// page size, so that it costs a few round trips rather than one per
-// PageSize commits. Short reads (the usual poll) stay at one small page.
-func (e *Engine) nextLimit(limit int) int {
-	return min(2*limit, maxPageGrowth*e.settings.PageSize)
 }
 
 func checkStreamPage(q driver.StreamQuery, page []Commit) error {
@@ -458,11 +421,11 @@ func (e *Engine) readCommits(ctx context.Context, op, bucketID string, after int
 			return
 		}
 		q := driver.CommitQuery{BucketID: bucketID, After: after, Limit: e.settings.PageSize}
-		err := yieldPages(yield, func(prev []Commit) ([]Commit, int, error) {
+		err := yieldPages(yield, func(prev, spare []Commit) ([]Commit, int, error) {
 			if prev != nil {
 				q.After = prev[len(prev)-1].Checkpoint
-				q.Buf = prev[:0] // yielded by value: the next page may reuse it
 				q.Limit = e.nextLimit(q.Limit)
+				q.Buf = pageBuf(spare, q.Limit)
 			}
 			page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
 				return e.d.ReadCommits(ctx, q)
@@ -512,7 +475,7 @@ func (e *Engine) UndispatchedAfter(ctx context.Context, after int64) iter.Seq2[C
 			return
 		}
 		limit := e.settings.PageSize
-		err := yieldPages(yield, func(prev []Commit) ([]Commit, int, error) {
+		err := yieldPages(yield, func(prev, _ []Commit) ([]Commit, int, error) {
 			if prev != nil {
 				after = prev[len(prev)-1].Checkpoint
 			}

@@ -62,9 +62,10 @@ type StreamQuery struct {
 	AfterSequence int
 	// Limit is at least 1.
 	Limit int
-	// Buf is nil or the previous page of the same read, emptied, which the
-	// portable layer no longer uses: an engine may append the page to it
-	// rather than allocate one, or ignore it.
+	// Buf is nil (the first page) or an empty slice with room for Limit
+	// commits, which the portable layer no longer uses (the previous page
+	// of the same read, or a new one when the page grew): an engine may
+	// append the page to it rather than allocate one, or ignore it.
 	Buf []Commit
 }
 
