@@ -36,12 +36,15 @@ func (e *Engine) nextLimit(limit int) int {
 // From the second full page on, the next page is fetched while this one is
 // yielded: the engine's round trip and the server's work overlap the
 // caller's work on this page instead of adding to it. A caller that stops
-// early waits for that fetch to end, and its page is dropped.
+// early waits for that fetch to end, and its page is dropped. An engine
+// that panics in that fetch panics in the caller's goroutine, when the
+// caller reaches that page, as it would have without the fetch ahead.
 func yieldPages(yield func(Commit, error) bool, next func(prev, spare []Commit) (page []Commit, limit int, err error)) error {
 	type fetched struct {
-		page  []Commit
-		limit int
-		err   error
+		page     []Commit
+		limit    int
+		err      error
+		panicked any // the engine panicked: raised again in the caller's goroutine
 	}
 	var ahead chan fetched // the fetch in flight, if any
 	var page, spare []Commit
@@ -64,8 +67,14 @@ func yieldPages(yield func(Commit, error) bool, next func(prev, spare []Commit) 
 		if full && fulls >= 2 {
 			ahead = make(chan fetched, 1)
 			go func(prev, spare []Commit) {
-				p, l, err := next(prev, spare)
-				ahead <- fetched{p, l, err}
+				var f fetched
+				defer func() {
+					if r := recover(); r != nil {
+						f = fetched{panicked: r}
+					}
+					ahead <- f
+				}()
+				f.page, f.limit, f.err = next(prev, spare)
 			}(page, spare)
 			spare = nil
 		}
@@ -80,6 +89,9 @@ func yieldPages(yield func(Commit, error) bool, next func(prev, spare []Commit) 
 		if ahead != nil {
 			f := <-ahead
 			ahead = nil
+			if f.panicked != nil {
+				panic(f.panicked) // where it would have been raised without the fetch ahead
+			}
 			spare = page // yielded by value: a later page may reuse it
 			page, limit, err = f.page, f.limit, f.err
 			continue

@@ -151,3 +151,33 @@ func TestFreedPagesHoldNothing(t *testing.T) {
 		t.Error("pageBuf did not reuse a spare page with room")
 	}
 }
+
+func TestAPanicInTheFetchAheadReachesTheCaller(t *testing.T) {
+	e, d := newFake(t)
+	var mu sync.Mutex
+	var calls []driver.CommitQuery
+	serve := synthetic(1000, &mu, &calls)
+	d.page = func(q driver.CommitQuery) []Commit {
+		if q.After >= 6 { // the third page: fetched ahead
+			panic("engine bug")
+		}
+		return serve(q)
+	}
+	var got int
+	func() {
+		defer func() {
+			if r := recover(); r != "engine bug" {
+				t.Errorf("recovered %v, want the engine's panic", r)
+			}
+		}()
+		for _, err := range e.ReadAll(context.Background(), 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got++
+		}
+	}()
+	if got != 6 {
+		t.Errorf("read %d commits before the panic, want the first two pages' 6", got)
+	}
+}
