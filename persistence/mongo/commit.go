@@ -63,6 +63,9 @@ func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatch
 	defer e.purgeMu.RUnlock()
 	doc := newCommitDoc(a, undispatched)
 	unexplained := 0 // duplicate-key errors in a row that named no index (see above)
+	if err := e.followPredecessor(ctx, &doc); err != nil {
+		return driver.Commit{}, err
+	}
 	for n := 1; n <= maxCheckpointAttempts; n++ {
 		cp, err := e.nextCheckpoint(ctx)
 		if err != nil {
@@ -72,6 +75,7 @@ func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatch
 		_, err = e.commits.InsertOne(ctx, &doc)
 		if err == nil {
 			e.stored.Add(1)
+			e.heads.put(doc.Key, doc.Seq, cp)
 			return driver.Commit{CommitAttempt: *a, Checkpoint: cp}, nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {

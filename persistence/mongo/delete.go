@@ -21,12 +21,15 @@ const tombstoneBatch = 1000
 // DeleteStream turns the stream's commits into tombstones and deletes its
 // snapshots.
 func (e *engine) DeleteStream(ctx context.Context, bucketID, streamID string) error {
-	return e.deleteWhere(ctx, bson.D{kv(fKey, streamKey(bucketID, streamID))}, idxSequence, idxSnapshot)
+	key := streamKey(bucketID, streamID)
+	defer e.heads.forget(key) // after: a read meanwhile may have cached a commit being deleted
+	return e.deleteWhere(ctx, bson.D{kv(fKey, key)}, idxSequence, idxSnapshot)
 }
 
 // PurgeBucket turns the bucket's commits into tombstones and deletes its
 // snapshots.
 func (e *engine) PurgeBucket(ctx context.Context, bucketID string) error {
+	defer e.heads.forget("")
 	return e.deleteWhere(ctx, bson.D{kv(fBucket, bucketID)}, idxBucket, idxBucket)
 }
 
@@ -71,6 +74,7 @@ func (e *engine) Purge(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
 	e.closeParked(false)
+	defer e.heads.forget("")
 	top, err := e.maxCheckpoint(ctx)
 	if err != nil {
 		return err

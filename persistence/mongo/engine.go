@@ -32,6 +32,7 @@ type engine struct {
 	snapshots *mongo.Collection
 
 	cps    checkpoints
+	heads  heads                             // streams' last commits seen (order.go)
 	stored atomic.Int64                      // commits this engine stored
 	parked engines.Parking[parkKey, *parked] // cursors between the pages of a read (cursor.go)
 
@@ -169,6 +170,7 @@ func (e *engine) Drop(ctx context.Context) error {
 		return err
 	}
 	e.cps.reset()
+	e.heads.forget("")
 	return nil
 }
 

@@ -22,13 +22,17 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 	// Not keyed by q.Limit: the portable layer grows the pages of a long read,
 	// and the parked cursor serves a page of any size.
 	kind := "stream/" + key + "/" + strconv.Itoa(q.MinRevision)
-	return e.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
+	page, err := e.read(ctx, kind, int64(q.AfterSequence), q.Limit, func(ctx context.Context, after int64) (*mongo.Cursor, error) {
 		filter := bson.D{kv(fKey, key), op(fSeq, "$gt", after)}
 		if q.MinRevision > 1 {
 			filter = append(filter, op(fRev, "$gte", int64(q.MinRevision)))
 		}
 		return e.commits.Find(ctx, filter, options.Find().SetSort(bson.D{kv(fSeq, 1)}).SetBatchSize(int32(q.Limit)).SetHint(idxSequence))
 	}, func(d *commitDoc) int64 { return d.Seq }, func(d *commitDoc) bool { return d.first() > int64(q.MaxRevision) })
+	if n := len(page); n > 0 { // for the stream's next commit (order.go)
+		e.heads.put(key, int64(page[n-1].CommitSequence), page[n-1].Checkpoint)
+	}
+	return page, err
 }
 
 // Undispatched returns a page of the commits still flagged undispatched,
