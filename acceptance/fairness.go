@@ -48,6 +48,14 @@ type Fairness struct {
 //     times the single instance's;
 //   - no commit failed.
 //
+// Then, with the instances' views of the log as the shared phase left
+// them, the instances take turns appending to one stream, each commit
+// through the next instance (every other one after reading the stream
+// through it, as a Stream does before it appends), and RunFairness fails
+// unless the stream's checkpoints increase with its commits: an instance
+// that took its number from a view behind another's would store a commit
+// below its predecessor, and readers would see the two reversed.
+//
 // It logs the figures, among them the shared phase's commits as a fraction
 // of the single instance's (sharing should cost no throughput: about 1).
 // That fraction is a speed, which a loaded machine skews, so it is
@@ -106,6 +114,67 @@ func RunFairness(t *testing.T, f Fairness) {
 	if p, s := shared.p99(), single.p99(); float64(p) > f.LatencyBound*float64(s) {
 		t.Errorf("commit latency p99 %v with %d instances, over %g× the %v of one instance", p, f.Instances, f.LatencyBound, s)
 	}
+	takeTurns(t, engines)
+}
+
+// takeTurns appends to one stream through each of engines in turn, and
+// checks that the stream's checkpoints increase with its sequence, in
+// ReadStream and in ReadAll (from below the least of them: the whole log
+// would take long on a cloud engine with latency added).
+func takeTurns(t *testing.T, engines []*persistence.Engine) {
+	t.Helper()
+	ctx := context.Background()
+	const bucket, turns = "fair", 24
+	stream := "turns-" + persistence.NewUUID().String()
+	var from int64 = -1 // below the least checkpoint the turns got: ReadAll starts there
+	for seq := 1; seq <= turns; seq++ {
+		e := engines[seq%len(engines)]
+		if seq%2 == 0 {
+			for _, err := range e.ReadStream(ctx, bucket, stream, 0, 0) {
+				if err != nil {
+					t.Fatalf("turn %d: ReadStream: %v", seq, err)
+				}
+			}
+		}
+		a := &persistence.CommitAttempt{
+			BucketID: bucket, StreamID: stream, StreamRevision: seq, CommitSequence: seq,
+			CommitID: persistence.NewUUID(), CommitStamp: time.Now().UTC(), EventCount: 1,
+			Payload: []byte(`{"events":[{"body":"x"}]}`),
+		}
+		c, err := e.Commit(ctx, a)
+		if err != nil {
+			t.Fatalf("turn %d: Commit: %v", seq, err)
+		}
+		if from < 0 || c.Checkpoint-1 < from {
+			from = c.Checkpoint - 1
+		}
+	}
+	check := func(what string, seq func(yield func(persistence.Commit, error) bool)) {
+		t.Helper()
+		var got []string
+		var last int64
+		n := 0
+		for c, err := range seq {
+			if err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if c.StreamID != stream {
+				continue
+			}
+			n++
+			got = append(got, fmt.Sprintf("%d@%d", c.CommitSequence, c.Checkpoint))
+			if c.CommitSequence != n || c.Checkpoint <= last {
+				t.Errorf("%s: the stream's commits taken in turns by %d instances come out of order (sequence@checkpoint): %v", what, len(engines), got)
+				return
+			}
+			last = c.Checkpoint
+		}
+		if n != turns {
+			t.Errorf("%s: %d of the stream's %d commits", what, n, turns)
+		}
+	}
+	check("ReadStream", engines[0].ReadStream(ctx, bucket, stream, 0, 0))
+	check("ReadAll", engines[0].ReadAll(ctx, from))
 }
 
 // writeRun is what the writers of one phase did.
