@@ -42,7 +42,11 @@ type readBatchOf struct {
 	bad     int   // index of the first commit that failed to decode, or -1
 	err     error // its error
 	readErr error // the engine's error after pcs, if any
-	done    chan struct{}
+	// panicked is what the engine panicked with while the batch was
+	// pulled: raised again in the caller's goroutine when the loop reaches
+	// the batch, as it would have been without reading ahead.
+	panicked any
+	done     chan struct{}
 }
 
 // pullBatch pulls up to readBatch commits into buf (a batch's slice to
@@ -156,13 +160,23 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 	wg.Go(func() { // the puller: the only caller of next from here on
 		defer close(work)
 		defer close(ordered)
+		var b *readBatchOf
+		defer func() {
+			if r := recover(); r != nil { // in the engine's iteration
+				b.panicked = r
+				close(b.done)
+				select {
+				case ordered <- b:
+				case <-quit:
+				}
+			}
+		}()
 		for more := true; more; {
 			select {
 			case <-quit:
 				return
 			default:
 			}
-			var b *readBatchOf
 			select {
 			case b = <-spent:
 				b.reset()
@@ -182,7 +196,7 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 	for range min(runtime.GOMAXPROCS(0), 4) {
 		wg.Go(func() {
 			for b := range work {
-				s.decodeBatch(b)
+				s.decodeBatch(b) // a serializer's panic is the commit's error (recoverTo)
 				close(b.done)
 			}
 		})
@@ -201,6 +215,9 @@ func (s *Store) readAhead(ctx context.Context, seq iter.Seq2[persistence.Commit,
 	}()
 	for b := range ordered {
 		<-b.done
+		if b.panicked != nil {
+			panic(b.panicked) // where it would have been raised without reading ahead
+		}
 		if !s.emit(ctx, b, yield) {
 			return
 		}
@@ -228,7 +245,7 @@ func (b *readBatchOf) reset() {
 	clear(b.pcs)
 	clear(b.cs)
 	b.pcs, b.cs = b.pcs[:0], b.cs[:0]
-	b.bad, b.err, b.readErr, b.done = -1, nil, nil, nil
+	b.bad, b.err, b.readErr, b.panicked, b.done = -1, nil, nil, nil, nil
 }
 
 // free gives b, which no goroutine uses any more, to batchPool.

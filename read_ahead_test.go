@@ -5,11 +5,13 @@ import (
 	"errors"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/goeventstore/eventstore"
 	"github.com/goeventstore/eventstore/persistence"
+	"github.com/goeventstore/eventstore/persistence/driver"
 	"github.com/goeventstore/eventstore/persistence/memory"
 )
 
@@ -155,5 +157,94 @@ func readAheadStoreMore(t *testing.T, s *eventstore.Store, n int) {
 			eventstore.EventMessage{Body: newBenchEvent(i)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// brokenReader is a driver that keeps commits in memory and panics when
+// asked for the commits after checkpoint panicAfter, as a buggy engine
+// might.
+type brokenReader struct {
+	mu         sync.Mutex
+	commits    []persistence.Commit
+	panicAfter int64
+}
+
+func (d *brokenReader) Commit(_ context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := driver.Commit{CommitAttempt: *a, Checkpoint: int64(len(d.commits) + 1)}
+	d.commits = append(d.commits, c)
+	return c, nil
+}
+
+func (d *brokenReader) ReadStream(_ context.Context, q driver.StreamQuery) ([]driver.Commit, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []driver.Commit
+	for _, c := range d.commits { // revision bounds left out: the test appends at known positions
+		if c.BucketID == q.BucketID && c.StreamID == q.StreamID && c.CommitSequence > q.AfterSequence && len(out) < q.Limit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (d *brokenReader) ReadCommits(_ context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
+	if q.After >= d.panicAfter {
+		panic("engine bug")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []driver.Commit
+	for _, c := range d.commits[q.After:] {
+		if len(out) < q.Limit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (d *brokenReader) Close(context.Context) error { return nil }
+
+// TestReadAheadEnginePanicReachesTheLoop: an engine that panics while the
+// store reads ahead of the loop panics in the loop's goroutine, once the
+// loop has had every commit before, not in the goroutine reading ahead
+// (which would end the process).
+func TestReadAheadEnginePanicReachesTheLoop(t *testing.T) {
+	ctx := context.Background()
+	e, err := persistence.NewEngine("broken", &brokenReader{panicAfter: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := eventstore.Wireup().UsingPersistence(e).RegisterType("BenchEvent", benchEvent{}).Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	at := map[string]eventstore.Position{}
+	for i := range 700 {
+		stream := "s-" + strconv.Itoa(i%10)
+		c, err := s.Append(ctx, stream, at[stream], eventstore.NewCommitID(), eventstore.EventMessage{Body: newBenchEvent(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at[stream] = c.Position()
+	}
+	n := 0
+	func() {
+		defer func() {
+			if r := recover(); r != "engine bug" {
+				t.Errorf("recovered %v, want the engine's panic", r)
+			}
+		}()
+		for _, err := range s.Commits(ctx, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}()
+	if n != 512 {
+		t.Errorf("%d commits before the panic, want the first page's 512", n)
 	}
 }
