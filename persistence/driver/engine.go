@@ -10,7 +10,8 @@ import (
 // with a done context and never after Close.
 //
 // Reads return one page: at most Limit commits, as a slice the engine no
-// longer refers to. A page shorter than Limit means there is nothing more
+// longer refers to (the portable layer clears it and reuses it, for later
+// pages of the read and for other reads). A page shorter than Limit means there is nothing more
 // right now; the portable layer asks for the next page from the last item.
 type Engine interface {
 	// Commit stores a atomically and returns it with the checkpoint it got.
