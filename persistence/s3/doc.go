@@ -122,7 +122,7 @@
 // again. Instead an engine that has lost a slot spreads its creates: it
 // tries a slot picked at random among the next few after the last it knows
 // exists (a lost slot, or its own last). Each loss doubles the spread (up
-// to 16 slots), each slot won narrows it by one, and 10 s without a loss
+// to 8 slots), each slot won narrows it by one, and 10 s without a loss
 // bring it back to 1: an engine alone on the log creates slot after slot,
 // and the log stays dense. So contending engines mostly create distinct
 // slots in the same round trip, each with the commits of its own process

@@ -134,7 +134,7 @@ func (a *appender) run() {
 const contendedFor = 10 * time.Second
 
 // maxSpread bounds the slots a create picks among.
-const maxSpread = 16
+const maxSpread = 8
 
 // pick returns the slot to try after slot base, known to exist: the next
 // one for an engine alone on the log; under contention one of the next
