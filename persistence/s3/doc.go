@@ -43,7 +43,7 @@
 //
 // Three kinds of object carry a commit, under the prefix P:
 //
-//	P/log/{N:020d}               a log slot: a batch of intents (whole commits), created by a conditional create
+//	P/log/{N:020d}               a log slot: a batch of intents (whole commits), or a void; created by a conditional create
 //	P/s/{b}/{s}/c/{seq:020d}     the claim of one commit sequence: the commit, plus the checkpoint of its intent
 //	P/s/{b}/{s}/i/{commitID}     the commit-ID marker of a committed commit
 //
@@ -178,7 +178,11 @@
 // checkpoints are never reused; one small dead claim stays per deleted
 // commit. A commit racing the deletion may land in the emptied stream at
 // the sequence it was built for, with its predecessors gone: the contract
-// lets an engine store an attempt whose predecessor is missing.
+// lets an engine store an attempt whose predecessor is missing. (A commit
+// whose slot lands in a hole below the horizon after the deletion is
+// refused: its writer gets ErrConcurrency, as for a commit whose slot
+// landed during the deletion; the stream's own writers follow it, as
+// after any conflict, and their slots move on past the horizon.)
 // PurgeBucket and Purge do the same for every stream of a bucket or of the
 // store: O(commits) requests. Drop removes every object under the prefix
 // (and checkpoints start again at 1); engines in other processes must not
