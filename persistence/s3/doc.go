@@ -75,8 +75,8 @@
 //	1a. HEAD c/{s-1}                     at once: the predecessor is still the live claim this engine wrote,
 //	1b. GET  i/{X}                       and X is not committed on the stream (else ErrDuplicateCommit);
 //	                                     then wait for the marker of s-1 (written in the background)
-//	2.  PUT  log/{N}  If-None-Match: *   the intent, in the next slot, with every other commit of
-//	                                     this process waiting for one (group commit)
+//	2.  PUT  log/{N}  If-None-Match: *   the intent, in the next slot (above the slot of s-1), with
+//	                                     every other commit of this process waiting for one (group commit)
 //	3.  PUT  c/{s}    If-None-Match: *   the decision: 200 means committed
 //	    -> acknowledged
 //	4.  PUT  i/{X}                       the commit-ID marker, in the background

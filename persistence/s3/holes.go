@@ -96,31 +96,37 @@ func (e *engine) scan(ctx context.Context, from int64, page int32, f func(n int6
 			return err
 		}
 		rt := time.Since(t0)
+		// The page's slots, and the holes among them: settled all at
+		// once, after one grace.
+		first := expect
+		var ns, holes []int64
 		for _, key := range keys {
 			n, ok := number(key)
 			if !ok || n < expect {
 				continue
 			}
-			if n > expect {
-				var holes []int64
-				for h := expect; h < n; h++ {
-					holes = append(holes, h)
-				}
-				landed, err := e.voidHoles(ctx, holes, graceFor(rt))
-				if err != nil {
+			for h := expect; h < n; h++ {
+				holes = append(holes, h)
+			}
+			ns = append(ns, n)
+			expect = n + 1
+		}
+		var landed []int64
+		if len(holes) > 0 {
+			if landed, err = e.voidHoles(ctx, holes, graceFor(rt)); err != nil {
+				return err
+			}
+		}
+		for n := first; n < expect; n++ {
+			e.known(n) // every slot of the page exists now, or is void
+		}
+		i := 0
+		for _, n := range ns {
+			for ; i < len(landed) && landed[i] < n; i++ {
+				if stop, err := f(landed[i]); stop || err != nil {
 					return err
 				}
-				for _, h := range holes {
-					e.known(h)
-				}
-				for _, h := range landed {
-					if stop, err := f(h); stop || err != nil {
-						return err
-					}
-				}
 			}
-			e.known(n)
-			expect = n + 1
 			if stop, err := f(n); stop || err != nil {
 				return err
 			}

@@ -3,6 +3,8 @@ package s3
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,6 +175,92 @@ func TestWriterVoidsSkippedSlots(t *testing.T) {
 			if s, found := readSlotBody(t, wd, n); !found || !s.Void {
 				t.Errorf("slot %d: found %v, void %v; want a void slot", n, found, s.Void)
 			}
+		}
+	})
+}
+
+// afterFirstLogList is a transport that calls hook once, after the first
+// LIST of the log has been answered and before its answer is returned.
+type afterFirstLogList struct {
+	base http.RoundTripper
+	once sync.Once
+	hook func()
+}
+
+func (a *afterFirstLogList) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := a.base.RoundTrip(r)
+	if err == nil && r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2" && r.URL.Query().Get("prefix") == "log/" {
+		a.once.Do(a.hook)
+	}
+	return resp, err
+}
+
+// TestReaderReadsSlotLandedInHole: a slot that lands in a hole after the
+// reader listed the log, before the reader voids it, makes the reader's
+// void fail; the reader reads the slot and returns its commit in order.
+func TestReaderReadsSlotLandedInHole(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		rawURL := isolatedURL(t, kind)
+		w, wd := openDriver(t, rawURL)
+		late, ld := openDriver(t, rawURL)
+		c1, err := w.Commit(ctx, attempt("b", "w", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		aim(wd, 3)
+		c3, err := w.Commit(ctx, attempt("b", "w", 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c2 persistence.Commit
+		tr := &afterFirstLogList{base: newTransport(), hook: func() {
+			aim(ld, 2)
+			var err error
+			if c2, err = late.Commit(ctx, attempt("b", "late", 1)); err != nil {
+				t.Errorf("late commit: %v", err)
+			}
+		}}
+		reader := faultyEngine(t, rawURL, tr, true)
+		got := all(t, "ReadAll", reader.ReadAll(ctx, 0))
+		if n, _ := slotOf(c2.Checkpoint); n != 2 {
+			t.Fatalf("late commit in slot %d, want 2 (the hole, not yet voided)", n)
+		}
+		if d := same(got, []persistence.Commit{c1, c2, c3}); d != "" {
+			t.Fatalf("ReadAll: %s", d)
+		}
+	})
+}
+
+// TestCommitAbovePredecessor: a writer whose next slot would be a hole
+// below the slot of the stream's previous commit (another engine's, further
+// on) writes its intent above that slot, so that a stream's commits follow
+// each other in checkpoint order.
+func TestCommitAbovePredecessor(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		rawURL := isolatedURL(t, kind)
+		a, ad := openDriver(t, rawURL)
+		b, bd := openDriver(t, rawURL)
+		if _, err := b.Commit(ctx, attempt("b", "other", 1)); err != nil {
+			t.Fatal(err)
+		}
+		aim(ad, 5)
+		c1, err := a.Commit(ctx, attempt("b", "s", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		aim(bd, 2) // a hole below slot 5
+		c2, err := b.Commit(ctx, attempt("b", "s", 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c2.Checkpoint <= c1.Checkpoint {
+			t.Fatalf("sequence 2 at checkpoint %d, not above sequence 1's %d", c2.Checkpoint, c1.Checkpoint)
+		}
+		on, _ := inStream(all(t, "ReadAll", b.ReadAll(ctx, 0)), "b", "s", persistence.UUID{})
+		if d := same(on, []persistence.Commit{c1, c2}); d != "" {
+			t.Fatalf("ReadAll: %s", d)
 		}
 	})
 }

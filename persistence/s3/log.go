@@ -57,19 +57,21 @@ type appender struct {
 
 // pending is one intent waiting for its slot.
 type pending struct {
-	rec  *record
-	size int
-	sent bool // taken into a slot write: no longer cancellable
-	done chan struct{}
-	cp   int64
-	err  error
+	rec   *record
+	above int64 // the slot of the stream's previous commit: the intent must land above it
+	size  int
+	sent  bool // taken into a slot write: no longer cancellable
+	done  chan struct{}
+	cp    int64
+	err   error
 }
 
-// append writes rec into the next log slot and returns its checkpoint.
-// If ctx ends before rec was taken into a slot write it returns ctx's
-// error and nothing was sent.
-func (a *appender) append(ctx context.Context, rec *record) (int64, error) {
-	p := &pending{rec: rec, size: len(rec.Data) + 256, done: make(chan struct{})}
+// append writes rec into a log slot above slot above (the slot of the
+// stream's previous commit, so that a stream's commits follow each other
+// in checkpoint order) and returns its checkpoint. If ctx ends before rec
+// was taken into a slot write it returns ctx's error and nothing was sent.
+func (a *appender) append(ctx context.Context, rec *record, above int64) (int64, error) {
+	p := &pending{rec: rec, above: above, size: len(rec.Data) + 256, done: make(chan struct{})}
 	a.mu.Lock()
 	a.queue = append(a.queue, p)
 	if !a.running {
@@ -171,10 +173,12 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 	nonce := driver.NewUUID().String()
 	meta := map[string]string{metaNonce: nonce}
 	var body []byte
+	floor := int64(0) // every slot of the batch must be above this one, which exists
 	encode := func() (err error) {
 		s := slot{Nonce: nonce, Intents: make([]record, len(batch))}
 		for i, p := range batch {
 			s.Intents[i] = *p.rec
+			floor = max(floor, p.above)
 		}
 		body, err = json.Marshal(&s)
 		return err
@@ -202,6 +206,9 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 		}
 		if seen := a.seen(); seen >= n {
 			base, n = seen, a.pick(seen) // a reader of this engine saw the log further on
+		}
+		if floor >= n {
+			base, n = floor, a.pick(floor) // a predecessor's slot is further on
 		}
 		var tries attempts
 		t0 := time.Now()
