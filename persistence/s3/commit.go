@@ -24,17 +24,20 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 	// 2. A commit ID already committed on the stream has its marker.
 	// When this engine committed the predecessor itself, both reads run at
 	// once (fast); otherwise one after the other (checked).
-	if err := e.fast(ctx, a); err != nil {
-		if !errors.Is(err, errSlowPath) {
-			return driver.Commit{}, err
-		}
-		if err := e.checked(ctx, a); err != nil {
-			return driver.Commit{}, err
-		}
+	predCP, err := e.fast(ctx, a)
+	if errors.Is(err, errSlowPath) {
+		predCP, err = e.checked(ctx, a)
+	}
+	if err != nil {
+		return driver.Commit{}, err
 	}
 
-	// 3. The intent, in the next log slot (group commit).
-	cp, err := e.log.append(ctx, &rec)
+	// 3. The intent, in the next log slot (group commit), above the
+	// predecessor's: the log may have holes below the slots that exist
+	// (holes.go), and a stream's commits follow each other in checkpoint
+	// order.
+	predSlot, _ := slotOf(predCP)
+	cp, err := e.log.append(ctx, &rec, predSlot)
 	if err != nil {
 		return driver.Commit{}, err
 	}
@@ -58,47 +61,51 @@ func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Co
 // errSlowPath: the fast pre-checks do not apply.
 var errSlowPath = errors.New("s3: slow path")
 
-// checked is steps 1 and 2, one after the other.
-func (e *engine) checked(ctx context.Context, a *driver.CommitAttempt) error {
+// checked is steps 1 and 2, one after the other. It returns the
+// predecessor's checkpoint (0 for the first commit).
+func (e *engine) checked(ctx context.Context, a *driver.CommitAttempt) (int64, error) {
 	b, s := a.BucketID, a.StreamID
+	var predCP int64
 	if a.CommitSequence > 1 {
 		key := e.k.claim(b, s, a.CommitSequence-1)
 		body, _, found, err := e.o.get(ctx, key)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		var pred record
 		if found {
 			if err := decode("claim", key, body, &pred); err != nil {
-				return err
+				return 0, err
 			}
 		}
 		if !found || pred.Dead {
-			return fmt.Errorf("%w: commit sequence %d has no predecessor", driver.ErrConcurrency, a.CommitSequence)
+			return 0, fmt.Errorf("%w: commit sequence %d has no predecessor", driver.ErrConcurrency, a.CommitSequence)
 		}
 		if pred.ID == a.CommitID {
-			return fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, pred.Seq)
+			return 0, fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, pred.Seq)
 		}
 		if err := e.mark(ctx, &pred); err != nil {
-			return err
+			return 0, err
 		}
+		predCP = pred.CP
 	}
-	return e.checkDuplicate(ctx, a)
+	return predCP, e.checkDuplicate(ctx, a)
 }
 
-// fast is steps 1 and 2 when this engine committed the predecessor: it
+// fast is steps 1 and 2 when this engine committed the predecessor, and
+// returns the predecessor's checkpoint: it
 // reads the predecessor's claim and looks for a's marker at once, and waits
 // for the predecessor's marker. The marker lookup is valid because the
 // claim turns out to be the very one this engine wrote, live throughout
 // (claims never return to a checkpoint they left), and every marker below
 // it was written before it.
-func (e *engine) fast(ctx context.Context, a *driver.CommitAttempt) error {
+func (e *engine) fast(ctx context.Context, a *driver.CommitAttempt) (int64, error) {
 	h := e.hints.get(a.BucketID, a.StreamID)
 	if a.CommitSequence == 1 || h == nil || h.Seq != a.CommitSequence-1 {
-		return errSlowPath
+		return 0, errSlowPath
 	}
 	if h.ID == a.CommitID {
-		return fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, h.Seq)
+		return 0, fmt.Errorf("%w: commit %s is sequence %d", driver.ErrDuplicateCommit, a.CommitID, h.Seq)
 	}
 	var (
 		st      claimState
@@ -122,14 +129,14 @@ func (e *engine) fast(ctx context.Context, a *driver.CommitAttempt) error {
 	wg.Wait()
 	switch {
 	case stErr != nil:
-		return stErr
+		return 0, stErr
 	case !st.found || st.dead || st.cp != h.CP:
 		e.hints.drop(a.BucketID, a.StreamID)
-		return errSlowPath
+		return 0, errSlowPath
 	case markErr != nil:
-		return markErr
+		return 0, markErr
 	}
-	return dupErr
+	return h.CP, dupErr
 }
 
 // markLater writes c's marker in the background and records c as its

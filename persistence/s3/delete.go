@@ -163,6 +163,7 @@ func (e *engine) Drop(ctx context.Context) error {
 	}
 	e.log.reset()
 	e.seen.Store(0)
+	e.closed.Store(0)
 	e.marked.reset()
 	e.hints.reset()
 	return nil

@@ -63,57 +63,46 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 	advancing := after <= low // the mark can move only over what this scan sees whole
 	newLow := low
 	n0, _ := slotOf(from)
-	start := ""
-	if n0 > 1 {
-		start = e.k.log(n0 - 1)
-	}
 	full := errors.New("full")
-	err = e.o.listAll(ctx, e.k.logPrefix(), start, func(keys []string) error {
-		for _, key := range keys {
-			n, ok := number(key)
-			if !ok {
-				continue
-			}
-			e.see(n)
-			s, found, err := e.readSlot(ctx, n)
-			if err != nil {
-				return err
-			}
-			if !found {
-				advancing = false
-				continue
-			}
-			var idx []int
-			for i := range s.Intents {
-				if checkpointOf(n, i) > from {
-					idx = append(idx, i)
-				}
-			}
-			committed := make([]bool, len(idx))
-			err = each(ctx, len(idx), func(ctx context.Context, j int) error {
-				var err error
-				committed[j], err = e.decide(ctx, &s.Intents[idx[j]], checkpointOf(n, idx[j]), false)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			for j, i := range idx {
-				cp := checkpointOf(n, i)
-				if committed[j] && !done[cp] {
-					out = append(out, s.Intents[i].commit(cp))
-					advancing = false
-					if len(out) == limit {
-						return full
-					}
-					continue
-				}
-				if advancing {
-					newLow = cp
-				}
+	err = e.scan(ctx, n0, 1000, func(n int64) (bool, error) {
+		s, found, err := e.readSlot(ctx, n)
+		if err != nil {
+			return false, err
+		}
+		if !found {
+			advancing = false // removed by a Drop
+			return false, nil
+		}
+		var idx []int
+		for i := range s.Intents {
+			if checkpointOf(n, i) > from {
+				idx = append(idx, i)
 			}
 		}
-		return nil
+		committed := make([]bool, len(idx))
+		err = each(ctx, len(idx), func(ctx context.Context, j int) error {
+			var err error
+			committed[j], err = e.decide(ctx, &s.Intents[idx[j]], checkpointOf(n, idx[j]), false)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+		for j, i := range idx {
+			cp := checkpointOf(n, i)
+			if committed[j] && !done[cp] {
+				out = append(out, s.Intents[i].commit(cp))
+				advancing = false
+				if len(out) == limit {
+					return true, full
+				}
+				continue
+			}
+			if advancing {
+				newLow = cp
+			}
+		}
+		return false, nil
 	})
 	if err != nil && err != full {
 		return nil, err

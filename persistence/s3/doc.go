@@ -43,21 +43,29 @@
 //
 // Three kinds of object carry a commit, under the prefix P:
 //
-//	P/log/{N:020d}               a log slot: a batch of intents (whole commits), created by a conditional create
+//	P/log/{N:020d}               a log slot: a batch of intents (whole commits), or a void; created by a conditional create
 //	P/s/{b}/{s}/c/{seq:020d}     the claim of one commit sequence: the commit, plus the checkpoint of its intent
 //	P/s/{b}/{s}/i/{commitID}     the commit-ID marker of a committed commit
 //
 // ({b} and {s} are the bucket and stream IDs in base64url, or a SHA-256
-// when that would be too long for a key.) The log is dense: a writer
-// creates slot N only after it has seen slot N-1 exist. A commit's
-// checkpoint is N<<10 | i, i its place in the slot. An intent is decided
-// by the claim of its (bucket, stream, sequence): it is committed if and
-// only if that claim holds its checkpoint. The claim is created once, by a
+// when that would be too long for a key.) A commit's checkpoint is
+// N<<10 | i, N its slot, i its place in the slot. An intent is decided by
+// the claim of its (bucket, stream, sequence): it is committed if and only
+// if that claim holds its checkpoint. The claim is created once, by a
 // conditional create, by the writer or by anyone who meets the intent
 // undecided (a reader rolls it forward). So a crashed writer leaves an
-// intent that the first reader decides, and every intent is decided before
-// any reader returns a checkpoint at or above it: nothing becomes visible
-// below a checkpoint a reader has passed.
+// intent that the first reader decides.
+//
+// The log may have holes: engines that contend for it create different
+// slots in the same round trip (see "Several processes"), so slot N may be
+// missing while N+1 exists. No reader returns an intent of slot M before
+// every slot below M (from where it started) exists: it settles each hole
+// with the same conditional create a writer uses, storing a void slot (no
+// intents). If that create succeeds nothing can land there any more (the
+// late writer gets 412 and tries a slot further on); if it fails, a slot
+// landed and the reader reads it. Slots never change once they exist, and
+// every intent is decided before a reader returns a checkpoint at or above
+// it, so nothing becomes visible below a checkpoint a reader has passed.
 //
 // # A commit, request by request
 //
@@ -67,18 +75,19 @@
 //	1a. HEAD c/{s-1}                     at once: the predecessor is still the live claim this engine wrote,
 //	1b. GET  i/{X}                       and X is not committed on the stream (else ErrDuplicateCommit);
 //	                                     then wait for the marker of s-1 (written in the background)
-//	2.  PUT  log/{N}  If-None-Match: *   the intent, in the next slot, with every other commit of
-//	                                     this process waiting for one (group commit)
+//	2.  PUT  log/{N}  If-None-Match: *   the intent, in the next slot (above the slot of s-1), with
+//	                                     every other commit of this process waiting for one (group commit)
 //	3.  PUT  c/{s}    If-None-Match: *   the decision: 200 means committed
 //	    -> acknowledged
 //	4.  PUT  i/{X}                       the commit-ID marker, in the background
 //
-// On 412 at step 2 another writer has slot N, so N exists and the writer
-// tries N+1 at once, with every commit of the process that queued
-// meanwhile; only after three slots lost in a row does it LIST the tail
-// first. (If the SDK retried the create, the 412 may answer the writer's
-// own first attempt: it HEADs the slot, and its own nonce means success.)
-// See "Several processes" below for how engines share the log.
+// On 412 at step 2 another writer has slot N (or a reader voided it), so N
+// exists and the writer tries a slot above it at once, with every commit of
+// the process that queued meanwhile; only after three slots lost in a row
+// does it LIST the tail first. (If the SDK retried the create, the 412 may
+// answer the writer's own first attempt: it HEADs the slot, and its own
+// nonce means success.) See "Several processes" below for how engines
+// share the log.
 //
 // On 412 at step 3 it HEADs the claim: its own checkpoint means its own
 // write (an SDK retry, or a reader that rolled the intent forward) and the
@@ -107,15 +116,27 @@
 //
 // # Several processes
 //
-// Engines in several processes contend for the log's next slot, and the
-// one that just won a slot knows the next number before any loser does.
-// So that each gets its share: a loser tries the next slot at once (a 412
-// proves the slot it lost exists) and takes every commit queued meanwhile
-// into its batch; and an engine that has lost a slot in the last 10 s
-// waits, after each slot it wins, about as long as a slot create takes
-// (randomised, at most 1.5 s) before it sends its next batch, leaving the
-// next slot to the others while its own batch grows. An engine alone on
-// the log never waits. acceptance.RunFairness checks it (TestFairness).
+// Engines in several processes contend for the log. Were each to create
+// only the slot after the last one it knows, one slot per round trip would
+// land whoever writes it, and every engine but one would lose it and try
+// again. Instead an engine that has lost a slot spreads its creates: it
+// tries a slot picked at random among the next few after the last it knows
+// exists (a lost slot, or its own last). Each loss doubles the spread (up
+// to 8 slots), each slot won narrows it by one, and 10 s without a loss
+// bring it back to 1: an engine alone on the log creates slot after slot,
+// and the log stays dense. So contending engines mostly create distinct
+// slots in the same round trip, each with the commits of its own process
+// that queued meanwhile, and the log grows by several slots per round trip.
+//
+// The slots nobody picked are holes. A reader that meets one waits a grace
+// (four times the LIST that revealed it took, between 20 ms and 1 s: the
+// create of a writer may be in flight) and then voids it (see "Design").
+// The writer that passed over slots voids those still missing itself,
+// after the same grace and in the background (one LIST, and a create per
+// hole), so that readers seldom meet a hole; a writer whose slot was voided
+// before its create arrived tries further on, as after any lost slot.
+// acceptance.RunFairness checks the shares and the total (TestFairness,
+// TestFairnessLatency).
 //
 // # Reads
 //
@@ -124,18 +145,21 @@
 //
 // ReadCommits (ReadAll, ReadBucket) LISTs the log from the checkpoint's
 // slot and GETs each slot; each intent of the bucket asked for costs one
-// HEAD of its claim (and, if undecided, the create that decides it).
+// HEAD of its claim (and, if undecided, the create that decides it). A
+// hole met on the way costs the grace and one create.
 //
-// Head LISTs the log from the last slot the engine saw and walks back to
-// the last committed intent.
+// Head LISTs the log from the first slot the engine does not know to
+// exist, settles the holes up to the tail as ReadCommits does, and walks
+// back from the tail to the last committed intent.
 //
 // # Dispatch
 //
 // MarkDispatched creates P/d/{checkpoint}. Undispatched reads the
 // low-water mark P/meta/lwm (every commit at or below it is dispatched or
 // was deleted or refused), LISTs the dispatched markers above it and reads
-// the log from it; it moves the mark (If-Match) over the leading commits
-// it finds dispatched, and removes their markers. Its cost grows with the
+// the log from it, settling holes as ReadCommits does; it moves the mark
+// (If-Match) over the leading commits it finds dispatched, and removes
+// their markers. Its cost grows with the
 // commits since the mark, that is with the undispatched ones, never with
 // the store.
 //
@@ -154,7 +178,11 @@
 // checkpoints are never reused; one small dead claim stays per deleted
 // commit. A commit racing the deletion may land in the emptied stream at
 // the sequence it was built for, with its predecessors gone: the contract
-// lets an engine store an attempt whose predecessor is missing.
+// lets an engine store an attempt whose predecessor is missing. (A commit
+// whose slot lands in a hole below the horizon after the deletion is
+// refused: its writer gets ErrConcurrency, as for a commit whose slot
+// landed during the deletion; the stream's own writers follow it, as
+// after any conflict, and their slots move on past the horizon.)
 // PurgeBucket and Purge do the same for every stream of a bucket or of the
 // store: O(commits) requests. Drop removes every object under the prefix
 // (and checkpoints start again at 1); engines in other processes must not

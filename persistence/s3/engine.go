@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -34,7 +35,8 @@ type engine struct {
 	k   keys
 	log *appender
 
-	seen atomic.Int64 // the greatest log slot this engine has seen exist
+	seen   atomic.Int64 // the greatest log slot this engine has seen exist
+	closed atomic.Int64 // every log slot up to this one is known to exist (holes.go)
 
 	// gate keeps this process's writers out while Drop removes the log:
 	// Commit holds it shared, Drop exclusively.
@@ -172,7 +174,7 @@ func newEngine(client *s3.Client, bucket, prefix string, s *persistence.Settings
 		wait = 5 * time.Second
 	}
 	e := &engine{o: o, k: k}
-	e.log = &appender{o: o, k: k, wait: wait, seen: e.seen.Load}
+	e.log = &appender{o: o, k: k, wait: wait, seen: e.seen.Load, known: e.known, skipped: e.voidSkipped, spread: 1, rand: rand.Int64N}
 	return e, nil
 }
 

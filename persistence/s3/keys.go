@@ -14,7 +14,7 @@ import (
 // The key layout under the engine's prefix P (see the package
 // documentation):
 //
-//	P/log/{N:020d}                   a slot of the global log: a batch of intents
+//	P/log/{N:020d}                   a slot of the global log: a batch of intents, or a void (holes.go)
 //	P/s/{b}/{s}/c/{seq:020d}         the claim of commit sequence seq: the commit, decided
 //	P/s/{b}/{s}/i/{commitID}         the commit-ID marker of a committed commit
 //	P/s/{b}/{s}/n/{inv(rev):020d}    a snapshot (inverted revision: newest first)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -16,10 +15,10 @@ import (
 // create for all of them, so that writers on distinct streams share the
 // one request that contends on the log's tail.
 //
-// The log stays dense: slot N is only ever created by a writer that has
-// seen slot N-1 exist (through a LIST, a 412 on N-1, or its own create of
-// N-1). A reader that lists the log from its last checkpoint therefore
-// never finds a slot appear below one it has passed.
+// The log is sparse: an engine alone on it creates slot after slot, but
+// engines that contend spread their creates over the next few slots, so
+// that several slots land in one round trip, and the slots nobody took are
+// holes that readers settle (see holes.go).
 
 // Limits of one slot.
 const (
@@ -37,32 +36,42 @@ type appender struct {
 	k    keys
 	wait time.Duration // bound of a slot write, which outlives the callers that queued it
 	seen func() int64  // the greatest slot the engine has seen exist
+	// known records that slot n exists; skipped is told that the slot
+	// write that created slot to (taking took) passed over the slots
+	// between from and to, which may stay holes.
+	known   func(n int64)
+	skipped func(from, to int64, took time.Duration)
 
 	// Contention, seen by the slot writes (which run one at a time).
-	lostAt time.Time     // when this engine last lost a slot to another writer
-	took   time.Duration // how long the last slot create took
+	lostAt time.Time           // when this engine last lost a slot to another writer
+	spread int64               // how many slots the next create picks among (1: the next one)
+	rand   func(n int64) int64 // a number in [0, n): rand.Int64N, but for tests
+	took   time.Duration       // how long the last slot create took
 
 	mu      sync.Mutex
 	queue   []*pending
 	running bool
 	next    int64 // the slot to try next; 0: find the tail with a LIST
+	base    int64 // next-1, a slot known to exist (0: none)
 }
 
 // pending is one intent waiting for its slot.
 type pending struct {
-	rec  *record
-	size int
-	sent bool // taken into a slot write: no longer cancellable
-	done chan struct{}
-	cp   int64
-	err  error
+	rec   *record
+	above int64 // the slot of the stream's previous commit: the intent must land above it
+	size  int
+	sent  bool // taken into a slot write: no longer cancellable
+	done  chan struct{}
+	cp    int64
+	err   error
 }
 
-// append writes rec into the next log slot and returns its checkpoint.
-// If ctx ends before rec was taken into a slot write it returns ctx's
-// error and nothing was sent.
-func (a *appender) append(ctx context.Context, rec *record) (int64, error) {
-	p := &pending{rec: rec, size: len(rec.Data) + 256, done: make(chan struct{})}
+// append writes rec into a log slot above slot above (the slot of the
+// stream's previous commit, so that a stream's commits follow each other
+// in checkpoint order) and returns its checkpoint. If ctx ends before rec
+// was taken into a slot write it returns ctx's error and nothing was sent.
+func (a *appender) append(ctx context.Context, rec *record, above int64) (int64, error) {
+	p := &pending{rec: rec, above: above, size: len(rec.Data) + 256, done: make(chan struct{})}
 	a.mu.Lock()
 	a.queue = append(a.queue, p)
 	if !a.running {
@@ -119,9 +128,6 @@ func (a *appender) run() {
 			p.cp, p.err = checkpointOf(n, i), err
 			close(p.done)
 		}
-		if err == nil {
-			a.yield()
-		}
 	}
 }
 
@@ -129,46 +135,50 @@ func (a *appender) run() {
 // for contended.
 const contendedFor = 10 * time.Second
 
-// yield lets other engines have the next slot after this one won one,
-// while the log is contended: it waits about as long as a slot create
-// takes before it sends its next batch (which grows meanwhile). Without
-// it, the engine that just won would always be first at the next slot: it
-// knows the slot's number before any loser does. Engines alone on the log
-// never wait.
-func (a *appender) yield() {
-	if a.lostAt.IsZero() || time.Since(a.lostAt) > contendedFor {
-		return
-	}
-	d := min(a.took, maxYield)
-	// Randomised, so that engines that yield do not come back in step.
-	time.Sleep(d/2 + time.Duration(rand.Int64N(int64(d)+1)))
-}
+// maxSpread bounds the slots a create picks among.
+const maxSpread = 8
 
-// maxYield bounds a yield.
-const maxYield = time.Second
+// pick returns the slot to try after slot base, known to exist: the next
+// one for an engine alone on the log; under contention one of the next
+// spread, at random, so that engines contending for the log mostly create
+// different slots in the same round trip instead of all but one losing
+// the same slot.
+func (a *appender) pick(base int64) int64 {
+	if a.spread <= 1 {
+		return base + 1
+	}
+	return base + 1 + a.rand(a.spread)
+}
 
 // write stores batch as one new slot and returns its number, and the
 // batch it stored: the intents queued while it lost slots to other
 // writers go along (a slot won under contention carries as many as it
 // can).
 //
-// Slots are contended by every engine writing to the store, and the way a
-// writer that lost one tries again decides who gets the next: an engine
-// that just won slot N sends its next batch for N+1 at once, so a loser
-// that first looked around (a HEAD, a LIST) would always come second and
-// starve. So a 412 on slot N, which proves N exists, is followed at once by
-// a create of N+1; only after several losses in a row, when the writer is
-// likely behind, does it LIST the tail. The HEAD that tells a slot taken by
-// this very request (the SDK retried a create whose answer was lost) from
-// one taken by another writer is only made when the SDK did retry.
+// A 412 on slot n proves n exists (another writer took it, or a reader
+// voided it as a hole), so the writer tries a slot above it at once; only
+// after several losses in a row, when it is likely behind, does it LIST the
+// tail. Each loss widens the spread the next slot is picked from (up to
+// maxSpread) and each win narrows it, so that a few contending engines
+// settle on a spread where most creates of a round trip land on distinct
+// slots; an engine alone on the log, or that has not lost a slot for
+// contendedFor, goes back to the next slot (spread 1), and the log stays
+// dense. The slots a winner passed over are handed to skipped, which
+// voids those still missing after a grace (holes.go).
+//
+// The HEAD that tells a slot taken by this very request (the SDK retried a
+// create whose answer was lost) from one taken by another writer is only
+// made when the SDK did retry.
 func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pending, error) {
 	nonce := driver.NewUUID().String()
 	meta := map[string]string{metaNonce: nonce}
 	var body []byte
+	floor := int64(0) // every slot of the batch must be above this one, which exists
 	encode := func() (err error) {
 		s := slot{Nonce: nonce, Intents: make([]record, len(batch))}
 		for i, p := range batch {
 			s.Intents[i] = *p.rec
+			floor = max(floor, p.above)
 		}
 		body, err = json.Marshal(&s)
 		return err
@@ -176,20 +186,29 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 	if err := encode(); err != nil {
 		return 0, batch, err
 	}
+	if a.spread > 1 && time.Since(a.lostAt) > contendedFor {
+		a.spread = 1
+	}
 	a.mu.Lock()
-	n := a.next
+	n, base := a.next, a.base
 	a.mu.Unlock()
+	if n != 0 {
+		n = a.pick(base)
+	}
 	lost := 0 // slots lost in a row
 	for {
 		if n == 0 || lost >= listAfter {
-			t, err := a.tail(ctx, max(n-1, 0))
+			t, err := a.tail(ctx, max(base, 0))
 			if err != nil {
 				return 0, batch, err
 			}
-			n, lost = t+1, 0
+			base, n, lost = t, a.pick(t), 0
 		}
 		if seen := a.seen(); seen >= n {
-			n = seen + 1 // a reader of this engine saw the log further on
+			base, n = seen, a.pick(seen) // a reader of this engine saw the log further on
+		}
+		if floor >= n {
+			base, n = floor, a.pick(floor) // a predecessor's slot is further on
 		}
 		var tries attempts
 		t0 := time.Now()
@@ -207,8 +226,10 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 				mine = found && m[metaNonce] == nonce
 			}
 			if !mine {
+				a.known(n)
 				a.lostAt = time.Now()
-				n++
+				a.spread = min(2*max(a.spread, 1), maxSpread)
+				base, n = n, a.pick(n)
 				lost++
 				if more := a.more(batch); len(more) > len(batch) {
 					batch = more
@@ -227,8 +248,13 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 			return 0, batch, err
 		}
 		a.took = took
+		a.known(n)
+		if n > base+1 {
+			a.skipped(base, n, took)
+		}
+		a.spread = max(a.spread-1, 1)
 		a.mu.Lock()
-		a.next = n + 1
+		a.base, a.next = n, n+1
 		a.mu.Unlock()
 		return n, batch, nil
 	}
@@ -283,6 +309,6 @@ func lastSlot(ctx context.Context, o *objects, k keys, from int64) (int64, error
 // reset forgets the tail (after Drop).
 func (a *appender) reset() {
 	a.mu.Lock()
-	a.next = 0
+	a.next, a.base = 0, 0
 	a.mu.Unlock()
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -151,7 +152,7 @@ func poll(ctx context.Context, t *testing.T, e *persistence.Engine, stop *atomic
 // ReadStream and ReadAll, that no refused commit is stored, and that what
 // the reader saw before any deletion matches. It returns the world and the
 // fresh engine.
-func race(t *testing.T, rawURL string, rounds int, admin func(ctx context.Context, round int) error) (*world, *persistence.Engine) {
+func race(t *testing.T, rawURL string, rounds int, admin func(ctx context.Context, round int) error) (*world, *persistence.Engine, []persistence.Commit) {
 	ctx := context.Background()
 	w := &world{acked: map[persistence.UUID]int64{}, refused: map[persistence.UUID]bool{}, unknown: map[persistence.UUID]bool{}}
 	var stop atomic.Bool
@@ -222,7 +223,7 @@ func race(t *testing.T, rawURL string, rounds int, admin func(ctx context.Contex
 	if len(w.acked) < 20 {
 		t.Errorf("only %d commits acknowledged: the race did not race", len(w.acked))
 	}
-	return w, fresh
+	return w, fresh, seen
 }
 
 func increasing(cs []persistence.Commit) bool {
@@ -239,9 +240,10 @@ func increasing(cs []persistence.Commit) bool {
 func TestPollingReaderWhileEnginesWrite(t *testing.T) {
 	eachServer(t, func(t *testing.T, kind string) {
 		rawURL := isolatedURL(t, kind)
-		w, fresh := race(t, rawURL, 4, func(context.Context, int) error { return nil })
+		w, fresh, seen := race(t, rawURL, 4, func(context.Context, int) error { return nil })
+		logAll := all(t, "ReadAll", fresh.ReadAll(context.Background(), 0))
 		stored := map[persistence.UUID]bool{}
-		for _, c := range all(t, "ReadAll", fresh.ReadAll(context.Background(), 0)) {
+		for _, c := range logAll {
 			stored[c.CommitID] = true
 		}
 		for id := range w.acked {
@@ -249,6 +251,32 @@ func TestPollingReaderWhileEnginesWrite(t *testing.T) {
 				t.Errorf("acknowledged commit %s is not stored", id)
 			}
 		}
+		// The reader polled on after the writers stopped: it saw every
+		// stored commit, at its checkpoint, once, in order.
+		if d := same(seen, logAll); d != "" {
+			t.Errorf("the polling reader and a fresh ReadAll differ: %s", d)
+		}
+		// The engines contended for the log: count the holes voided.
+		client, bucket := testClient(t, rawURL, nil, true)
+		o := &objects{c: client, bucket: bucket}
+		var slots []string
+		if err := o.listAll(context.Background(), keys{}.logPrefix(), "", func(ks []string) error {
+			slots = append(slots, ks...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		voids := 0
+		for _, k := range slots {
+			body, _, _, err := o.get(context.Background(), k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(body), `"void":true`) {
+				voids++
+			}
+		}
+		t.Logf("%d log slots, %d of them void", len(slots), voids)
 	})
 }
 
@@ -290,7 +318,7 @@ func TestDeleteStreamRacesWriters(t *testing.T) {
 			}
 			return admin.DeleteStream(ctx, "b", "s1")
 		}
-		w, fresh := race(t, rawURL, 6, func(ctx context.Context, _ int) error { return del(ctx) })
+		w, fresh, _ := race(t, rawURL, 6, func(ctx context.Context, _ int) error { return del(ctx) })
 		afterAdmin(t, fresh, w, del, "a", "shared", func(c persistence.Commit) bool {
 			return (c.BucketID == "a" && c.StreamID == "shared") || (c.BucketID == "b" && c.StreamID == "s1")
 		})
@@ -303,7 +331,7 @@ func TestPurgeBucketRacesWriters(t *testing.T) {
 		rawURL := isolatedURL(t, kind)
 		admin := openIsolated(t, rawURL)
 		purge := func(ctx context.Context) error { return admin.PurgeBucket(ctx, "b") }
-		w, fresh := race(t, rawURL, 4, func(ctx context.Context, _ int) error { return purge(ctx) })
+		w, fresh, _ := race(t, rawURL, 4, func(ctx context.Context, _ int) error { return purge(ctx) })
 		afterAdmin(t, fresh, w, purge, "b", "s0", func(c persistence.Commit) bool { return c.BucketID == "b" })
 	})
 }
@@ -314,7 +342,7 @@ func TestPurgeRacesWriters(t *testing.T) {
 		rawURL := isolatedURL(t, kind)
 		admin := openIsolated(t, rawURL)
 		purge := func(ctx context.Context) error { return admin.Purge(ctx) }
-		w, fresh := race(t, rawURL, 3, func(ctx context.Context, _ int) error { return purge(ctx) })
+		w, fresh, _ := race(t, rawURL, 3, func(ctx context.Context, _ int) error { return purge(ctx) })
 		afterAdmin(t, fresh, w, purge, "a", "s0", func(persistence.Commit) bool { return true })
 	})
 }

@@ -107,41 +107,24 @@ func (e *engine) readSlot(ctx context.Context, n int64) (slot, bool, error) {
 
 // ReadCommits lists the log from q.After's slot on and decides each intent
 // of the bucket (if one is asked for): one HEAD of its claim, or the
-// roll-forward of an undecided one. The log is dense and every intent is
-// decided before it is returned, so nothing can become visible below a
-// checkpoint returned.
+// roll-forward of an undecided one. Every slot below the ones it reads
+// exists (scan settles holes) and every intent is decided before it is
+// returned, so nothing can become visible below a checkpoint returned.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
 	out := q.Buf[:0]
 	n0, _ := slotOf(q.After)
-	start := ""
-	if n0 > 1 {
-		start = e.k.log(n0 - 1)
+	err := e.scan(ctx, n0, int32(min(1000, q.Limit+1)), func(n int64) (bool, error) {
+		var (
+			done bool
+			err  error
+		)
+		out, done, err = e.readDecided(ctx, n, q, out)
+		return done, err
+	})
+	if err != nil {
+		return nil, err
 	}
-	for {
-		keys, more, err := e.o.list(ctx, e.k.logPrefix(), start, int32(min(1000, q.Limit+1)))
-		if err != nil {
-			return nil, err
-		}
-		for _, key := range keys {
-			n, ok := number(key)
-			if !ok {
-				continue
-			}
-			e.see(n)
-			var done bool
-			out, done, err = e.readDecided(ctx, n, q, out)
-			if err != nil {
-				return nil, err
-			}
-			if done {
-				return out, nil
-			}
-		}
-		if !more || len(keys) == 0 {
-			return out, nil
-		}
-		start = keys[len(keys)-1]
-	}
+	return out, nil
 }
 
 // readDecided appends the committed intents of slot n above q.After to
@@ -181,11 +164,13 @@ func (e *engine) readDecided(ctx context.Context, n int64, q driver.CommitQuery,
 	return out, false, nil
 }
 
-// Head walks the log back from its tail to the last committed intent:
-// one LIST from the last slot this engine saw, then one GET per slot and
-// one HEAD per intent walked past (deleted and refused commits).
+// Head settles the log's holes up to its tail (from the first slot not
+// known to exist: one LIST, as a rule), then walks the log back from the
+// tail to the last committed intent: one GET per slot and one HEAD per
+// intent walked past (deleted and refused commits). Settling first means
+// that no commit can land below the checkpoint it returns.
 func (e *engine) Head(ctx context.Context) (int64, error) {
-	t, err := e.tail(ctx)
+	t, err := e.closeLog(ctx)
 	if err != nil {
 		return 0, err
 	}

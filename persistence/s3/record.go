@@ -45,9 +45,11 @@ func (r *record) commit(cp int64) driver.Commit {
 }
 
 // slot is the body of a log slot: a batch of intents written by one
-// conditional create, and the nonce that lets its writer recognise it.
+// conditional create, and the nonce that lets its writer recognise it; or
+// a void slot, with no intents, that a reader stored in a hole (holes.go).
 type slot struct {
-	Nonce   string   `json:"nonce"`
+	Nonce   string   `json:"nonce,omitempty"`
+	Void    bool     `json:"void,omitempty"`
 	Intents []record `json:"intents"`
 }
 

@@ -1,0 +1,189 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Holes. Engines that contend for the log create different slots in the
+// same round trip (log.go), so a slot may be missing below one that
+// exists: a hole. A hole is a slot whose create is still in flight, or one
+// that nobody will ever write (a writer passed over it, or died). No reader
+// passes a hole as it is, since a slot landing there later would become
+// visible below a checkpoint the reader returned. It settles the hole with
+// the very conditional create a writer uses (If-None-Match: *), storing a
+// void slot: if the create succeeds, nothing can ever land there (the late
+// writer gets 412 and tries a slot further on); if it fails, a slot landed:
+// the reader reads it. Either way every slot below the reader's position
+// exists, and slots never change once they exist.
+//
+// A hole near the tail is most likely a create in flight, so a reader waits
+// a grace (a few round trips) before it voids one, rather than knock the
+// writer off; and a writer that passed over slots voids, after that grace,
+// those still missing (in the background), so that readers seldom meet a
+// hole at all.
+
+// voidBody is the body of a void slot: a slot with no intents.
+var voidBody = []byte(`{"void":true,"intents":[]}`)
+
+// Bounds of the grace before a hole is voided.
+const (
+	minGrace = 20 * time.Millisecond
+	maxGrace = time.Second
+)
+
+// graceFor returns the grace before voiding a hole that a request taking
+// rt revealed: a few round trips, within [minGrace, maxGrace].
+func graceFor(rt time.Duration) time.Duration { return min(max(4*rt, minGrace), maxGrace) }
+
+// known records that slot n exists: the engine has seen it, and if every
+// slot below it is known to exist, so is every slot up to n.
+func (e *engine) known(n int64) {
+	e.see(n)
+	for {
+		c := e.closed.Load()
+		if c != n-1 || e.closed.CompareAndSwap(c, n) {
+			return
+		}
+	}
+}
+
+// voidHoles voids the holes (slots missing when last listed) after the grace
+// and returns, in order, those where a slot landed meanwhile.
+func (e *engine) voidHoles(ctx context.Context, holes []int64, grace time.Duration) ([]int64, error) {
+	t := time.NewTimer(grace)
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		t.Stop()
+		return nil, ctx.Err()
+	}
+	landed := make([]bool, len(holes))
+	err := each(ctx, len(holes), func(ctx context.Context, i int) error {
+		_, err := e.o.create(ctx, e.k.log(holes[i]), voidBody, nil)
+		if errors.Is(err, errExists) {
+			landed[i] = true // or this void, retried by the SDK: reading it tells
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for i, h := range holes {
+		if landed[i] {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// scan calls f with the number of each slot from slot from on, in order,
+// voids included, until f reports stop. Before f sees slot n, every slot
+// in [from, n) exists: scan settles the holes it finds.
+func (e *engine) scan(ctx context.Context, from int64, page int32, f func(n int64) (stop bool, err error)) error {
+	expect := max(from, 1) // the next slot that must exist
+	start := ""
+	if expect > 1 {
+		start = e.k.log(expect - 1)
+	}
+	for {
+		t0 := time.Now()
+		keys, more, err := e.o.list(ctx, e.k.logPrefix(), start, page)
+		if err != nil {
+			return err
+		}
+		rt := time.Since(t0)
+		// The page's slots, and the holes among them: settled all at
+		// once, after one grace.
+		first := expect
+		var ns, holes []int64
+		for _, key := range keys {
+			n, ok := number(key)
+			if !ok || n < expect {
+				continue
+			}
+			for h := expect; h < n; h++ {
+				holes = append(holes, h)
+			}
+			ns = append(ns, n)
+			expect = n + 1
+		}
+		var landed []int64
+		if len(holes) > 0 {
+			if landed, err = e.voidHoles(ctx, holes, graceFor(rt)); err != nil {
+				return err
+			}
+		}
+		for n := first; n < expect; n++ {
+			e.known(n) // every slot of the page exists now, or is void
+		}
+		i := 0
+		for _, n := range ns {
+			for ; i < len(landed) && landed[i] < n; i++ {
+				if stop, err := f(landed[i]); stop || err != nil {
+					return err
+				}
+			}
+			if stop, err := f(n); stop || err != nil {
+				return err
+			}
+		}
+		if !more || len(keys) == 0 {
+			return nil
+		}
+		start = keys[len(keys)-1]
+	}
+}
+
+// closeLog settles every hole up to the log's tail, from the first slot
+// not known to exist on, and returns the tail.
+func (e *engine) closeLog(ctx context.Context) (int64, error) {
+	from := e.closed.Load() + 1
+	last := from - 1
+	err := e.scan(ctx, from, 1000, func(n int64) (bool, error) {
+		last = n
+		return false, nil
+	})
+	return last, err
+}
+
+// voidSkipped voids, in the background after the grace, the slots in
+// (from, to) that are still missing: a writer that created slot to passed
+// over them. Best effort: a reader voids what is left.
+func (e *engine) voidSkipped(from, to int64, took time.Duration) {
+	e.background.Add(1)
+	go func() {
+		defer e.background.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), e.log.wait)
+		defer cancel()
+		time.Sleep(graceFor(took))
+		start := ""
+		if from > 0 {
+			start = e.k.log(from)
+		}
+		keys, _, err := e.o.list(ctx, e.k.logPrefix(), start, int32(to-from))
+		if err != nil {
+			return
+		}
+		exists := map[int64]bool{}
+		for _, k := range keys {
+			if n, ok := number(k); ok {
+				exists[n] = true
+			}
+		}
+		var holes []int64
+		for h := from + 1; h < to; h++ {
+			if !exists[h] {
+				holes = append(holes, h)
+			}
+		}
+		if _, err := e.voidHoles(ctx, holes, 0); err == nil {
+			for h := from + 1; h <= to; h++ {
+				e.known(h)
+			}
+		}
+	}()
+}
