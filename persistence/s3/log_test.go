@@ -49,17 +49,25 @@ func TestLostSlotAnswer(t *testing.T) {
 		if want := checkpointOf(1, 0); c.Checkpoint != want {
 			t.Errorf("checkpoint %d, want %d (slot 1, the writer's own)", c.Checkpoint, want)
 		}
-		client, bucket := testClient(t, rawURL, nil, true)
-		o := &objects{c: client, bucket: bucket}
-		var slots []string
-		if err := o.listAll(context.Background(), keys{}.logPrefix(), "", func(ks []string) error {
-			slots = append(slots, ks...)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		_, slots := logSlots(t, rawURL)
 		if len(slots) != 1 {
 			t.Errorf("the log holds %v, want the one slot", slots)
 		}
 	})
+}
+
+// logSlots lists the keys of the log's slots in the bucket rawURL names,
+// through a client of its own, which it returns too.
+func logSlots(t *testing.T, rawURL string) (*objects, []string) {
+	t.Helper()
+	client, bucket := testClient(t, rawURL, nil, true)
+	o := &objects{c: client, bucket: bucket}
+	var slots []string
+	if err := o.listAll(context.Background(), keys{}.logPrefix(), "", func(ks []string) error {
+		slots = append(slots, ks...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return o, slots
 }

@@ -257,15 +257,7 @@ func TestPollingReaderWhileEnginesWrite(t *testing.T) {
 			t.Errorf("the polling reader and a fresh ReadAll differ: %s", d)
 		}
 		// The engines contended for the log: count the holes voided.
-		client, bucket := testClient(t, rawURL, nil, true)
-		o := &objects{c: client, bucket: bucket}
-		var slots []string
-		if err := o.listAll(context.Background(), keys{}.logPrefix(), "", func(ks []string) error {
-			slots = append(slots, ks...)
-			return nil
-		}); err != nil {
-			t.Fatal(err)
-		}
+		o, slots := logSlots(t, rawURL)
 		voids := 0
 		for _, k := range slots {
 			body, _, _, err := o.get(context.Background(), k)
