@@ -32,6 +32,9 @@ type Engine struct {
 	name     string
 	settings Settings
 	gate     gate
+	// dropping keeps Drop apart from every other call: Drop holds it
+	// exclusively, the other calls of a non-immediate driver shared.
+	dropping sync.RWMutex
 
 	snap   driver.Snapshotter
 	disp   driver.DispatchTracker
@@ -161,8 +164,14 @@ func (e *Engine) As(target any) bool {
 }
 
 // call runs f, an engine call for operation op, under the gate and the
-// timeout, and classifies its error.
+// timeout, and classifies its error. It waits while Drop runs.
 func call[T any](e *Engine, ctx context.Context, op string, timeout bool, f func(context.Context) (T, error)) (T, error) {
+	return run(e, ctx, op, timeout, false, f)
+}
+
+// run is call; exclusive runs f alone, once the other calls in progress
+// have returned, and holds new ones until it returns (Drop).
+func run[T any](e *Engine, ctx context.Context, op string, timeout, exclusive bool, f func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if err := ctx.Err(); err != nil {
 		return zero, err
@@ -183,6 +192,13 @@ func call[T any](e *Engine, ctx context.Context, op string, timeout bool, f func
 		return zero, ErrClosed
 	}
 	defer e.gate.leave()
+	if exclusive {
+		e.dropping.Lock()
+		defer e.dropping.Unlock()
+	} else {
+		e.dropping.RLock()
+		defer e.dropping.RUnlock()
+	}
 	d := e.settings.AdminTimeout
 	if timeout {
 		d = e.settings.Timeout
@@ -654,12 +670,18 @@ func (e *Engine) PurgeBucket(ctx context.Context, bucketID string) error {
 
 // Drop removes the data and the storage Initialize created (tables,
 // collections, containers). Initialize makes the engine usable again.
+//
+// Drop runs alone on this Engine: it waits for the calls in progress to
+// return, and the calls made meanwhile wait until it has returned (so no
+// commit, and no read that writes as it goes, lands half in the old
+// storage and half in the new). Engines over the same storage in other
+// processes are not held: stop them first.
 func (e *Engine) Drop(ctx context.Context) error {
 	const op = "drop"
 	if e.drop == nil {
 		return e.unsupported(op, Drop)
 	}
-	_, err := call(e, ctx, op, false, func(ctx context.Context) (struct{}, error) {
+	_, err := run(e, ctx, op, false, true, func(ctx context.Context) (struct{}, error) {
 		return struct{}{}, e.drop.Drop(ctx)
 	})
 	return opError(op, err)

@@ -431,3 +431,87 @@ func TestCommitOutcomeUnknown(t *testing.T) {
 		t.Error("ErrOutcomeUnknown's text")
 	}
 }
+
+// droppingDriver is a fakeDriver with a Drop that waits for release and
+// records, with every call, whether a Drop was running meanwhile.
+type droppingDriver struct {
+	*fakeDriver
+	release chan struct{}
+	started chan struct{}
+	inDrop  atomic.Bool
+	overlap atomic.Int64 // calls that began or ended while Drop ran
+}
+
+func (d *droppingDriver) Drop(context.Context) error {
+	d.inDrop.Store(true)
+	close(d.started)
+	<-d.release
+	d.inDrop.Store(false)
+	return nil
+}
+
+func (d *droppingDriver) Commit(ctx context.Context, a *CommitAttempt) (Commit, error) {
+	if d.inDrop.Load() {
+		d.overlap.Add(1)
+	}
+	c, err := d.fakeDriver.Commit(ctx, a)
+	if d.inDrop.Load() {
+		d.overlap.Add(1)
+	}
+	return c, err
+}
+
+func TestDropRunsAlone(t *testing.T) {
+	d := &droppingDriver{fakeDriver: &fakeDriver{block: make(chan struct{})},
+		release: make(chan struct{}), started: make(chan struct{})}
+	e, err := NewEngine("fake", d, WithTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// A call in progress: Drop waits for it.
+	first := make(chan error)
+	go func() {
+		_, err := e.Commit(ctx, attemptFor("s", 1))
+		first <- err
+	}()
+	for d.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	dropped := make(chan error)
+	go func() { dropped <- e.Drop(ctx) }()
+	select {
+	case <-d.started:
+		t.Fatal("Drop began while a commit was in progress")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(d.block)
+	if err := <-first; err != nil {
+		t.Fatalf("the commit in progress: %v", err)
+	}
+	<-d.started
+	// A call made while Drop runs waits for it.
+	later := make(chan error)
+	go func() {
+		_, err := e.Commit(ctx, attemptFor("t", 1))
+		later <- err
+	}()
+	select {
+	case err := <-later:
+		t.Fatalf("a commit returned while Drop ran (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(d.release)
+	if err := <-dropped; err != nil {
+		t.Fatalf("Drop: %v", err)
+	}
+	if err := <-later; err != nil {
+		t.Fatalf("the commit after Drop: %v", err)
+	}
+	if n := d.overlap.Load(); n != 0 {
+		t.Errorf("%d driver calls overlapped Drop", n)
+	}
+	if n := d.calls.Load(); n != 2 {
+		t.Errorf("the driver saw %d commits, want 2", n)
+	}
+}

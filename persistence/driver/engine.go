@@ -192,6 +192,10 @@ type Purger interface {
 type Dropper interface {
 	// Drop removes the data and the storage Initialize created (tables,
 	// collections, containers). Initialize makes the engine usable again.
+	// The portable layer calls it with no other call of the engine in
+	// progress, and makes no other call until it has returned (except for
+	// an Immediate engine, which keeps Drop apart from its other calls
+	// itself).
 	Drop(ctx context.Context) error
 }
 
@@ -225,7 +229,8 @@ type Aser interface {
 // portable layer calls them without the operation timeout and without
 // counting them for Close, which would cost a good part of the call: Close
 // may then run while calls are still in progress, and must leave the
-// engine safe for them to finish (on emptied storage, say).
+// engine safe for them to finish (on emptied storage, say). Nor does it
+// keep Drop apart from their other calls (see Dropper).
 type Immediate interface {
 	Immediate()
 }

@@ -13,8 +13,6 @@ import (
 // Commit stores a: see "A commit, request by request" in the package
 // documentation.
 func (e *engine) Commit(ctx context.Context, a *driver.CommitAttempt) (driver.Commit, error) {
-	e.gate.RLock()
-	defer e.gate.RUnlock()
 	rec := newRecord(a)
 	b, s := a.BucketID, a.StreamID
 

@@ -185,8 +185,11 @@
 // after any conflict, and their slots move on past the horizon.)
 // PurgeBucket and Purge do the same for every stream of a bucket or of the
 // store: O(commits) requests. Drop removes every object under the prefix
-// (and checkpoints start again at 1); engines in other processes must not
-// write meanwhile.
+// (and checkpoints start again at 1). Engines in other processes must not
+// be used meanwhile, not even to read: a reader writes too (it decides
+// intents and voids holes), and what it wrote from a log read before the
+// Drop would outlive it (a claim with no intent, say). In this process the
+// portable layer runs Drop alone.
 //
 // # Snapshots
 //

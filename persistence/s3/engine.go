@@ -38,13 +38,9 @@ type engine struct {
 	seen   atomic.Int64 // the greatest log slot this engine has seen exist
 	closed atomic.Int64 // every log slot up to this one is known to exist (holes.go)
 
-	// gate keeps this process's writers out while Drop removes the log:
-	// Commit holds it shared, Drop exclusively.
-	gate sync.RWMutex
-
 	marked     markCache
 	hints      hints          // the last commit of each stream by this engine
-	background sync.WaitGroup // markers being written
+	background sync.WaitGroup // markers being written, skipped slots being voided
 }
 
 var _ engines.Client = (*engine)(nil)

@@ -340,7 +340,7 @@ func TestPurgeRacesWriters(t *testing.T) {
 }
 
 // TestDropRacesWriters drops the store under writers and readers of the
-// same engine (Drop excludes this engine's writers while it runs), then
+// same engine (the portable layer runs Drop alone), then
 // checks that what is stored afterwards is consistent.
 func TestDropRacesWriters(t *testing.T) {
 	eachServer(t, func(t *testing.T, kind string) {
