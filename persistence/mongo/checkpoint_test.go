@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -35,7 +36,7 @@ func testLateWriterLandsAboveReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A slow writer takes the next number and stalls before its insert.
-	held, err := d.nextCheckpoint(ctx)
+	held, err := d.nextCheckpoint(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -288,7 +289,7 @@ func testCollisionSkips(t *testing.T) {
 	if _, err := e.Commit(ctx, attempt("b", "s1", 1)); err != nil {
 		t.Fatal(err)
 	}
-	held, err := d.nextCheckpoint(ctx) // a writer stalls with this number
+	held, err := d.nextCheckpoint(ctx, 0) // a writer stalls with this number
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,23 +310,89 @@ func testCollisionSkips(t *testing.T) {
 		t.Fatalf("after a collision with a reader, checkpoint %d, want %d", c2.Checkpoint, c.Checkpoint+1)
 	}
 	// Its second collision: the number it lost was taken by another
-	// process, whose writers hold the next ones too.
-	if err := d.skipCheckpoint(ctx, c2.Checkpoint+1, 2); err != nil {
+	// process, whose writers hold the next ones too. The engine claims the
+	// next block: a tombstone at its first number, then the others.
+	x := c2.Checkpoint + 1
+	if err := d.skipCheckpoint(ctx, x, 2); err != nil {
 		t.Fatal(err)
 	}
-	next, err := d.nextCheckpoint(ctx)
-	if err != nil {
+	lo := (x/blockSize + 1) * blockSize
+	for i := int64(1); i <= 2; i++ {
+		if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != lo+i {
+			t.Fatalf("after a second collision at %d, checkpoint %d (%v), want %d", x, next, err, lo+i)
+		}
+	}
+	var claim commitDoc
+	if err := d.commits.FindOne(ctx, bson.D{{Key: fID, Value: lo}}).Decode(&claim); err != nil || !claim.Tombstone {
+		t.Fatalf("no claim at %d: %+v, %v", lo, claim, err)
+	}
+	// A commit whose predecessor is at or above the block's next number
+	// gets a number from a block above it; the numbers left below are used
+	// first by the commits that follow.
+	if next, err := d.nextCheckpoint(ctx, lo+blockSize+5); err != nil || next != lo+2*blockSize+1 {
+		t.Fatalf("above a predecessor at %d: checkpoint %d (%v), want %d", lo+blockSize+5, next, err, lo+2*blockSize+1)
+	}
+	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != lo+3 {
+		t.Fatalf("after a commit above the block: checkpoint %d (%v), want %d, left in the block below", next, err, lo+3)
+	}
+	// A collision in a block (a reader filled the number): the block is
+	// left.
+	if err := d.skipCheckpoint(ctx, lo+4, 1); err != nil {
 		t.Fatal(err)
 	}
-	if lo, hi := c2.Checkpoint+1+gallopStart, c2.Checkpoint+1+2*gallopStart; next < lo || next >= hi {
-		t.Fatalf("after a second collision at %d, next checkpoint %d, want in [%d, %d)", c2.Checkpoint+1, next, lo, hi)
+	lo += 2 * blockSize
+	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != lo+2 {
+		t.Fatalf("after a collision in the block below: checkpoint %d (%v), want %d", next, err, lo+2)
 	}
-	// From the gallopCollisions-th on it continues above the greatest stored.
+	if err := d.skipCheckpoint(ctx, lo+3, 1); err != nil {
+		t.Fatal(err)
+	}
+	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != lo+blockSize+1 {
+		t.Fatalf("after a collision in the block at %d: checkpoint %d (%v), want %d", lo+3, next, err, lo+blockSize+1)
+	}
+	lo += blockSize
+	// Another engine took the next block: the claim goes to the one after.
+	if _, err := d.commits.InsertOne(ctx, tombstone(lo+blockSize)); err != nil {
+		t.Fatal(err)
+	}
+	d.cps.leaveBlock()
+	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != lo+2*blockSize+1 {
+		t.Fatalf("after a lost claim: checkpoint %d (%v), want %d", next, err, lo+2*blockSize+1)
+	}
+	if n := d.cps.lostClaims.Load(); n != 1 {
+		t.Fatalf("%d claims lost, want 1", n)
+	}
+	lo += 2 * blockSize
+	// Half way through the block, the next is claimed ahead: the numbers
+	// go on there once the block is used up.
+	for want := lo + 2; want < lo+blockSize; want++ {
+		if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != want {
+			t.Fatalf("checkpoint %d (%v), want %d", next, err, want)
+		}
+	}
+	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != lo+blockSize+1 {
+		t.Fatalf("after the block: checkpoint %d (%v), want %d in the block claimed ahead", next, err, lo+blockSize+1)
+	}
+	// Readers skip claims: every commit, and nothing else.
+	if got := readAll(t, e, 0); len(got) != 3 {
+		t.Fatalf("ReadAll = %v, want the 3 commits", got)
+	}
+	// Calm for calmFor: the engine numbers from its hint again once its
+	// block is used up, above it.
+	d.cps.met.Store(time.Now().Add(-calmFor - time.Second).UnixNano())
+	d.cps.leaveBlock()
+	hint := d.cps.last.Load()
+	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != hint+1 || d.cps.blocks.Load() {
+		t.Fatalf("calm: checkpoint %d (%v, blocks %v), want %d from the hint", next, err, d.cps.blocks.Load(), hint+1)
+	}
+	// From the gallopCollisions-th collision on it continues above the
+	// greatest stored.
 	d.cps.last.Store(0)
+	d.cps.leaveBlock()
 	if err := d.skipCheckpoint(ctx, 1, gallopCollisions); err != nil {
 		t.Fatal(err)
 	}
-	if next, err := d.nextCheckpoint(ctx); err != nil || next != c2.Checkpoint+1 {
-		t.Fatalf("after %d collisions, next checkpoint %d (%v), want %d", gallopCollisions, next, err, c2.Checkpoint+1)
+	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next <= hint {
+		t.Fatalf("after %d collisions, checkpoint %d (%v), want above %d", gallopCollisions, next, err, hint)
 	}
 }

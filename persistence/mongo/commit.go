@@ -63,11 +63,12 @@ func (e *engine) insert(ctx context.Context, a *driver.CommitAttempt, undispatch
 	defer e.purgeMu.RUnlock()
 	doc := newCommitDoc(a, undispatched)
 	unexplained := 0 // duplicate-key errors in a row that named no index (see above)
-	if err := e.followPredecessor(ctx, &doc); err != nil {
+	floor, err := e.predecessor(ctx, &doc)
+	if err != nil {
 		return driver.Commit{}, err
 	}
 	for n := 1; n <= maxCheckpointAttempts; n++ {
-		cp, err := e.nextCheckpoint(ctx)
+		cp, err := e.nextCheckpoint(ctx, floor)
 		if err != nil {
 			return driver.Commit{}, err
 		}

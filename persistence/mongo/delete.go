@@ -73,6 +73,7 @@ func (e *engine) deleteWhere(ctx context.Context, filter bson.D, commitsIndex, s
 func (e *engine) Purge(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
+	e.cps.bg.Wait() // a claim made ahead counts in the floor
 	e.closeParked(false)
 	defer e.heads.forget("")
 	top, err := e.maxCheckpoint(ctx)
@@ -88,6 +89,7 @@ func (e *engine) Purge(ctx context.Context) error {
 			return err
 		}
 		e.cps.raise(top)
+		e.cps.leaveBlock()
 	}
 	_, err = e.snapshots.DeleteMany(ctx, bson.D{}, options.DeleteMany().SetHint(idxID))
 	return err

@@ -53,46 +53,50 @@
 // the engine reads from the primary with read concern "local", whatever the
 // URL says, and refuses unacknowledged writes (w=0).
 //
-// Several processes share the numbering fairly: a writer whose number was
-// taken tries the next number of its hint, and at a second collision (or
-// at the first, for a second after one of the engine's writers jumped)
-// jumps ahead of the number it lost by a random distance (64-128, doubling
-// with each further collision of the same commit) instead of reading the
-// greatest number stored, so a process that falls behind lands in front of
-// the others, and they take turns (checkpoint.go). TestFairness
-// (acceptance.RunFairness, 4 instances × 4 writers, 3 s) on FerretDB's
-// PostgreSQL backend, five runs on a machine at load 14 to 16: commits per
-// instance [254 326 308 309], [271 290 285 312], [249 296 285 282],
-// [295 335 267 275], [275 275 289 265], commit p99 2.9 to 5.7 times the
-// single instance's. The design it replaces (read the greatest number
-// after every collision) gave [3 2 0 0] there, most commits timing out.
-// On FerretDB a collision costs more than on MongoDB: its duplicate-key
-// error names no index, so a collision the writer cannot tell from a
-// conflict is retried at once at another number, and only a second in a
-// row costs the lookup that tells a conflict from a taken number, a pass
-// over the collection there (see Indexes; commit.go). Measured there (8 s
-// phases, EVENTSTORE_FAIRNESS_DURATION=8s, load 8 to 13), a failed insert
-// took 42 to 60 ms against 16 ms for one that succeeds, and a lookup 90 to
-// 140 ms: the shared phase made 0.39 to 0.51 of one instance's commits
-// (0.17 and 0.26 when every collision cost a lookup), p99 3 to 6 times the
-// single instance's. With shortest jumps of 256 or 1,024 it made 0.43 to
-// 0.58 and 0.77 to 0.84 there, but a reader polling the head fills every number a
-// jump passed over that no writer has taken yet, a tombstone each, and
-// pushes the writers on; so the jump stays 64. On MongoDB a collision names
-// its index and costs the failed insert alone. On FerretDB's SQLite backend
-// the engine stays unfair, [1 1 2 16] and [1 0 33 1] with commits failing
-// on the 5 s operation timeout, since that backend also serializes writes;
-// so TestFairness runs on the PostgreSQL backend only. A counter document ($inc through
-// findAndModify) is not used: FerretDB loses concurrent increments of one
-// document (see checkpoint.go). Measured again on a quiet machine (3 s
-// phases, load under 2): 0.53 to 0.58 of one instance, with 317 inserts
-// failing on a taken number for 2,854 commits (11%) and 66 lookups: the
-// time those cost the writers is about what the shared phase lacks.
+// Several processes share the numbering fairly. A writer whose number
+// was taken tries the next number of its hint; at a second collision (or
+// at the first, for a second after its engine last met another process)
+// the engine moves to blocks: it claims 64 numbers at a time, by inserting
+// a tombstone at the first (the unique _id index lets one claim win), and
+// its writers take the others one after the other, so engines in
+// different processes no longer meet at every number. It claims its next
+// block in the background when its block is half used, tries the block
+// after its last claim first, and after a lost claim 1, 2, 4... blocks
+// further; an engine that met nobody for 10 s goes back to its hint
+// (checkpoint.go). TestFairness (acceptance.RunFairness, 4 instances × 4
+// writers, 3 s phases) on FerretDB's PostgreSQL backend, on a machine at
+// load 3 to 4: the shared phase made 0.88 to 1.03 of one instance's
+// commits, in even shares (e.g. [1180 1182 1251 1218]), commit p99 1.1 to
+// 1.4 times the single instance's, about one lost claim per block claimed
+// and 8 inserts at a taken number per instance (those before it moves to
+// blocks). With the designs before blocks it made 0.53 to 0.58 (jumping
+// ahead of a lost number by a random 64 to 128: 11% of inserts failed on a
+// taken number, each 42 to 60 ms on FerretDB against 16 ms for one that
+// succeeds, and the second in a row costs a lookup, 90 to 140 ms), and
+// [3 2 0 0] (reading the greatest number after every collision). On
+// FerretDB's SQLite backend, which serializes writes, the engine stays
+// unfair ([1 1 2 16] with the jumps, commits failing on the 5 s operation
+// timeout), so TestFairness runs on the PostgreSQL backend only. A
+// counter document ($inc through findAndModify) is not used: FerretDB
+// loses concurrent increments of one document (see checkpoint.go).
 //
-// Since each process numbers from its own hint, one whose hint is behind
-// another's jump would store a stream's next commit below its
-// predecessor, and ReadAll would yield the two reversed. So a commit first
-// raises the hint to its predecessor's checkpoint: known from the engine's
+// Blocks leave holes: the numbers left in a block its engine stopped
+// using (it stopped writing, a reader filled its next number, or a
+// stream's previous commit was above it twice in a row). Readers fill
+// holes at once (see Reads), a tombstone each, and a reader polling the
+// head fills the rest of every block below the greatest visible number,
+// whose engine then claims another: with fast polls under contention,
+// holes cost up to a block per engine per poll. On FerretDB, where every
+// read is a pass over the collection (a poll takes a second or more
+// beside 4 × 4 writers), a reader polling beside them filled between none
+// and one hole per 14 commits in 3 s (before blocks: none to one per 8).
+//
+// Since each process numbers from its own hint or block, one whose numbers
+// are below another's block would store a stream's next commit below its
+// predecessor, and ReadAll would yield the two reversed. So a commit takes
+// a number above its predecessor's checkpoint (from a block claimed above
+// it, if its engine's block is below; the numbers left in the block below
+// go to the commits that follow): known from the engine's
 // own commits and reads of the stream, else one lookup on the sequence
 // index (order.go; TestStreamOrderAcrossEngines, and the turns
 // acceptance.RunFairness takes on one stream).

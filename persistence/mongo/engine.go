@@ -162,6 +162,7 @@ func (e *engine) Initialize(ctx context.Context) error {
 func (e *engine) Drop(ctx context.Context) error {
 	e.purgeMu.Lock()
 	defer e.purgeMu.Unlock()
+	e.cps.bg.Wait() // no claim made ahead lands in the dropped collection's place
 	e.closeParked(false)
 	if err := e.commits.Drop(ctx); err != nil {
 		return err
@@ -177,6 +178,7 @@ func (e *engine) Drop(ctx context.Context) error {
 // Close closes the parked cursors and disconnects the client if Open
 // created it.
 func (e *engine) Close(ctx context.Context) error {
+	e.cps.bg.Wait() // a claim made ahead is bounded by claimAheadTimeout
 	e.closeParked(true)
 	if !e.owned {
 		return nil

@@ -11,19 +11,19 @@ import (
 //
 // The driver contract wants a stream's commits in increasing checkpoint
 // order, and one engine alone keeps it: its hint only grows. Engines in
-// other processes take numbers from hints of their own, and one that jumped
-// ahead (checkpoint.go) may have stored a stream's commit above every
+// other processes take numbers from hints and blocks of their own, and one
+// that claimed a block ahead (checkpoint.go) may have stored a stream's commit above every
 // number this engine would take next: its commit of the same stream would
 // land below its predecessor, and ReadAll would yield the two the wrong way
 // round (TestStreamOrderAcrossEngines). So before it inserts a stream's
-// commit after the first, an engine raises its hint to the checkpoint of
-// the stream's previous commit. It knows that checkpoint if it stored or
-// read that commit, or a later one of the stream, itself (heads, a bounded
-// cache; a later commit's checkpoint is a bound above it, and an attempt
-// behind the stream's end fails anyway); else it reads it, one lookup on
-// the sequence index. A stream appended to through one engine, or read
-// before it is appended to (as Stream and Append at AnyPosition do), costs
-// no lookup.
+// commit after the first, an engine takes a number above the checkpoint of
+// the stream's previous commit (raising its hint, or leaving its block). It
+// knows that checkpoint if it stored or read that commit, or a later one of
+// the stream, itself (heads, a bounded cache; a later commit's checkpoint
+// is a bound above it, and an attempt behind the stream's end fails
+// anyway); else it reads it, one lookup on the sequence index. A stream
+// appended to through one engine, or read before it is appended to (as
+// Stream and Append at AnyPosition do), costs no lookup.
 //
 // What the cache cannot see: another process deletes the stream and writes
 // it again up to the same sequence while this engine holds the old
@@ -80,20 +80,15 @@ func (h *heads) forget(key string) {
 	delete(h.m, key)
 }
 
-// followPredecessor raises the hint to the checkpoint of the commit before
-// doc in its stream, so that doc gets a greater one.
-func (e *engine) followPredecessor(ctx context.Context, doc *commitDoc) error {
+// predecessor returns the checkpoint of the commit before doc in its
+// stream (or a bound above it), 0 for a first commit: doc must get a
+// greater one.
+func (e *engine) predecessor(ctx context.Context, doc *commitDoc) (int64, error) {
 	if doc.Seq <= 1 {
-		return nil
+		return 0, nil
 	}
-	cp, ok := e.heads.get(doc.Key, doc.Seq-1)
-	if !ok {
-		var err error
-		cp, err = e.findID(ctx, bson.D{kv(fKey, doc.Key), kv(fSeq, doc.Seq-1)}, nil, idxSequence)
-		if err != nil {
-			return err
-		}
+	if cp, ok := e.heads.get(doc.Key, doc.Seq-1); ok {
+		return cp, nil
 	}
-	e.cps.raise(cp)
-	return nil
+	return e.findID(ctx, bson.D{kv(fKey, doc.Key), kv(fSeq, doc.Seq-1)}, nil, idxSequence)
 }
