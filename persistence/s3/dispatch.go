@@ -3,7 +3,6 @@ package s3
 import (
 	"context"
 	"encoding/json"
-	"errors"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
 )
@@ -63,48 +62,22 @@ func (e *engine) Undispatched(ctx context.Context, after int64, limit int) ([]dr
 	advancing := after <= low // the mark can move only over what this scan sees whole
 	newLow := low
 	n0, _ := slotOf(from)
-	full := errors.New("full")
-	err = e.scan(ctx, n0, 1000, func(n int64) (bool, error) {
-		s, found, err := e.readSlot(ctx, n)
-		if err != nil {
-			return false, err
-		}
-		if !found {
-			advancing = false // removed by a Drop
-			return false, nil
-		}
-		var idx []int
-		for i := range s.Intents {
-			if checkpointOf(n, i) > from {
-				idx = append(idx, i)
-			}
-		}
-		committed := make([]bool, len(idx))
-		err = each(ctx, len(idx), func(ctx context.Context, j int) error {
-			var err error
-			committed[j], err = e.decide(ctx, &s.Intents[idx[j]], checkpointOf(n, idx[j]), false)
-			return err
-		})
-		if err != nil {
-			return false, err
-		}
-		for j, i := range idx {
-			cp := checkpointOf(n, i)
-			if committed[j] && !done[cp] {
-				out = append(out, s.Intents[i].commit(cp))
-				advancing = false
-				if len(out) == limit {
-					return true, full
+	err = e.scan(ctx, n0, 1000, func(ns []int64) (bool, error) {
+		return e.decided(ctx, ns, func(cp int64, _ *record) bool { return cp > from },
+			func(cp int64, r *record, committed bool) bool {
+				if committed && !done[cp] {
+					out = append(out, r.commit(cp))
+					advancing = false
+					return len(out) == limit
 				}
-				continue
-			}
-			if advancing {
-				newLow = cp
-			}
-		}
-		return false, nil
+				if advancing {
+					newLow = cp
+				}
+				return false
+			},
+			func() { advancing = false }) // a slot removed by a Drop
 	})
-	if err != nil && err != full {
+	if err != nil {
 		return nil, err
 	}
 	if newLow > low {

@@ -3,6 +3,7 @@ package s3
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -80,10 +81,11 @@ func (e *engine) voidHoles(ctx context.Context, holes []int64, grace time.Durati
 	return out, nil
 }
 
-// scan calls f with the number of each slot from slot from on, in order,
-// voids included, until f reports stop. Before f sees slot n, every slot
-// in [from, n) exists: scan settles the holes it finds.
-func (e *engine) scan(ctx context.Context, from int64, page int32, f func(n int64) (stop bool, err error)) error {
+// scan calls f with the numbers of the log's slots from slot from on, a
+// listed page at a time, in order, voids included, until f reports stop.
+// Before f sees a page, every slot from from up to the page's last exists:
+// scan settles the holes it finds.
+func (e *engine) scan(ctx context.Context, from int64, page int32, f func(ns []int64) (stop bool, err error)) error {
 	expect := max(from, 1) // the next slot that must exist
 	start := ""
 	if expect > 1 {
@@ -120,14 +122,12 @@ func (e *engine) scan(ctx context.Context, from int64, page int32, f func(n int6
 		for n := first; n < expect; n++ {
 			e.known(n) // every slot of the page exists now, or is void
 		}
-		i := 0
-		for _, n := range ns {
-			for ; i < len(landed) && landed[i] < n; i++ {
-				if stop, err := f(landed[i]); stop || err != nil {
-					return err
-				}
-			}
-			if stop, err := f(n); stop || err != nil {
+		if len(landed) > 0 {
+			ns = append(ns, landed...)
+			slices.Sort(ns)
+		}
+		if len(ns) > 0 {
+			if stop, err := f(ns); stop || err != nil {
 				return err
 			}
 		}
@@ -143,8 +143,8 @@ func (e *engine) scan(ctx context.Context, from int64, page int32, f func(n int6
 func (e *engine) closeLog(ctx context.Context) (int64, error) {
 	from := e.closed.Load() + 1
 	last := from - 1
-	err := e.scan(ctx, from, 1000, func(n int64) (bool, error) {
-		last = n
+	err := e.scan(ctx, from, 1000, func(ns []int64) (bool, error) {
+		last = ns[len(ns)-1]
 		return false, nil
 	})
 	return last, err

@@ -113,13 +113,16 @@ func (e *engine) readSlot(ctx context.Context, n int64) (slot, bool, error) {
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
 	out := q.Buf[:0]
 	n0, _ := slotOf(q.After)
-	err := e.scan(ctx, n0, int32(min(1000, q.Limit+1)), func(n int64) (bool, error) {
-		var (
-			done bool
-			err  error
-		)
-		out, done, err = e.readDecided(ctx, n, q, out)
-		return done, err
+	want := func(cp int64, r *record) bool {
+		return cp > q.After && (q.BucketID == "" || r.Bucket == q.BucketID)
+	}
+	err := e.scan(ctx, n0, int32(min(1000, q.Limit+1)), func(ns []int64) (bool, error) {
+		return e.decided(ctx, ns, want, func(cp int64, r *record, committed bool) bool {
+			if committed {
+				out = append(out, r.commit(cp))
+			}
+			return len(out) == q.Limit
+		}, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -127,41 +130,64 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 	return out, nil
 }
 
-// readDecided appends the committed intents of slot n above q.After to
-// out, up to q.Limit in all, and reports whether the page is full.
-func (e *engine) readDecided(ctx context.Context, n int64, q driver.CommitQuery, out []driver.Commit) ([]driver.Commit, bool, error) {
-	s, found, err := e.readSlot(ctx, n)
-	if err != nil || !found {
-		return out, false, err
+// decided reads the slots ns (several at once: one, then twice as many
+// each round, up to fanOut) and decides, all at once, the intents of each
+// round that want selects; then it calls visit with each, in checkpoint
+// order, and whether it is committed, until visit reports stop. gone, if
+// not nil, is called for a slot that does not exist (removed by a Drop).
+// Reading a round ahead of visit costs at most a round's slots more than
+// a reader that stops needs; starting with one slot keeps short reads
+// short.
+func (e *engine) decided(ctx context.Context, ns []int64, want func(cp int64, r *record) bool,
+	visit func(cp int64, r *record, committed bool) (stop bool), gone func()) (bool, error) {
+	type intent struct {
+		cp        int64
+		r         *record
+		committed bool
 	}
-	var idx []int
-	for i := range s.Intents {
-		r := &s.Intents[i]
-		if checkpointOf(n, i) <= q.After || (q.BucketID != "" && r.Bucket != q.BucketID) {
-			continue
+	for round := 1; len(ns) > 0; round = min(2*round, fanOut) {
+		chunk := ns[:min(len(ns), round)]
+		ns = ns[len(chunk):]
+		slots := make([]slot, len(chunk))
+		found := make([]bool, len(chunk))
+		err := each(ctx, len(chunk), func(ctx context.Context, j int) error {
+			var err error
+			slots[j], found[j], err = e.readSlot(ctx, chunk[j])
+			return err
+		})
+		if err != nil {
+			return false, err
 		}
-		idx = append(idx, i)
-	}
-	ok := make([]bool, len(idx))
-	err = each(ctx, len(idx), func(ctx context.Context, j int) error {
-		i := idx[j]
-		var err error
-		ok[j], err = e.decide(ctx, &s.Intents[i], checkpointOf(n, i), false)
-		return err
-	})
-	if err != nil {
-		return out, false, err
-	}
-	for j, i := range idx {
-		if !ok[j] {
-			continue
+		var its []intent
+		for j, n := range chunk {
+			if !found[j] {
+				if gone != nil {
+					gone()
+				}
+				continue
+			}
+			for i := range slots[j].Intents {
+				r := &slots[j].Intents[i]
+				if cp := checkpointOf(n, i); want(cp, r) {
+					its = append(its, intent{cp: cp, r: r})
+				}
+			}
 		}
-		out = append(out, s.Intents[i].commit(checkpointOf(n, i)))
-		if len(out) == q.Limit {
-			return out, true, nil
+		err = each(ctx, len(its), func(ctx context.Context, k int) error {
+			var err error
+			its[k].committed, err = e.decide(ctx, its[k].r, its[k].cp, false)
+			return err
+		})
+		if err != nil {
+			return false, err
+		}
+		for _, it := range its {
+			if visit(it.cp, it.r, it.committed) {
+				return true, nil
+			}
 		}
 	}
-	return out, false, nil
+	return false, nil
 }
 
 // Head settles the log's holes up to its tail (from the first slot not
