@@ -40,6 +40,8 @@ func isKnown(err error) bool {
 //     context.DeadlineExceeded;
 //   - if the operation timeout expired, ErrStorageUnavailable ("no answer
 //     within the timeout");
+//   - a context.DeadlineExceeded from a driver that gave up just before the
+//     caller's deadline passed is the caller's, as if it had passed;
 //   - otherwise the engine's ErrorClassifier decides, then the defaults:
 //     network errors, a refused or reset connection, an unexpected EOF and
 //     database/sql/driver.ErrBadConn are ErrStorageUnavailable; anything
@@ -60,12 +62,28 @@ func classify(d esdriver.Engine, caller, call context.Context, op string, err er
 	if call.Err() != nil {
 		return &classError{class: ErrStorageUnavailable, err: timeoutError{err}}
 	}
+	if errors.Is(err, context.DeadlineExceeded) && callersDeadline(caller, call) {
+		// The driver gave up just before the deadline (the MongoDB driver
+		// does when the time left is under a round trip): the caller's.
+		return errors.Join(context.DeadlineExceeded, err)
+	}
 	if c, ok := d.(esdriver.ErrorClassifier); ok {
 		if class := c.Classify(err); class != nil {
 			return &classError{class: class, err: err}
 		}
 	}
 	return &classError{class: defaultClass(err), err: err}
+}
+
+// callersDeadline reports whether the call's deadline is the caller's own
+// (the caller's comes before the operation timeout's).
+func callersDeadline(caller, call context.Context) bool {
+	dl, ok := caller.Deadline()
+	if !ok {
+		return false
+	}
+	cdl, _ := call.Deadline()
+	return !dl.After(cdl)
 }
 
 // defaultClass is the class of an error no classifier claimed.

@@ -269,6 +269,46 @@ func TestTimeoutIsUnavailableAndCallerCancelIsTheCallers(t *testing.T) {
 	}
 }
 
+// earlyDeadline is a driver that gives up before its context's deadline
+// passes, as the MongoDB driver does when the time left is under a round
+// trip ("operation not sent to server, as Timeout would be exceeded").
+type earlyDeadline struct{ *fakeDriver }
+
+func (earlyDeadline) Commit(ctx context.Context, _ *CommitAttempt) (Commit, error) {
+	return Commit{}, fmt.Errorf("fake: not sent, the deadline is near: %w", context.DeadlineExceeded)
+}
+
+func (earlyDeadline) ReadCommits(ctx context.Context, _ driver.CommitQuery) ([]Commit, error) {
+	return nil, fmt.Errorf("fake: not sent, the deadline is near: %w", context.DeadlineExceeded)
+}
+
+func TestEarlyGiveUpBeforeTheCallersDeadlineIsTheCallers(t *testing.T) {
+	e, err := NewEngine("fake", earlyDeadline{&fakeDriver{}}, WithTimeout(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, err := range e.ReadAll(ctx, 0) {
+		if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrStorageUnavailable) {
+			t.Errorf("ReadAll: %v, want the caller's deadline", err)
+		}
+	}
+	if _, err := e.Commit(ctx, attemptFor("s", 1)); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrStorageUnavailable) {
+		t.Errorf("Commit: %v, want the caller's deadline", err)
+	}
+	// Under the operation timeout, the same error is the storage's.
+	e, err = NewEngine("fake", earlyDeadline{&fakeDriver{}}, WithTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range e.ReadAll(ctx, 0) {
+		if !errors.Is(err, ErrStorageUnavailable) {
+			t.Errorf("ReadAll under the operation timeout: %v, want ErrStorageUnavailable", err)
+		}
+	}
+}
+
 func TestCloseWaitsForCallsThenRefuses(t *testing.T) {
 	d := &fakeDriver{block: make(chan struct{})}
 	e, err := NewEngine("fake", d, WithTimeout(time.Minute))
