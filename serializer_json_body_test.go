@@ -213,3 +213,39 @@ func TestBodiesDoNotShareScratch(t *testing.T) {
 		t.Fatalf("decoded %v, want %v", got, want)
 	}
 }
+
+// TestStringArenas decodes a payload of several events whose strings share
+// arenas (short ones), overflow one into the next, or get their own
+// allocation (long ones): each string reads back as written, also after
+// the payload's bytes change.
+func TestStringArenas(t *testing.T) {
+	ser := NewJSONSerializer(fuzzTypes()).(*jsonSerializer)
+	var ids []string
+	var b bytes.Buffer
+	b.WriteString(`{"events":[`)
+	for i, n := range []int{1, 5, arenaLong, arenaLong + 1, 60, 300, arenaLong, 2, arenaLong, arenaLong, arenaLong, arenaLong} {
+		id := string(bytes.Repeat([]byte{byte('a' + i)}, n))
+		ids = append(ids, id)
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"type":"fuzzBody","body":{"ID":"` + id + `","Total":1}}`)
+	}
+	b.WriteString(`]}`)
+	payload := b.Bytes()
+	_, evs, err := ser.UnmarshalCommit(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for i, e := range evs {
+			if got := e.Body.(fuzzBody).ID; got != ids[i] {
+				t.Fatalf("%s: event %d has ID %q (%d bytes), want %d bytes of %q", when, i, got, len(got), len(ids[i]), ids[i][:1])
+			}
+		}
+	}
+	check("decoded")
+	clear(payload)
+	check("after the payload changed")
+}

@@ -29,8 +29,9 @@ var errUnusual = errors.New("unusual envelope")
 
 // envelope is the scanner's position in a payload.
 type envelope struct {
-	data []byte
-	i    int
+	data  []byte
+	i     int
+	arena []byte // where the strings of the bodies read so far keep their bytes (see str)
 }
 
 // ws skips white space.
