@@ -82,10 +82,10 @@ import (
 // into; see read.go for how readers close every such hole with
 // package gapfill.
 
-// gallopCollisions is how many collisions in a row one commit meets before
+// loadCollisions is how many collisions in a row one commit meets before
 // it reads the greatest _id stored instead of claiming a block above the
 // number it lost.
-const gallopCollisions = 7
+const loadCollisions = 7
 
 // blockSize is how many numbers a block holds, its claim included: enough
 // that a claim costs little per commit, few enough that a block left
@@ -298,7 +298,7 @@ func (e *engine) claim(ctx context.Context, k int64) (int64, error) {
 // found taken (n from 1): at the first, to the next number of the hint,
 // unless the engine met another process within contendedFor or takes its
 // numbers from blocks; else to a block above cp (leaving the engine's
-// block if cp is in it); from the gallopCollisions-th on, to a block above
+// block if cp is in it); from the loadCollisions-th on, to a block above
 // the greatest _id stored.
 func (e *engine) skipCheckpoint(ctx context.Context, cp int64, n int) error {
 	c := &e.cps
@@ -317,7 +317,7 @@ func (e *engine) skipCheckpoint(ctx context.Context, cp int64, n int) error {
 	}
 	c.blocks.Store(true)
 	c.bmu.Unlock()
-	if n < gallopCollisions {
+	if n < loadCollisions {
 		c.raise(cp)
 		return nil
 	}

@@ -385,14 +385,14 @@ func testCollisionSkips(t *testing.T) {
 	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next != hint+1 || d.cps.blocks.Load() {
 		t.Fatalf("calm: checkpoint %d (%v, blocks %v), want %d from the hint", next, err, d.cps.blocks.Load(), hint+1)
 	}
-	// From the gallopCollisions-th collision on it continues above the
+	// From the loadCollisions-th collision on it continues above the
 	// greatest stored.
 	d.cps.last.Store(0)
 	d.cps.leaveBlock()
-	if err := d.skipCheckpoint(ctx, 1, gallopCollisions); err != nil {
+	if err := d.skipCheckpoint(ctx, 1, loadCollisions); err != nil {
 		t.Fatal(err)
 	}
 	if next, err := d.nextCheckpoint(ctx, 0); err != nil || next <= hint {
-		t.Fatalf("after %d collisions, checkpoint %d (%v), want above %d", gallopCollisions, next, err, hint)
+		t.Fatalf("after %d collisions, checkpoint %d (%v), want above %d", loadCollisions, next, err, hint)
 	}
 }

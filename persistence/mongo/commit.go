@@ -37,7 +37,7 @@ import (
 // another retry without one.
 
 // maxCheckpointAttempts bounds the retries of one commit after duplicate
-// _id errors; from the gallopCollisions-th on, each retry starts above the
+// _id errors; from the loadCollisions-th on, each retry starts above the
 // greatest _id stored (checkpoint.go), so only a crowd of writers in other
 // processes can exhaust it.
 const maxCheckpointAttempts = 64

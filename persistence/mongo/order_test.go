@@ -8,9 +8,9 @@ import (
 // TestStreamOrderAcrossEngines: a stream's commits get increasing
 // checkpoints also when they come from engines in different processes
 // whose checkpoint hints disagree. Engine b's hint is stale (it last
-// loaded it before a's commits), so its commit collides and jumps ahead
-// of a's numbers; the stream's next commit then goes through a, whose own
-// hint is still below b's jump. Engine a knows the stream's last commit
+// loaded it before a's commits), so its commit collides and moves to a
+// block above a's numbers; the stream's next commit then goes through a,
+// whose own hint is still below b's block. Engine a knows the stream's last commit
 // from reading the stream first (as Stream does before it appends), or
 // looks it up.
 func TestStreamOrderAcrossEngines(t *testing.T) {
