@@ -47,6 +47,21 @@ type Log[E any] interface {
 	Get(ctx context.Context, cp int64) (e E, ok bool, err error)
 }
 
+// RangeFiller is implemented by logs that can claim a run of holes in one
+// request (a bulk insert that goes on past the keys already taken): Page
+// then settles a run of consecutive holes at once, rather than one
+// request per hole. A run of many holes is common where writers number in
+// blocks or jump ahead (a block its writer left, say).
+type RangeFiller interface {
+	// FillRange claims every free checkpoint in [from, to) with a
+	// tombstone, as Fill does each, and reports for each whether it
+	// claimed it (false: an entry is there, or on its way).
+	FillRange(ctx context.Context, from, to int64) ([]bool, error)
+}
+
+// maxFillRange bounds the holes one FillRange call claims.
+const maxFillRange = 1024
+
 // maxFillRounds bounds the Fill/Get loop for one hole. A round only repeats
 // when an entry vanishes between Fill reporting it and Get reading it (a
 // concurrent delete of a tombstone, say), which should not happen twice.
@@ -82,16 +97,32 @@ func Page[E any](ctx context.Context, log Log[E], after, floor int64, limit int)
 				return nil, fmt.Errorf("gapfill: scan after %d returned checkpoint %d out of order", pos, cp)
 			}
 			// Settle each hole between pos and cp, in order.
-			for hole := max(pos, floor) + 1; hole < cp; hole++ {
-				late, found, err := settle(ctx, log, hole)
-				if err != nil {
-					return nil, err
+			rf, _ := log.(RangeFiller)
+			for hole := max(pos, floor) + 1; hole < cp; {
+				end := min(cp, hole+maxFillRange)
+				var claimed []bool
+				if rf != nil && end-hole > 1 {
+					if claimed, err = rf.FillRange(ctx, hole, end); err != nil {
+						return nil, err
+					}
+					if len(claimed) != int(end-hole) {
+						return nil, fmt.Errorf("gapfill: FillRange of %d holes reported %d", end-hole, len(claimed))
+					}
 				}
-				if found {
-					out = append(out, late)
-					pos = hole
-					if len(out) == limit {
-						return out, nil
+				for ; hole < end; hole++ {
+					if claimed != nil && claimed[len(claimed)-int(end-hole)] {
+						continue // a tombstone now
+					}
+					late, found, err := settle(ctx, log, hole)
+					if err != nil {
+						return nil, err
+					}
+					if found {
+						out = append(out, late)
+						pos = hole
+						if len(out) == limit {
+							return out, nil
+						}
 					}
 				}
 			}

@@ -239,3 +239,59 @@ func TestPollingReaderSeesEveryCommitOnce(t *testing.T) {
 		}
 	}
 }
+
+// rangeLog is a memLog that claims runs of holes in one call
+// (RangeFiller), as a bulk insert that goes on past taken keys does.
+type rangeLog struct {
+	*memLog
+	ranges, fills atomic.Int64
+	// landing, if set, is stored just before FillRange claims: a late
+	// writer whose commit arrives in the middle of the run.
+	landing *entry
+}
+
+func (l *rangeLog) Fill(ctx context.Context, cp int64) (bool, error) {
+	l.fills.Add(1)
+	return l.memLog.Fill(ctx, cp)
+}
+
+func (l *rangeLog) FillRange(_ context.Context, from, to int64) ([]bool, error) {
+	l.ranges.Add(1)
+	if l.landing != nil {
+		l.insert(*l.landing)
+		l.landing = nil
+	}
+	claimed := make([]bool, to-from)
+	for cp := from; cp < to; cp++ {
+		claimed[cp-from] = l.insert(entry{cp: cp})
+	}
+	return claimed, nil
+}
+
+func TestReadFillsRunsOfHolesAtOnce(t *testing.T) {
+	l := &rangeLog{memLog: newMemLog()}
+	l.write(1, 0, false) // cp 1
+	// A writer left the numbers 2 to 2000 (a block, a jump); one of them,
+	// 700, is a late commit that lands as the reader fills the run.
+	l.counter.Store(2000)
+	l.landing = &entry{cp: 700, id: 2}
+	l.write(3, 0, false) // cp 2001
+	got := collect(t, l, 0, 0, 100)
+	var ids []int
+	for _, e := range got {
+		ids = append(ids, e.id)
+	}
+	if !slices.Equal(ids, []int{1, 2, 3}) {
+		t.Fatalf("read %v, want commits [1 2 3]", ids)
+	}
+	for _, cp := range []int64{2, 699, 701, 1025, 2000} {
+		if e, ok, _ := l.Get(context.Background(), cp); !ok || e.id != 0 {
+			t.Fatalf("checkpoint %d = %+v, %v; want a tombstone", cp, e, ok)
+		}
+	}
+	// 1,999 holes: two runs (maxFillRange 1,024), and one Fill for the
+	// late commit, which the run found taken.
+	if r, f := l.ranges.Load(), l.fills.Load(); r != 2 || f != 1 {
+		t.Fatalf("%d FillRange calls and %d Fill calls, want 2 and 1", r, f)
+	}
+}

@@ -396,3 +396,54 @@ func testCollisionSkips(t *testing.T) {
 		t.Fatalf("after %d collisions, checkpoint %d (%v), want above %d", loadCollisions, next, err, hint)
 	}
 }
+
+// A reader fills a run of holes (the rest of a block its engine left, say)
+// with one unordered insert, not one insert per hole.
+func TestReaderFillsARunOfHolesAtOnce(t *testing.T) { eachServer(t, testReaderFillsARunOfHolesAtOnce) }
+
+func testReaderFillsARunOfHolesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	url := isolatedURL(t)
+	e, d := openEngine(t, url)
+	var want []int64
+	for i, before := range []int64{0, 149, 301} { // commits at 1, 150 and 302
+		d.cps.last.Store(before)
+		c, err := e.Commit(ctx, attempt("b", fmt.Sprint("s", i), 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c.Checkpoint)
+	}
+	if fmt.Sprint(want) != "[1 150 302]" {
+		t.Fatalf("commits at %v", want)
+	}
+	reader, log := monitoredEngine(t, url)
+	if got := readAll(t, reader, 0); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("ReadAll = %v, want %v", got, want)
+	}
+	if n := countOf(log.take(), "insert"); n != 2 {
+		t.Errorf("the reader sent %d inserts for two runs of holes, want 2", n)
+	}
+	for _, cp := range []int64{2, 149, 151, 301} {
+		var doc commitDoc
+		if err := d.commits.FindOne(ctx, bson.D{{Key: fID, Value: cp}}).Decode(&doc); err != nil || !doc.Tombstone {
+			t.Errorf("hole %d: %+v, %v; want a tombstone", cp, doc, err)
+		}
+	}
+	// A run with numbers taken in it (a late commit, another reader's
+	// tombstone): the insert goes on past them and reports them.
+	claimed, err := (&commitLog{e: d}).FillRange(ctx, 148, 153)
+	if err != nil || fmt.Sprint(claimed) != "[false false false false false]" {
+		t.Fatalf("FillRange over filled holes and a commit: %v, %v", claimed, err)
+	}
+	if claimed, err = (&commitLog{e: d}).FillRange(ctx, 301, 305); err != nil || fmt.Sprint(claimed) != "[false false true true]" {
+		t.Fatalf("FillRange over a tombstone, a commit and two free numbers: %v, %v", claimed, err)
+	}
+	// A second reader finds the runs filled: no insert.
+	if got := readAll(t, reader, 0); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("ReadAll again = %v, want %v", got, want)
+	}
+	if n := countOf(log.take(), "insert"); n != 0 {
+		t.Errorf("reading again sent %d inserts", n)
+	}
+}

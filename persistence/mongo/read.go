@@ -65,8 +65,11 @@ func commits(docs []commitDoc) []driver.Commit {
 // dead: the writer still holding it gets a duplicate _id and retries with a
 // number above everything stored, hence above everything any reader has
 // read. If it fails on the duplicate _id, the commit is there (an insert is
-// atomic) and the reader reads it. Holes at or below the floor that Purge
-// records are skipped without filling. Tombstones are never returned.
+// atomic) and the reader reads it. A run of holes (the rest of a block a
+// writer left, checkpoint.go) is filled with one unordered insert, which
+// goes on past the numbers taken (FillRange). Holes at or below the floor
+// that Purge records are skipped without filling. Tombstones are never
+// returned.
 
 // maxIDScan bounds the checkpoints a bucket read settles per round.
 const maxIDScan = 16384
@@ -176,6 +179,34 @@ func (l *commitLog) Fill(ctx context.Context, cp int64) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+var _ gapfill.RangeFiller = (*commitLog)(nil)
+
+// FillRange implements gapfill.RangeFiller: one unordered insert of the
+// tombstones of [from, to), which goes on past the numbers taken (a
+// duplicate _id: a commit or another reader's tombstone is there).
+func (l *commitLog) FillRange(ctx context.Context, from, to int64) ([]bool, error) {
+	docs := make([]any, 0, to-from)
+	for cp := from; cp < to; cp++ {
+		docs = append(docs, tombstone(cp))
+	}
+	claimed := make([]bool, len(docs))
+	for i := range claimed {
+		claimed[i] = true
+	}
+	_, err := l.e.commits.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bulk mongo.BulkWriteException
+	if errors.As(err, &bulk) && bulk.WriteConcernError == nil {
+		for _, we := range bulk.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) || we.Index < 0 || we.Index >= len(claimed) {
+				return nil, err
+			}
+			claimed[we.Index] = false
+		}
+		return claimed, nil
+	}
+	return claimed, err
 }
 
 // Get implements gapfill.Log.
