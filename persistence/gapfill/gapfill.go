@@ -28,6 +28,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 )
 
 // Log is an engine's commit log as seen by Read. E is the engine's row or
@@ -49,9 +50,12 @@ type Log[E any] interface {
 
 // RangeFiller is implemented by logs that can claim a run of holes in one
 // request (a bulk insert that goes on past the keys already taken): Page
-// then settles a run of consecutive holes at once, rather than one
-// request per hole. A run of many holes is common where writers number in
-// blocks or jump ahead (a block its writer left, say).
+// then settles each run of consecutive holes at once, rather than one
+// request per hole, and when entries turned up in the run it reads them
+// with one more Scan. A run of many holes is common where writers number
+// in blocks or jump ahead (the rest of a block its writer left, say).
+// FillRange may wait before it fills (for a writer likely to fill the
+// run itself), within the context.
 type RangeFiller interface {
 	// FillRange claims every free checkpoint in [from, to) with a
 	// tombstone, as Fill does each, and reports for each whether it
@@ -85,28 +89,39 @@ func Page[E any](ctx context.Context, log Log[E], after, floor int64, limit int)
 	}
 	out := make([]E, 0, min(limit, 64))
 	pos := after // last checkpoint returned (or the starting point)
+	rf, _ := log.(RangeFiller)
+	rescans := 0
 	for len(out) < limit {
 		n := limit - len(out)
 		page, err := log.Scan(ctx, pos, n)
 		if err != nil {
 			return nil, err
 		}
+		rescan := false
+	entries:
 		for _, e := range page {
 			cp := log.Checkpoint(e)
 			if cp <= pos {
 				return nil, fmt.Errorf("gapfill: scan after %d returned checkpoint %d out of order", pos, cp)
 			}
 			// Settle each hole between pos and cp, in order.
-			rf, _ := log.(RangeFiller)
 			for hole := max(pos, floor) + 1; hole < cp; {
 				end := min(cp, hole+maxFillRange)
 				var claimed []bool
-				if rf != nil && end-hole > 1 {
+				if rf != nil {
 					if claimed, err = rf.FillRange(ctx, hole, end); err != nil {
 						return nil, err
 					}
 					if len(claimed) != int(end-hole) {
 						return nil, fmt.Errorf("gapfill: FillRange of %d holes reported %d", end-hole, len(claimed))
+					}
+					if slices.Contains(claimed, false) && rescans < maxFillRounds {
+						// Entries turned up in the run (late commits, or a
+						// writer filling the block it numbers in): the
+						// next scan reads them all at once.
+						rescans++
+						rescan = true
+						break entries
 					}
 				}
 				for ; hole < end; hole++ {
@@ -132,7 +147,7 @@ func Page[E any](ctx context.Context, log Log[E], after, floor int64, limit int)
 				return out, nil
 			}
 		}
-		if len(page) < n {
+		if !rescan && len(page) < n {
 			return out, nil // the log ends here
 		}
 	}

@@ -278,7 +278,7 @@ func (e *engine) claim(ctx context.Context, k int64) (int64, error) {
 			}
 			k = max(k, c.last.Load()/blockSize+1)
 		}
-		_, err := e.commits.InsertOne(ctx, tombstone(k*blockSize))
+		_, err := e.commits.InsertOne(ctx, claimDoc(k*blockSize, time.Now()))
 		if err == nil {
 			c.claims.Add(1)
 			c.raise(k * blockSize)
@@ -322,6 +322,15 @@ func (e *engine) skipCheckpoint(ctx context.Context, cp int64, n int) error {
 		return nil
 	}
 	return e.loadCheckpoint(ctx, cp, true)
+}
+
+// claimDoc returns the claim of the block that starts at cp: its
+// tombstone, stamped with the time of the claim (readers wait a while
+// before they fill a young block's holes: see holdFor).
+func claimDoc(cp int64, at time.Time) commitDoc {
+	d := tombstone(cp)
+	d.Stamp = at.UnixMicro()
+	return d
 }
 
 // leaveBlock gives up the rest of the engine's block and the one claimed

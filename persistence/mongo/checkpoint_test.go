@@ -447,3 +447,66 @@ func testReaderFillsARunOfHolesAtOnce(t *testing.T) {
 		t.Errorf("reading again sent %d inserts", n)
 	}
 }
+
+// A reader that meets holes in a block claimed less than holdFor ago waits
+// for its engine to number its commits there, rather than fill the block
+// and push the engine out of it.
+func TestReaderWaitsForAYoungBlock(t *testing.T) { eachServer(t, testReaderWaitsForAYoungBlock) }
+
+func testReaderWaitsForAYoungBlock(t *testing.T) {
+	ctx := context.Background()
+	url := isolatedURL(t)
+	e1, d1 := openEngine(t, url)
+	e2, d2 := openEngine(t, url)
+	for _, d := range []*engine{d1, d2} {
+		if err := d.loadCheckpoint(ctx, 0, false); err != nil {
+			t.Fatal(err)
+		}
+		d.cps.blocks.Store(true) // as after meeting another process
+		d.cps.met.Store(time.Now().UnixNano())
+	}
+	c1, err := e1.Commit(ctx, attempt("b", "s1", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := e2.Commit(ctx, attempt("b", "s2", 1)) // in a block above e1's
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Checkpoint%blockSize != 1 || c2.Checkpoint < c1.Checkpoint+blockSize {
+		t.Fatalf("commits at %d and %d, want the first numbers of two blocks", c1.Checkpoint, c2.Checkpoint)
+	}
+	reader, _ := openEngine(t, url)
+	start := time.Now()
+	read := make(chan []int64)
+	go func() { read <- readAll(t, reader, 0) }()
+	// e1 goes on numbering in its block while the reader waits.
+	time.Sleep(100 * time.Millisecond)
+	want := []int64{c1.Checkpoint}
+	for i := 2; i <= 5; i++ {
+		c, err := e1.Commit(ctx, attempt("b", "s1", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c.Checkpoint)
+	}
+	want = append(want, c2.Checkpoint)
+	got := <-read
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("ReadAll = %v, want %v", got, want)
+	}
+	if want[4] != c1.Checkpoint+4 || d1.cps.collisions.Load() != 0 {
+		t.Fatalf("e1's commits at %v with %d collisions: the reader pushed it out of its block", want[:5], d1.cps.collisions.Load())
+	}
+	if el := time.Since(start); el < holdFor/2 || el > 3*holdFor+time.Second {
+		t.Errorf("the read took %v, want about the hold (%v) from the claim", el, holdFor)
+	}
+	// The block is old now: a reader fills the rest at once.
+	start = time.Now()
+	if got := readAll(t, reader, 0); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("ReadAll again = %v, want %v", got, want)
+	}
+	if el := time.Since(start); el > holdFor {
+		t.Errorf("reading again took %v", el)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -156,6 +157,9 @@ type commitLog struct {
 	e    *engine
 	proj any     // the projection of its reads: nil, or byID for only the _id
 	x    *parked // the cursor (if any), where it is, the purge floor
+	// claims caches, per block index, when the block was claimed (0: not
+	// a claimed block), for hold.
+	claims map[int64]int64
 }
 
 var _ gapfill.Log[commitDoc] = (*commitLog)(nil)
@@ -187,6 +191,9 @@ var _ gapfill.RangeFiller = (*commitLog)(nil)
 // tombstones of [from, to), which goes on past the numbers taken (a
 // duplicate _id: a commit or another reader's tombstone is there).
 func (l *commitLog) FillRange(ctx context.Context, from, to int64) ([]bool, error) {
+	if err := l.hold(ctx, from); err != nil {
+		return nil, err
+	}
 	docs := make([]any, 0, to-from)
 	for cp := from; cp < to; cp++ {
 		docs = append(docs, tombstone(cp))
@@ -207,6 +214,58 @@ func (l *commitLog) FillRange(ctx context.Context, from, to int64) ([]bool, erro
 		return claimed, nil
 	}
 	return claimed, err
+}
+
+// holdFor is how long after a block was claimed a reader waits, before it
+// fills holes in it: the block's engine is likely numbering its commits
+// there (a block takes 64 of them), and a hole filled makes it leave the
+// block for another, which leaves the rest of this one to readers to fill.
+// So readers fill a block only once its engine has had holdFor to use it,
+// however often they poll, and a reader waits at most holdFor per page
+// (block claims age together).
+const holdFor = 500 * time.Millisecond
+
+// hold waits, before the run of holes from from is filled, until the block
+// the run starts in is holdFor old, if it is a claimed block (the claim's
+// stamp is its engine's clock; the wait is at most holdFor whatever it
+// says).
+func (l *commitLog) hold(ctx context.Context, from int64) error {
+	if from%blockSize == 0 {
+		return nil // the run starts where a claim would be: no claimed block
+	}
+	k := from / blockSize
+	at, ok := l.claims[k]
+	if !ok {
+		var d commitDoc
+		err := l.e.commits.FindOne(ctx, bson.D{kv(fID, k*blockSize)},
+			options.FindOne().SetProjection(bson.D{kv(fTombstone, 1), kv("stamp", 1)}).SetHint(idxID)).Decode(&d)
+		if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+			return err
+		}
+		if d.Tombstone {
+			at = d.Stamp
+		}
+		if l.claims == nil {
+			l.claims = map[int64]int64{}
+		}
+		l.claims[k] = at
+	}
+	if at == 0 {
+		return nil
+	}
+	wait := min(holdFor-time.Since(time.UnixMicro(at)), holdFor)
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		l.claims[k] = 0 // waited: fill it from now on
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Get implements gapfill.Log.
