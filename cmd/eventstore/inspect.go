@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -251,15 +252,19 @@ options. Bodies of types the program registered come back as generic JSON.`,
 	return cmd
 }
 
-// stopped reports whether ctx is done or past its deadline. A driver may
-// time out on the deadline itself (a socket deadline set from it) a moment
-// before ctx says so: following then ends as cleanly as on Ctrl-C.
-func stopped(ctx context.Context) bool {
+// stopped reports whether ctx is done or past its deadline, or err says
+// that ctx's deadline ended the call. A driver may give up on the deadline
+// a moment before ctx says so (a socket deadline set from it; the MongoDB
+// driver sends nothing with less than a round trip left), and the store
+// then reports the caller's deadline, not an outage: following ends as
+// cleanly as on Ctrl-C.
+func stopped(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return true
 	}
 	d, ok := ctx.Deadline()
-	return ok && !time.Now().Before(d)
+	return ok && (!time.Now().Before(d) ||
+		errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, eventstore.ErrStorageUnavailable))
 }
 
 func (a *app) tailCmd() *cobra.Command {
@@ -300,7 +305,7 @@ restricts it to one bucket.`,
 				// gaps: then fewer are shown); --follow: from the head
 				head, err := s.Engine().Head(ctx)
 				if err != nil {
-					if follow && stopped(ctx) {
+					if follow && stopped(ctx, err) {
 						return nil // interrupted before it began
 					}
 					return err
@@ -318,7 +323,7 @@ restricts it to one bucket.`,
 				}
 				for c, err := range seq {
 					if err != nil {
-						if follow && stopped(ctx) {
+						if follow && stopped(ctx, err) {
 							return nil
 						}
 						return err
