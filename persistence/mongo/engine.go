@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -32,6 +33,7 @@ type engine struct {
 	snapshots *mongo.Collection
 
 	cps    checkpoints
+	hold   time.Duration                     // holdFor, unless a test sets another (0: holdFor)
 	heads  heads                             // streams' last commits seen (order.go)
 	stored atomic.Int64                      // commits this engine stored
 	parked engines.Parking[parkKey, *parked] // cursors between the pages of a read (cursor.go)

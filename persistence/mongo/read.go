@@ -1,6 +1,7 @@
 package mongo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strconv"
@@ -228,7 +229,7 @@ const holdFor = 500 * time.Millisecond
 // hold waits, before the run of holes from from is filled, until the block
 // the run starts in is holdFor old, if it is a claimed block (the claim's
 // stamp is its engine's clock; the wait is at most holdFor whatever it
-// says).
+// says, and at most a quarter of the time the call has left).
 func (l *commitLog) hold(ctx context.Context, from int64) error {
 	if from%blockSize == 0 {
 		return nil // the run starts where a claim would be: no claimed block
@@ -253,7 +254,13 @@ func (l *commitLog) hold(ctx context.Context, from int64) error {
 	if at == 0 {
 		return nil
 	}
-	wait := min(holdFor-time.Since(time.UnixMicro(at)), holdFor)
+	hold := cmp.Or(l.e.hold, holdFor)
+	wait := min(hold-time.Since(time.UnixMicro(at)), hold)
+	if d, ok := ctx.Deadline(); ok {
+		// A short operation timeout is not spent waiting: the read
+		// fills sooner rather than fail.
+		wait = min(wait, time.Until(d)/4)
+	}
 	if wait <= 0 {
 		return nil
 	}
