@@ -60,11 +60,16 @@ const (
 	bodyJSON                        // anything else: encoding/json decodes the value
 )
 
+// bodyField is one field of a plan. A value is stored at the field's
+// offset from the struct's address, through a pointer of the field's
+// kind, as the compiler would store it: no reflect.Value per field.
 type bodyField struct {
-	name  string
-	index int
-	kind  bodyKind
-	sub   *bodyPlan // bodyStruct
+	name   string
+	offset uintptr      // from the start of the struct
+	typ    reflect.Type // the field's type
+	size   uintptr      // bytes of a number kind's field: 1, 2, 4 or 8
+	kind   bodyKind
+	sub    *bodyPlan // bodyStruct
 }
 
 var (
@@ -120,8 +125,8 @@ func makeBodyPlan(t reflect.Type, depth int) *bodyPlan {
 			return nil // two fields of one name: encoding/json drops both
 		}
 		names[name] = true
-		f := bodyField{name: name, index: i, kind: bodyJSON}
 		ft := sf.Type
+		f := bodyField{name: name, offset: sf.Offset, typ: ft, size: ft.Size(), kind: bodyJSON}
 		switch {
 		case reflect.PointerTo(ft).Implements(jsonUnmarshaler):
 			if ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Interface {
@@ -179,10 +184,10 @@ func validTagName(s string) bool {
 	return true
 }
 
-// decodeBodyPlan decodes raw into v, a settable struct of plan p's type. ok
-// is false if raw is not for the one pass (or has an error): v is then to
-// be thrown away and raw read by encoding/json.
-func decodeBodyPlan(p *bodyPlan, raw []byte, v reflect.Value) (ok bool) {
+// decodeBodyPlan decodes raw into the struct of plan p's type at v. ok is
+// false if raw is not for the one pass (or has an error): the struct is
+// then to be thrown away and raw read by encoding/json.
+func decodeBodyPlan(p *bodyPlan, raw []byte, v unsafe.Pointer) (ok bool) {
 	s := envelope{data: raw}
 	if !p.object(&s, v) {
 		return false
@@ -191,8 +196,8 @@ func decodeBodyPlan(p *bodyPlan, raw []byte, v reflect.Value) (ok bool) {
 	return s.i == len(raw)
 }
 
-// object decodes the object that starts here into v.
-func (p *bodyPlan) object(s *envelope, v reflect.Value) bool {
+// object decodes the object that starts here into the struct at v.
+func (p *bodyPlan) object(s *envelope, v unsafe.Pointer) bool {
 	if !s.next('{') {
 		return false
 	}
@@ -214,7 +219,7 @@ func (p *bodyPlan) object(s *envelope, v reflect.Value) bool {
 		}
 		seen |= 1 << fi
 		f := &p.fields[fi]
-		if !f.store(s, v.Field(f.index)) {
+		if !f.store(s, unsafe.Add(v, f.offset)) {
 			return false
 		}
 	}
@@ -236,8 +241,8 @@ func (p *bodyPlan) field(k []byte, next int) int {
 	return -1
 }
 
-// store decodes the value that starts here into fv.
-func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
+// store decodes the value that starts here into the field at fp.
+func (f *bodyField) store(s *envelope, fp unsafe.Pointer) bool {
 	s.ws()
 	if s.i >= len(s.data) {
 		return false
@@ -250,13 +255,13 @@ func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
 	case bodyString:
 		str, ok := s.plainString()
 		if ok {
-			fv.SetString(s.str(str))
+			*(*string)(fp) = s.str(str)
 		}
 		return ok
 	case bodyBool:
 		switch c {
 		case 't':
-			fv.SetBool(true)
+			*(*bool)(fp) = true
 			return s.literal("true")
 		case 'f':
 			return s.literal("false")
@@ -267,51 +272,73 @@ func (f *bodyField) store(s *envelope, fv reflect.Value) bool {
 		if !ok {
 			return false
 		}
-		i, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil || fv.OverflowInt(i) {
+		i, err := strconv.ParseInt(string(n), 10, int(8*f.size))
+		if err != nil {
 			return false
 		}
-		fv.SetInt(i)
+		switch f.size {
+		case 1:
+			*(*int8)(fp) = int8(i)
+		case 2:
+			*(*int16)(fp) = int16(i)
+		case 4:
+			*(*int32)(fp) = int32(i)
+		default:
+			*(*int64)(fp) = i
+		}
 		return true
 	case bodyUint:
 		n, ok := s.number()
 		if !ok {
 			return false
 		}
-		u, err := strconv.ParseUint(string(n), 10, 64)
-		if err != nil || fv.OverflowUint(u) {
+		u, err := strconv.ParseUint(string(n), 10, int(8*f.size))
+		if err != nil {
 			return false
 		}
-		fv.SetUint(u)
+		switch f.size {
+		case 1:
+			*(*uint8)(fp) = uint8(u)
+		case 2:
+			*(*uint16)(fp) = uint16(u)
+		case 4:
+			*(*uint32)(fp) = uint32(u)
+		default:
+			*(*uint64)(fp) = u
+		}
 		return true
 	case bodyFloat:
 		n, ok := s.number()
 		if !ok {
 			return false
 		}
-		x, err := strconv.ParseFloat(string(n), fv.Type().Bits())
-		if err != nil || fv.OverflowFloat(x) {
+		x, err := strconv.ParseFloat(string(n), int(8*f.size))
+		if err != nil {
 			return false
 		}
-		fv.SetFloat(x)
+		if f.size == 4 {
+			*(*float32)(fp) = float32(x)
+		} else {
+			*(*float64)(fp) = x
+		}
 		return true
 	case bodyStrings:
-		return s.strings(fv)
+		return s.strings((*[]string)(fp)) // any slice of a string kind is laid out as []string
 	case bodyStruct:
-		return f.sub.object(s, fv)
+		return f.sub.object(s, fp)
 	case bodyUnmarshaler:
 		raw, err := s.value()
 		if err != nil {
 			return false
 		}
-		u := fv.Addr().Interface().(json.Unmarshaler)
+		u := reflect.NewAt(f.typ, fp).Interface().(json.Unmarshaler)
 		if raw[0] == '"' && plainQuoted(raw) {
 			return u.UnmarshalJSON(raw) == nil
 		}
 		return json.Unmarshal(raw, u) == nil
 	default:
 		raw, err := s.value()
-		return err == nil && json.Unmarshal(raw, fv.Addr().Interface()) == nil
+		return err == nil && json.Unmarshal(raw, reflect.NewAt(f.typ, fp).Interface()) == nil
 	}
 }
 
@@ -468,9 +495,8 @@ func (s *envelope) number() ([]byte, bool) {
 	return d[start:i], true
 }
 
-// strings reads an array of plain strings into fv, a slice of a string
-// kind.
-func (s *envelope) strings(fv reflect.Value) bool {
+// strings reads an array of plain strings into *out.
+func (s *envelope) strings(out *[]string) bool {
 	if !s.next('[') {
 		return false
 	}
@@ -487,19 +513,11 @@ func (s *envelope) strings(fv reflect.Value) bool {
 		}
 		items = append(items, str)
 	}
-	if p, ok := fv.Addr().Interface().(*[]string); ok {
-		out := make([]string, len(items))
-		for i, b := range items {
-			out[i] = s.str(b)
-		}
-		*p = out
-		return true
-	}
-	sl := reflect.MakeSlice(fv.Type(), len(items), len(items))
+	strs := make([]string, len(items))
 	for i, b := range items {
-		sl.Index(i).SetString(s.str(b))
+		strs[i] = s.str(b)
 	}
-	fv.Set(sl)
+	*out = strs
 	return true
 }
 
@@ -518,7 +536,7 @@ func decodePlanned(t reflect.Type, raw []byte) (_ any, ok bool) {
 		return nil, false
 	}
 	ptr := reflect.New(st)
-	if !decodeBodyPlan(p, raw, ptr.Elem()) {
+	if !decodeBodyPlan(p, raw, ptr.UnsafePointer()) {
 		return nil, false
 	}
 	if t.Kind() == reflect.Pointer {
@@ -553,7 +571,7 @@ func (j *jsonSerializer) bodyAt(s *envelope, typeName []byte) (_ any, ok bool) {
 	start := s.i
 	if t.Kind() == reflect.Pointer {
 		ptr := reflect.New(st)
-		if !p.object(s, ptr.Elem()) {
+		if !p.object(s, ptr.UnsafePointer()) {
 			s.i = start
 			return nil, false
 		}
@@ -569,7 +587,7 @@ func (j *jsonSerializer) bodyAt(s *envelope, typeName []byte) (_ any, ok bool) {
 		v.SetZero()
 		p.scratch.Put(v.Addr().Interface())
 	}()
-	if !p.object(s, v) {
+	if !p.object(s, v.Addr().UnsafePointer()) {
 		s.i = start
 		return nil, false
 	}

@@ -310,17 +310,48 @@ func scanCommit(rows *sql.Rows) (entry, error) {
 }
 
 // rowScanner scans rows selected with commitColumns into commits: straight
-// into the commit's fields where it can, with no allocation but the
-// payload's and the IDs' (a bucket or stream ID equal to the previous
-// row's is shared, not copied again). A tombstone has NULL in every
-// column but the checkpoint.
+// into the commit's fields where it can, with no allocation but the IDs'
+// (a bucket or stream ID equal to the previous row's is shared, not copied
+// again) and the payloads' arenas. A tombstone has NULL in every column
+// but the checkpoint.
 type rowScanner struct {
 	rev, items, seq, stamp nullInt
 	cp                     nullInt
 	bucket, stream, id     sql.RawBytes
-	payload                []byte
+	payload                sql.RawBytes
 	lastBucket, lastStream string
 	dest                   [9]any
+	// arena holds the payloads of the rows scanned, copied out of the
+	// driver's buffer one after another: one allocation for a few dozen
+	// payloads rather than one each, which is what a long read spent most
+	// of its allocations on. A payload kept keeps at most its arena
+	// (payloadArena bytes) alive; a long one gets its own allocation.
+	arena []byte
+}
+
+// Bounds of a payload arena (see rowScanner.arena).
+const (
+	payloadArena = 32 << 10 // bytes of one arena
+	payloadLong  = 4 << 10  // a payload longer than this is copied alone
+)
+
+// keep returns a copy of the payload just scanned: nil for NULL, else in
+// the arena. Its capacity ends with it, so that an append to it cannot
+// reach the next payload.
+func (sc *rowScanner) keep() []byte {
+	b := sc.payload
+	switch {
+	case b == nil:
+		return nil
+	case len(b) > payloadLong:
+		return append(make([]byte, 0, len(b)), b...)
+	}
+	if cap(sc.arena)-len(sc.arena) < len(b) || sc.arena == nil {
+		sc.arena = make([]byte, 0, payloadArena)
+	}
+	at := len(sc.arena)
+	sc.arena = append(sc.arena, b...)
+	return sc.arena[at:len(sc.arena):len(sc.arena)]
 }
 
 func (sc *rowScanner) init() {
@@ -350,7 +381,7 @@ func (sc *rowScanner) scan(rows *sql.Rows, c *driver.Commit) (tombstone bool, er
 	c.BucketID, c.StreamID = sc.lastBucket, sc.lastStream
 	c.StreamRevision, c.EventCount, c.CommitSequence = int(sc.rev.v), int(sc.items.v), int(sc.seq.v)
 	c.CommitStamp = time.UnixMicro(sc.stamp.v).UTC()
-	c.Payload = sc.payload
+	c.Payload = sc.keep()
 	if len(sc.id) != len(c.CommitID) {
 		return false, fmt.Errorf("commit at checkpoint %d has a %d-byte commit ID", c.Checkpoint, len(sc.id))
 	}
