@@ -30,6 +30,12 @@ type Fairness struct {
 	// batches come a few dozen a second asks for longer phases here, so
 	// that a loaded machine's hiccups average out.
 	DefaultDuration time.Duration
+	// Prepare, if set, is called on every instance before each run, before
+	// the run's clock starts: a server whose start-up costs would
+	// otherwise be measured (an instance that idled while others wrote
+	// looks up where the log ends at its next commit, which on a test
+	// server may be a pass over the store) has the instance do that here.
+	Prepare func(ctx context.Context, t *testing.T, e *persistence.Engine) error
 	// LatencyBound is how many times the single instance's p99 commit
 	// latency the shared phase's may reach (default 10). A test server
 	// that makes sharing slow for reasons of its own, not the engine's,
@@ -38,29 +44,40 @@ type Fairness struct {
 }
 
 // RunFairness checks that instances sharing a storage progress fairly. It
-// writes for Duration with one instance running Instances×Goroutines
-// writers, then for Duration with Instances instances of Goroutines
-// writers each, every writer committing to a stream of its own (no
-// conflicts), and fails unless, in the shared phase:
+// compares two ways of running Instances×Goroutines writers, every writer
+// committing to a stream of its own (no conflicts): one instance running
+// them all ("single"), and Instances instances of Goroutines writers each
+// ("shared"). It fails unless, in the shared runs:
 //
 //   - every instance made at least half of its fair share of the commits;
 //   - the 99th percentile of commit latency is within LatencyBound (10)
 //     times the single instance's;
 //   - no commit failed.
 //
-// Then, with the instances' views of the log as the shared phase left
-// them, the instances take turns appending to one stream, each commit
-// through the next instance (every other one after reading the stream
-// through it, as a Stream does before it appends), and RunFairness fails
-// unless the stream's checkpoints increase with its commits: an instance
-// that took its number from a view behind another's would store a commit
-// below its predecessor, and readers would see the two reversed.
+// A test server's speed drifts while it runs: one warms up (FerretDB on
+// PostgreSQL wrote twice as many commits in its fourth 10 s phase as in
+// its first), another slows as the store grows. So the single instance
+// first writes for Duration/2 uncounted (a warm-up), then the two ways
+// take turns in the order single, shared, shared, single, each for
+// Duration/2, and each way's figures are those of its two runs together:
+// a drift that goes one way through the four runs weighs on both ways
+// alike.
 //
-// It logs the figures, among them the shared phase's commits as a fraction
+// Then, with the instances' views of the log as the shared runs left
+// them (behind the single instance's last run), the instances take turns
+// appending to one stream, each commit through the next instance (every
+// other one after reading the stream through it, as a Stream does before
+// it appends), and RunFairness fails unless the stream's checkpoints
+// increase with its commits: an instance that took its number from a view
+// behind another's would store a commit below its predecessor, and
+// readers would see the two reversed.
+//
+// It logs the figures, among them the shared runs' commits as a fraction
 // of the single instance's (sharing should cost no throughput: about 1).
 // That fraction is a speed, which a loaded machine skews, so it is
 // reported, not asserted; measure it on a quiet machine with a longer
-// EVENTSTORE_FAIRNESS_DURATION. It runs as one test and takes 2×Duration.
+// EVENTSTORE_FAIRNESS_DURATION. It runs as one test and takes
+// 2.5×Duration.
 func RunFairness(t *testing.T, f Fairness) {
 	t.Helper()
 	if f.Instances <= 0 {
@@ -94,18 +111,44 @@ func RunFairness(t *testing.T, f Fairness) {
 		t.Cleanup(func() { e.Close(context.Background()) })
 		return e
 	}
-	single := runWriters(t, "single", []*persistence.Engine{open()}, f.Instances*f.Goroutines, f.Duration)
+	prepare := func(engines []*persistence.Engine) {
+		if f.Prepare == nil {
+			return
+		}
+		for _, e := range engines {
+			if err := f.Prepare(ctx, t, e); err != nil {
+				t.Fatalf("Prepare: %v", err)
+			}
+		}
+	}
+	half := f.Duration / 2
+	all := f.Instances * f.Goroutines
+	one := []*persistence.Engine{open()}
+	prepare(one)
+	warm := runWriters(t, "warm-up", one, all, half)
+	var single, shared writeRun
+	var runs []int // each run's commits, in order
+	run := func(into *writeRun, phase string, engines []*persistence.Engine, each int) {
+		prepare(engines)
+		r := runWriters(t, phase, engines, each, half)
+		into.add(r)
+		runs = append(runs, r.total())
+	}
+	run(&single, "single", one, all)
 	engines := make([]*persistence.Engine, f.Instances)
 	for i := range engines {
 		engines[i] = open()
 	}
-	shared := runWriters(t, "shared", engines, f.Goroutines, f.Duration)
+	run(&shared, "shared", engines, f.Goroutines)
+	run(&shared, "shared", engines, f.Goroutines)
+	run(&single, "single", one, all)
 
 	total := shared.total()
 	fair := float64(total) / float64(f.Instances)
-	t.Logf("one instance, %d writers: %d commits in %v, p99 %v", f.Instances*f.Goroutines, single.total(), f.Duration, single.p99())
-	t.Logf("%d instances × %d writers: %d commits (%.2f of one instance), per instance %v, p99 %v",
-		f.Instances, f.Goroutines, total, float64(total)/float64(single.total()), shared.counts, shared.p99())
+	t.Logf("warm-up, one instance, %d writers: %d commits in %v; then single, shared, shared, single: %v", all, warm.total(), half, runs)
+	t.Logf("one instance, %d writers: %d commits in 2×%v, p99 %v", all, single.total(), half, single.p99())
+	t.Logf("%d instances × %d writers: %d commits in 2×%v (%.2f of one instance), per instance %v, p99 %v",
+		f.Instances, f.Goroutines, total, half, float64(total)/float64(single.total()), shared.counts, shared.p99())
 	for i, n := range shared.counts {
 		if float64(n) < fair/2 {
 			t.Errorf("instance %d made %d commits, under half of its fair share %.0f: instances starve each other", i+1, n, fair)
@@ -181,6 +224,17 @@ func takeTurns(t *testing.T, engines []*persistence.Engine) {
 type writeRun struct {
 	counts    []int           // commits per instance
 	latencies []time.Duration // of every commit
+}
+
+// add adds the figures of o, a run of as many instances, to r.
+func (r *writeRun) add(o writeRun) {
+	if r.counts == nil {
+		r.counts = make([]int, len(o.counts))
+	}
+	for i, n := range o.counts {
+		r.counts[i] += n
+	}
+	r.latencies = append(r.latencies, o.latencies...)
 }
 
 func (r writeRun) total() (n int) {

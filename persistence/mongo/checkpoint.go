@@ -116,6 +116,7 @@ type checkpoints struct {
 	last   atomic.Int64 // greatest checkpoint known taken
 	met    atomic.Int64 // when the engine last met another process (Unix nanoseconds)
 	loaded atomic.Bool  // last has been raised to the stored maximum once
+	loads  atomic.Int64 // loads of the stored maximum made
 	mu     sync.Mutex   // serializes refreshes
 
 	blocks atomic.Bool // numbers come from blocks (under contention)
@@ -343,12 +344,18 @@ func (c *checkpoints) leaveBlock() {
 
 // loadCheckpoint raises the hint to the greatest _id stored, and at
 // least to min. Unless again, it does nothing once the hint was loaded (by
-// a concurrent caller, say). The first load checks that Initialize ran.
+// a concurrent caller, say). Nor does it when a load ended while it waited
+// for the one in progress: that load is as fresh as its own would be, and
+// the writers of an engine that collide together (an engine that idled
+// while others wrote) cost one load, not one each. The first load checks
+// that Initialize ran.
 func (e *engine) loadCheckpoint(ctx context.Context, min int64, again bool) error {
+	gen := e.cps.loads.Load()
 	e.cps.mu.Lock()
 	defer e.cps.mu.Unlock()
 	loaded := e.cps.loaded.Load()
-	if loaded && !again {
+	if loaded && (!again || e.cps.loads.Load() != gen) {
+		e.cps.raise(min)
 		return nil
 	}
 	if !loaded {
@@ -362,6 +369,7 @@ func (e *engine) loadCheckpoint(ctx context.Context, min int64, again bool) erro
 	}
 	e.cps.raise(max(stored, min))
 	e.cps.loaded.Store(true)
+	e.cps.loads.Add(1)
 	return nil
 }
 

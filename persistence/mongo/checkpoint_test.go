@@ -517,3 +517,46 @@ func testReaderWaitsForAYoungBlock(t *testing.T) {
 		t.Fatalf("after the hold, %d: %+v, %v; want a tombstone", want[4]+1, doc, err)
 	}
 }
+
+// Writers of one engine that need the greatest _id stored at once (an
+// engine that idled while others wrote collides on every writer's next
+// insert) cost one load, not one each: a load that ended while a caller
+// waited for it serves that caller too.
+func TestConcurrentLoadsShareOne(t *testing.T) { eachServer(t, testConcurrentLoadsShareOne) }
+
+func testConcurrentLoadsShareOne(t *testing.T) {
+	ctx := context.Background()
+	url := isolatedURL(t)
+	e, d := openEngine(t, url)
+	if _, err := e.Commit(ctx, attempt("b", "s", 1)); err != nil {
+		t.Fatal(err)
+	}
+	before := d.cps.loads.Load()
+	const callers = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	d.cps.mu.Lock() // a load in progress: every caller reads the count of loads, then waits
+	for range callers {
+		wg.Go(func() { errs <- d.loadCheckpoint(ctx, 0, true) })
+	}
+	time.Sleep(200 * time.Millisecond)
+	d.cps.loads.Add(1) // the load in progress ends
+	d.cps.mu.Unlock()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := d.cps.loads.Load() - before - 1; n != 0 {
+		t.Errorf("%d callers waiting for a load made %d more loads, want none", callers, n)
+	}
+	// A caller that asks after the last load ended loads again.
+	if err := d.loadCheckpoint(ctx, 0, true); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.cps.loads.Load() - before - 1; n != 1 {
+		t.Errorf("a load asked for after the last one ended: %d loads, want 1", n)
+	}
+}
