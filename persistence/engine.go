@@ -355,25 +355,27 @@ func (e *Engine) ReadStream(ctx context.Context, bucketID, streamID string, minR
 			fail(err)
 			return
 		}
-		q := driver.StreamQuery{BucketID: bucketID, StreamID: streamID,
-			MinRevision: max(minRevision, 1), MaxRevision: maxRevision, Limit: e.settings.PageSize}
-		if q.MaxRevision <= 0 {
-			q.MaxRevision = math.MaxInt
+		base := driver.StreamQuery{BucketID: bucketID, StreamID: streamID,
+			MinRevision: max(minRevision, 1), MaxRevision: maxRevision}
+		if base.MaxRevision <= 0 {
+			base.MaxRevision = math.MaxInt
 		}
-		err := yieldPages(yield, func(prev, spare []Commit) ([]Commit, int, error) {
-			if prev != nil {
-				q.AfterSequence = prev[len(prev)-1].CommitSequence
-				q.Limit = e.nextLimit(q.Limit)
-				q.Buf = pageBuf(spare, q.Limit)
-			}
-			page, err := call(e, ctx, "read stream", true, func(ctx context.Context) ([]Commit, error) {
-				return e.d.ReadStream(ctx, q)
-			})
-			if err == nil {
-				err = checkStreamPage(q, page)
-			}
-			return page, q.Limit, err
-		})
+		err := yieldPages(yield, pager{
+			fetch: func(after int64, limit int, buf []Commit) ([]Commit, error) {
+				q := base
+				q.AfterSequence, q.Limit, q.Buf = int(after), limit, buf
+				page, err := call(e, ctx, "read stream", true, func(ctx context.Context) ([]Commit, error) {
+					return e.d.ReadStream(ctx, q)
+				})
+				if err == nil {
+					err = checkStreamPage(q, page)
+				}
+				return page, err
+			},
+			key:   func(c *Commit) int64 { return int64(c.CommitSequence) },
+			grow:  e.nextLimit,
+			guess: true, // a stream's commit sequences have no gaps
+		}, 0, e.settings.PageSize)
 		if err != nil {
 			fail(err)
 		}
@@ -436,26 +438,29 @@ func (e *Engine) readCommits(ctx context.Context, op, bucketID string, after int
 			fail(&ValidationError{Field: "after", Value: after, Reason: "must not be negative"})
 			return
 		}
-		q := driver.CommitQuery{BucketID: bucketID, After: after, Limit: e.settings.PageSize}
-		err := yieldPages(yield, func(prev, spare []Commit) ([]Commit, int, error) {
-			if prev != nil {
-				q.After = prev[len(prev)-1].Checkpoint
-				q.Limit = e.nextLimit(q.Limit)
-				q.Buf = pageBuf(spare, q.Limit)
-			}
-			page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
-				return e.d.ReadCommits(ctx, q)
-			})
-			if err == nil {
-				err = checkCheckpointPage(op, q.After, q.Limit, bucketID, page)
-			}
-			return page, q.Limit, err
-		})
+		err := yieldPages(yield, pager{
+			fetch: func(after int64, limit int, buf []Commit) ([]Commit, error) {
+				q := driver.CommitQuery{BucketID: bucketID, After: after, Limit: limit, Buf: buf}
+				page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
+					return e.d.ReadCommits(ctx, q)
+				})
+				if err == nil {
+					err = checkCheckpointPage(op, after, limit, bucketID, page)
+				}
+				return page, err
+			},
+			key:   checkpointKey,
+			grow:  e.nextLimit,
+			guess: true, // where an engine numbers commits one after the other
+		}, after, e.settings.PageSize)
 		if err != nil {
 			fail(err)
 		}
 	}
 }
+
+// checkpointKey is the key of a read in checkpoint order.
+func checkpointKey(c *Commit) int64 { return c.Checkpoint }
 
 func checkCheckpointPage(op string, after int64, limit int, bucketID string, page []Commit) error {
 	if len(page) > limit {
@@ -490,19 +495,21 @@ func (e *Engine) UndispatchedAfter(ctx context.Context, after int64) iter.Seq2[C
 			yield(Commit{}, e.unsupported(op, Dispatch))
 			return
 		}
-		limit := e.settings.PageSize
-		err := yieldPages(yield, func(prev, _ []Commit) ([]Commit, int, error) {
-			if prev != nil {
-				after = prev[len(prev)-1].Checkpoint
-			}
-			page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
-				return e.disp.Undispatched(ctx, after, limit)
-			})
-			if err == nil {
-				err = checkCheckpointPage(op, after, limit, "", page)
-			}
-			return page, limit, err
-		})
+		err := yieldPages(yield, pager{
+			fetch: func(after int64, limit int, _ []Commit) ([]Commit, error) {
+				page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
+					return e.disp.Undispatched(ctx, after, limit)
+				})
+				if err == nil {
+					err = checkCheckpointPage(op, after, limit, "", page)
+				}
+				return page, err
+			},
+			key:  checkpointKey,
+			grow: func(limit int) int { return limit },
+			// No guess: the commits not yet dispatched are seldom every one
+			// of a stretch of the log.
+		}, after, e.settings.PageSize)
 		if err != nil {
 			yield(Commit{}, opError(op, err))
 		}

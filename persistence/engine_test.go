@@ -24,6 +24,7 @@ type fakeDriver struct {
 	err     error                               // returned by every call when set
 	block   chan struct{}                       // when set, calls wait for it (or ctx)
 	page    func(q driver.CommitQuery) []Commit // overrides ReadCommits when set
+	stream  func(q driver.StreamQuery) []Commit // overrides ReadStream when set
 	closed  atomic.Int64
 }
 
@@ -53,6 +54,9 @@ func (d *fakeDriver) Commit(ctx context.Context, a *CommitAttempt) (Commit, erro
 func (d *fakeDriver) ReadStream(ctx context.Context, q driver.StreamQuery) ([]Commit, error) {
 	if err := d.wait(ctx); err != nil {
 		return nil, err
+	}
+	if d.stream != nil {
+		return d.stream(q), nil
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()

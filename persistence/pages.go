@@ -26,36 +26,86 @@ func (e *Engine) nextLimit(limit int) int {
 	return min(2*limit, maxPageGrowth*e.settings.PageSize)
 }
 
-// yieldPages runs a paged read: next fetches and checks the page after prev
-// (the previous page, full; nil for the first), into spare if it is not nil
-// (a page whose commits were all yielded), and returns it with the limit it
-// asked for. yieldPages yields the page's commits and asks for the next
-// page until one comes back shorter than its limit or the caller stops. It
-// returns the error to report, if any.
+// pager is how a paged read asks for its pages. Pages follow each other
+// by a key that increases along the read: a checkpoint, or a stream's
+// commit sequence.
+type pager struct {
+	// fetch fetches and checks the page of at most limit commits after
+	// key after, into buf if it is not nil.
+	fetch func(after int64, limit int, buf []Commit) ([]Commit, error)
+	key   func(c *Commit) int64 // a commit's key
+	grow  func(limit int) int   // the limit of the page after a full one of limit
+	// guess allows fetching the page after next before next comes back
+	// (see yieldPages): keys that come one after the other when nothing
+	// is missing between them.
+	guess bool
+}
+
+// A page in flight: asked for after key after, with room for limit.
+type fetched struct {
+	after    int64
+	limit    int
+	page     []Commit
+	err      error
+	panicked any // the engine panicked: raised again in the caller's goroutine
+}
+
+// start fetches the page after key after in a goroutine of its own.
+func (p *pager) start(after int64, limit int, buf []Commit) chan fetched {
+	ch := make(chan fetched, 1)
+	go func() {
+		f := fetched{after: after, limit: limit}
+		defer func() {
+			if r := recover(); r != nil {
+				f.page, f.err, f.panicked = nil, nil, r
+			}
+			ch <- f
+		}()
+		f.page, f.err = p.fetch(after, limit, buf)
+	}()
+	return ch
+}
+
+// yieldPages runs a paged read from key after, pages of limit commits
+// first: it yields each page's commits and asks for the next page until
+// one comes back shorter than its limit or the caller stops. It returns
+// the error to report, if any.
 //
 // From the second full page on, the next page is fetched while this one is
 // yielded: the engine's round trip and the server's work overlap the
-// caller's work on this page instead of adding to it. A caller that stops
-// early waits for that fetch to end, and its page is dropped. An engine
-// that panics in that fetch panics in the caller's goroutine, when the
-// caller reaches that page, as it would have without the fetch ahead.
-func yieldPages(yield func(Commit, error) bool, next func(prev, spare []Commit) (page []Commit, limit int, err error)) error {
-	type fetched struct {
-		page     []Commit
-		limit    int
-		err      error
-		panicked any // the engine panicked: raised again in the caller's goroutine
-	}
-	var ahead chan fetched // the fetch in flight, if any
-	var page, spare []Commit
+// caller's work on this page instead of adding to it. And when the page
+// holds every key after the last one (a full page whose keys follow each
+// other: a stretch of the log with nothing missing), the read guesses that
+// the next page will too, and fetches the page after it as well, from the
+// key the next page would end at: two fetches are in flight instead of
+// one, and a long read is no longer one round trip after another (reading
+// a MySQL log through the store went from 0.61 to 0.69 of the plain
+// driver). The guessed page is used only if the next page does end there,
+// full: its keys then run on from there, so nothing between the two pages
+// is skipped, and what each fetch returned is what a fetch made then from
+// its key returns. A wrong guess costs one page fetched for nothing.
+//
+// A caller that stops early waits for the fetches in flight to end, and
+// their pages are dropped. An engine that panics in a fetch made ahead
+// panics in the caller's goroutine, when the caller reaches that page, as
+// it would have without the fetch ahead.
+func yieldPages(yield func(Commit, error) bool, p pager, after int64, limit int) error {
+	var (
+		ahead, guessed chan fetched   // the next page in flight, and the one after it
+		guessedAfter   int64          // the key the guessed page starts after
+		dropped        []chan fetched // guesses that were wrong, still in flight
+		page, spare    []Commit
+	)
 	defer func() {
-		if ahead != nil {
-			freePage((<-ahead).page)
+		for _, ch := range append(dropped, ahead, guessed) {
+			if ch != nil {
+				freePage((<-ch).page)
+			}
 		}
 		freePage(page)
 		freePage(spare)
 	}()
-	page, limit, err := next(nil, nil)
+	page, err := p.fetch(after, limit, nil)
 	for fulls := 0; ; {
 		if err != nil {
 			return err
@@ -65,18 +115,21 @@ func yieldPages(yield func(Commit, error) bool, next func(prev, spare []Commit) 
 			fulls++
 		}
 		if full && fulls >= 2 {
-			ahead = make(chan fetched, 1)
-			go func(prev, spare []Commit) {
-				var f fetched
-				defer func() {
-					if r := recover(); r != nil {
-						f = fetched{panicked: r}
-					}
-					ahead <- f
-				}()
-				f.page, f.limit, f.err = next(prev, spare)
-			}(page, spare)
-			spare = nil
+			last, next := p.key(&page[len(page)-1]), p.grow(limit)
+			if guessed != nil && guessedAfter == last {
+				ahead, guessed = guessed, nil // the guess was right
+			} else {
+				if guessed != nil {
+					dropped, guessed = append(dropped, guessed), nil
+				}
+				ahead = p.start(last, next, pageBuf(spare, next))
+				spare = nil
+			}
+			if p.guess && guessed == nil && last-after == int64(limit) {
+				then := p.grow(next)
+				guessedAfter = last + int64(next)
+				guessed = p.start(guessedAfter, then, newPage(then))
+			}
 		}
 		for i := range page {
 			if !yield(page[i], nil) {
@@ -93,10 +146,11 @@ func yieldPages(yield func(Commit, error) bool, next func(prev, spare []Commit) 
 				panic(f.panicked) // where it would have been raised without the fetch ahead
 			}
 			spare = page // yielded by value: a later page may reuse it
-			page, limit, err = f.page, f.limit, f.err
+			page, after, limit, err = f.page, f.after, f.limit, f.err
 			continue
 		}
-		page, limit, err = next(page, page)
+		after, limit = p.key(&page[len(page)-1]), p.grow(limit)
+		page, err = p.fetch(after, limit, pageBuf(page, limit))
 	}
 }
 

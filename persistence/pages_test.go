@@ -1,8 +1,10 @@
 package persistence
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,13 +61,16 @@ func TestLongReadFetchesTheNextPageAhead(t *testing.T) {
 			t.Fatalf("commit %d has checkpoint %d", i, got[i])
 		}
 	}
-	var limits []int
+	slices.SortFunc(calls, func(a, b driver.CommitQuery) int { return cmp.Compare(a.After, b.After) })
+	var pages []string
 	for _, q := range calls {
-		limits = append(limits, q.Limit)
+		pages = append(pages, fmt.Sprintf("%d+%d", q.After, q.Limit))
 	}
-	// 2+4+8+16 = 30, then a page of 16 holding the last 10.
-	if fmt.Sprint(limits) != "[2 4 8 16 16]" {
-		t.Errorf("page limits %v", limits)
+	// 2+4+8+16 = 30, then a page of 16 holding the last 10; the log has
+	// no gaps, so the read guessed the page after that one too (see
+	// TestALongReadGuessesThePageAfterNext).
+	if fmt.Sprint(pages) != "[0+2 2+4 6+8 14+16 30+16 46+16]" {
+		t.Errorf("pages asked for (after+limit) %v", pages)
 	}
 	for i, q := range calls[1:] {
 		if cap(q.Buf) < q.Limit {
@@ -112,13 +117,15 @@ func TestStoppingALongReadWaitsForTheFetchAhead(t *testing.T) {
 			break
 		}
 	}
-	if ended.Load() != 1 {
-		t.Errorf("the read returned with its fetch ahead still in flight (%d ended)", ended.Load())
+	// Two fetches were in flight: the next page, and the one after it,
+	// guessed (the log has no gaps).
+	if ended.Load() != 2 {
+		t.Errorf("the read returned with its fetches ahead still in flight (%d of 2 ended)", ended.Load())
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(calls) != 3 {
-		t.Errorf("%d pages fetched, want 3 (the last one ahead, dropped)", len(calls))
+	if len(calls) != 4 {
+		t.Errorf("%d pages fetched, want 4 (the last two ahead, dropped)", len(calls))
 	}
 }
 
@@ -179,5 +186,124 @@ func TestAPanicInTheFetchAheadReachesTheCaller(t *testing.T) {
 	}()
 	if got != 6 {
 		t.Errorf("read %d commits before the panic, want the first two pages' 6", got)
+	}
+}
+
+// A long read over a stretch of the log with no gaps has two fetches in
+// flight: the next page, and the page after it, asked for from where the
+// next page will end if it has no gaps either.
+func TestALongReadGuessesThePageAfterNext(t *testing.T) {
+	e, d := newFake(t) // pages of 2, 4, 8, 16, 16, ...
+	var mu sync.Mutex
+	var calls []driver.CommitQuery
+	serve := synthetic(100, &mu, &calls)
+	guessed := make(chan struct{})
+	d.page = func(q driver.CommitQuery) []Commit {
+		switch q.After {
+		case 6: // the third page: held until the fourth is asked for
+			select {
+			case <-guessed:
+			case <-time.After(10 * time.Second):
+				t.Error("the page after next was not asked for while the next one was in flight")
+			}
+		case 14: // the fourth, guessed from the second page: 2+4 ends at 6, 6+8 will end at 14
+			close(guessed)
+		}
+		return serve(q)
+	}
+	var got []int64
+	for c, err := range e.ReadAll(context.Background(), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c.Checkpoint)
+	}
+	if len(got) != 100 || !slices.IsSorted(got) || got[0] != 1 || got[99] != 100 {
+		t.Fatalf("read %d commits: %v", len(got), got)
+	}
+}
+
+// A guess that turns out wrong (the next page has a gap, or comes back
+// short) is dropped: the read goes on from where the next page did end,
+// and yields every commit once, in order, as a read without guesses does.
+func TestAWrongGuessIsDropped(t *testing.T) {
+	for _, gaps := range [][]int64{
+		{10},         // in the third page (after 6): it ends at 15, not 14
+		{3},          // in the second: no guess is made from it
+		{20, 21, 22}, // in the fourth
+		{7, 30, 31, 47, 48, 49, 50},
+	} {
+		t.Run(fmt.Sprint(gaps), func(t *testing.T) {
+			e, d := newFake(t)
+			var mu sync.Mutex
+			var asked []int64
+			d.page = func(q driver.CommitQuery) []Commit {
+				mu.Lock()
+				asked = append(asked, q.After)
+				mu.Unlock()
+				out := q.Buf[:0]
+				for cp := q.After + 1; cp <= 80 && len(out) < q.Limit; cp++ {
+					if !slices.Contains(gaps, cp) {
+						out = append(out, Commit{Checkpoint: cp, CommitAttempt: CommitAttempt{BucketID: DefaultBucket, StreamID: "s"}})
+					}
+				}
+				return out
+			}
+			var got, want []int64
+			for cp := int64(1); cp <= 80; cp++ {
+				if !slices.Contains(gaps, cp) {
+					want = append(want, cp)
+				}
+			}
+			for c, err := range e.ReadAll(context.Background(), 0) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, c.Checkpoint)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("read %v\nwant %v", got, want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("pages asked for after %v", asked)
+		})
+	}
+}
+
+// Reading a stream guesses too: a stream's commit sequences have no gaps.
+func TestAStreamReadGuesses(t *testing.T) {
+	e, d := newFake(t)
+	var mu sync.Mutex
+	var asked []int
+	d.stream = func(q driver.StreamQuery) []Commit {
+		mu.Lock()
+		asked = append(asked, q.AfterSequence)
+		mu.Unlock()
+		out := q.Buf[:0]
+		for seq := q.AfterSequence + 1; seq <= 60 && len(out) < q.Limit; seq++ {
+			out = append(out, Commit{Checkpoint: int64(seq), CommitAttempt: CommitAttempt{BucketID: DefaultBucket, StreamID: "s",
+				CommitSequence: seq, StreamRevision: seq, EventCount: 1}})
+		}
+		return out
+	}
+	n := 0
+	for c, err := range e.ReadStream(context.Background(), DefaultBucket, "s", 0, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; c.CommitSequence != n {
+			t.Fatalf("commit %d has sequence %d", n, c.CommitSequence)
+		}
+	}
+	if n != 60 {
+		t.Fatalf("read %d commits, want 60", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(asked)
+	// 0+2, 2+4, 6+8, then guessed 14+16 (and 30+16, 46+16 from the pages after).
+	if !slices.Contains(asked, 14) || !slices.Contains(asked, 46) {
+		t.Errorf("pages asked for after sequences %v, want the guesses 14 and 46 among them", asked)
 	}
 }
