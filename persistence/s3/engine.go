@@ -41,6 +41,7 @@ type engine struct {
 	marked     markCache
 	hints      hints          // the last commit of each stream by this engine
 	background sync.WaitGroup // markers being written, skipped slots being voided
+	passed     passedOver     // slots passed over, for the sweep that voids them (holes.go)
 }
 
 var _ engines.Client = (*engine)(nil)

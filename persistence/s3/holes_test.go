@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -261,6 +262,68 @@ func TestCommitAbovePredecessor(t *testing.T) {
 		on, _ := inStream(all(t, "ReadAll", b.ReadAll(ctx, 0)), "b", "s", persistence.UUID{})
 		if d := same(on, []persistence.Commit{c1, c2}); d != "" {
 			t.Fatalf("ReadAll: %s", d)
+		}
+	})
+}
+
+// countLogLists is a transport that counts the LISTs of the log.
+type countLogLists struct {
+	base http.RoundTripper
+	n    atomic.Int64
+}
+
+func (c *countLogLists) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2" && r.URL.Query().Get("prefix") == "log/" {
+		c.n.Add(1)
+	}
+	return c.base.RoundTrip(r)
+}
+
+// TestPassedOverSlotsShareOneList: the slots passed over by wins whose
+// graces end together are voided after one LIST, not one each.
+func TestPassedOverSlotsShareOneList(t *testing.T) {
+	eachServer(t, func(t *testing.T, kind string) {
+		ctx := context.Background()
+		rawURL := isolatedURL(t, kind)
+		counter := &countLogLists{base: newTransport()}
+		client, bucket := testClient(t, rawURL, counter, true)
+		var d *engine
+		e, err := persistence.NewEngineFrom("s3", func(s *persistence.Settings) (*engine, error) {
+			var err error
+			d, err = newEngine(client, bucket, "", s)
+			return d, err
+		}, persistence.WithTimeout(testTimeout))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Initialize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Slots 1, 4 and 7 exist; 2, 3, 5 and 6 were passed over.
+		for i, n := range []int64{1, 4, 7} {
+			aim(d, n)
+			if _, err := e.Commit(ctx, attempt("b", "s", i+1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := counter.n.Load()
+		d.voidSkipped(1, 4, 250*time.Millisecond) // a grace of 1 s each
+		d.voidSkipped(4, 7, 250*time.Millisecond)
+		if err := e.Close(ctx); err != nil { // waits for the sweep
+			t.Fatal(err)
+		}
+		if n := counter.n.Load() - before; n != 1 {
+			t.Errorf("voiding two ranges passed over took %d LISTs of the log, want 1", n)
+		}
+		for _, n := range []int64{2, 3, 5, 6} {
+			if s, found := readSlotBody(t, d, n); !found || !s.Void {
+				t.Errorf("slot %d: found %v, void %v; want a void slot", n, found, s.Void)
+			}
+		}
+		for _, n := range []int64{4, 7} {
+			if s, found := readSlotBody(t, d, n); !found || s.Void {
+				t.Errorf("slot %d: found %v, void %v; want the commit's slot", n, found, s.Void)
+			}
 		}
 	})
 }
