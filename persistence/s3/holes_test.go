@@ -16,7 +16,14 @@ import (
 // returns it with its driver, whose log the test steers.
 func openDriver(t *testing.T, rawURL string) (*persistence.Engine, *engine) {
 	t.Helper()
-	client, bucket := testClient(t, rawURL, nil, true)
+	return openDriverVia(t, rawURL, nil)
+}
+
+// openDriverVia is openDriver with the client sending through rt (nil:
+// a plain transport).
+func openDriverVia(t *testing.T, rawURL string, rt http.RoundTripper) (*persistence.Engine, *engine) {
+	t.Helper()
+	client, bucket := testClient(t, rawURL, rt, true)
 	var d *engine
 	e, err := persistence.NewEngineFrom("s3", func(s *persistence.Settings) (*engine, error) {
 		var err error
@@ -286,19 +293,7 @@ func TestPassedOverSlotsShareOneList(t *testing.T) {
 		ctx := context.Background()
 		rawURL := isolatedURL(t, kind)
 		counter := &countLogLists{base: newTransport()}
-		client, bucket := testClient(t, rawURL, counter, true)
-		var d *engine
-		e, err := persistence.NewEngineFrom("s3", func(s *persistence.Settings) (*engine, error) {
-			var err error
-			d, err = newEngine(client, bucket, "", s)
-			return d, err
-		}, persistence.WithTimeout(testTimeout))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Initialize(ctx); err != nil {
-			t.Fatal(err)
-		}
+		e, d := openDriverVia(t, rawURL, counter)
 		// Slots 1, 4 and 7 exist; 2, 3, 5 and 6 were passed over.
 		for i, n := range []int64{1, 4, 7} {
 			aim(d, n)
