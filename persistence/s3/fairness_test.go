@@ -41,10 +41,10 @@ import (
 // taken in turns (RunFairness) 0.70 and 0.75 (0.68 at first); the old
 // order, single first, gave 0.75 to 0.97. Slots claimed in blocks, as the
 // Mongo engine claims numbers, would save the lost creates and the LISTs,
-// not the smaller groups: 4.9 requests a commit, about 0.87. (Passed-over
-// slots voided in sweeps that share a LIST, holes.go, then took the LISTs
-// from 0.48 to 0.39 a commit: 5.9 requests a commit, 0.65 to 0.75 in four
-// runs.)
+// not the smaller groups: 4.9 requests a commit, about 0.87. (With the
+// slots passed over voided in sweeps that share a LIST, holes.go: 0.39
+// LISTs a commit, against 0.41 and 0.48 before, 5.9 requests a commit,
+// 0.65 to 0.75 in four runs.)
 func TestFairness(t *testing.T) {
 	fairness(t, func(ctx context.Context, t *testing.T, url string) (*persistence.Engine, error) {
 		return Open(ctx, url)
