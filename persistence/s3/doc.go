@@ -132,8 +132,9 @@
 // (four times the LIST that revealed it took, between 20 ms and 1 s: the
 // create of a writer may be in flight) and then voids it (see "Design").
 // The writer that passed over slots voids those still missing itself,
-// after the same grace and in the background (one LIST, and a create per
-// hole), so that readers seldom meet a hole; a writer whose slot was voided
+// after the same grace and in the background (one LIST for the ranges
+// passed over whose graces end together, and a create per hole), so that
+// readers seldom meet a hole; a writer whose slot was voided
 // before its create arrived tries further on, as after any lost slot.
 // acceptance.RunFairness checks the shares and the total (TestFairness,
 // TestFairnessLatency).
