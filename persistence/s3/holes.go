@@ -185,6 +185,9 @@ type passedOver struct {
 	sweeping bool // a sweep goroutine runs
 }
 
+// errListed stops a sweep's LIST once it is past the ranges swept.
+var errListed = errors.New("listed")
+
 // passedRange is a range passed over: the slots in (from, to), to created.
 type passedRange struct {
 	from, to int64
@@ -242,21 +245,21 @@ func (e *engine) voidPassed(batch []passedRange) {
 	if lo > 0 {
 		start = e.k.log(lo)
 	}
-	for {
-		keys, more, err := e.o.list(ctx, e.k.logPrefix(), start, int32(min(hi-lo, 1000)))
-		if err != nil {
-			return
-		}
-		last := hi
+	err := e.o.listAll(ctx, e.k.logPrefix(), start, func(keys []string) error {
 		for _, k := range keys {
-			if n, ok := number(k); ok {
-				exists[n], last = true, n
+			n, ok := number(k)
+			switch {
+			case !ok:
+			case n >= hi:
+				return errListed
+			default:
+				exists[n] = true
 			}
 		}
-		if !more || len(keys) == 0 || last >= hi {
-			break
-		}
-		start = keys[len(keys)-1]
+		return nil
+	})
+	if err != nil && !errors.Is(err, errListed) {
+		return
 	}
 	var holes []int64
 	for _, r := range batch {
