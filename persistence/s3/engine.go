@@ -42,6 +42,7 @@ type engine struct {
 	hints      hints          // the last commit of each stream by this engine
 	background sync.WaitGroup // markers being written, skipped slots being voided
 	passed     passedOver     // slots passed over, for the sweep that voids them (holes.go)
+	counts     logCounts
 }
 
 var _ engines.Client = (*engine)(nil)
@@ -66,22 +67,31 @@ var params = []string{paramEndpoint, paramRegion, paramPathStyle, paramKeyID, pa
 // shared config files, roles) unless the URL sets them. Open dials
 // nothing.
 func Open(ctx context.Context, rawURL string, opts ...persistence.Option) (*persistence.Engine, error) {
-	rest, s, err := persistence.ParseSettings(rawURL, opts...)
+	d, s, err := open(ctx, rawURL, opts...)
 	if err != nil {
 		return nil, err
 	}
+	return persistence.NewEngineWithSettings("s3", d, s), nil
+}
+
+// open is Open's driver, with the settings that wrap it.
+func open(ctx context.Context, rawURL string, opts ...persistence.Option) (*engine, *persistence.Settings, error) {
+	rest, s, err := persistence.ParseSettings(rawURL, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
 	u, err := url.Parse(rest)
 	if err != nil {
-		return nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
+		return nil, nil, &persistence.ValidationError{Field: "URL", Reason: err.Error()}
 	}
 	if u.Scheme != "s3" || u.Host == "" {
-		return nil, &persistence.ValidationError{Field: "URL", Value: redact(u),
+		return nil, nil, &persistence.ValidationError{Field: "URL", Value: redact(u),
 			Reason: "must be s3://BUCKET[/PREFIX][?options]"}
 	}
 	q := u.Query()
 	for name := range q {
 		if !slices.Contains(params, name) {
-			return nil, &persistence.ValidationError{Field: name, Value: q.Get(name),
+			return nil, nil, &persistence.ValidationError{Field: name, Value: q.Get(name),
 				Reason: "is not a parameter of s3 URLs (" + strings.Join(params, ", ") + ", page_size, op_timeout, admin_timeout)"}
 		}
 	}
@@ -91,7 +101,7 @@ func Open(ctx context.Context, rawURL string, opts ...persistence.Option) (*pers
 	}
 	id, secret := q.Get(paramKeyID), q.Get(paramSecret)
 	if (id == "") != (secret == "") {
-		return nil, &persistence.ValidationError{Field: paramKeyID + ", " + paramSecret, Reason: "must be set together"}
+		return nil, nil, &persistence.ValidationError{Field: paramKeyID + ", " + paramSecret, Reason: "must be set together"}
 	}
 	if id != "" {
 		lo = append(lo, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, q.Get(paramToken))))
@@ -102,13 +112,13 @@ func Open(ctx context.Context, rawURL string, opts ...persistence.Option) (*pers
 	})))
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
-		return nil, &persistence.ValidationError{Field: "URL", Reason: "AWS configuration: " + err.Error()}
+		return nil, nil, &persistence.ValidationError{Field: "URL", Reason: "AWS configuration: " + err.Error()}
 	}
 	endpoint := q.Get(paramEndpoint)
 	if endpoint != "" {
 		eu, err := url.Parse(endpoint)
 		if err != nil || (eu.Scheme != "http" && eu.Scheme != "https") || eu.Host == "" {
-			return nil, &persistence.ValidationError{Field: paramEndpoint, Value: endpoint, Reason: "must be an http:// or https:// URL"}
+			return nil, nil, &persistence.ValidationError{Field: paramEndpoint, Value: endpoint, Reason: "must be an http:// or https:// URL"}
 		}
 		if cfg.Region == "" {
 			cfg.Region = "us-east-1" // S3 look-alikes accept any region
@@ -117,7 +127,7 @@ func Open(ctx context.Context, rawURL string, opts ...persistence.Option) (*pers
 	pathStyle := false
 	if v := q.Get(paramPathStyle); v != "" {
 		if pathStyle, err = strconv.ParseBool(v); err != nil {
-			return nil, &persistence.ValidationError{Field: paramPathStyle, Value: v, Reason: "must be true or false"}
+			return nil, nil, &persistence.ValidationError{Field: paramPathStyle, Value: v, Reason: "must be true or false"}
 		}
 	}
 	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
@@ -130,13 +140,13 @@ func Open(ctx context.Context, rawURL string, opts ...persistence.Option) (*pers
 	})
 	prefix, err := url.PathUnescape(strings.TrimPrefix(u.Path, "/"))
 	if err != nil {
-		return nil, &persistence.ValidationError{Field: "URL", Reason: "prefix: " + err.Error()}
+		return nil, nil, &persistence.ValidationError{Field: "URL", Reason: "prefix: " + err.Error()}
 	}
 	d, err := newEngine(client, u.Host, prefix, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return persistence.NewEngineWithSettings("s3", d, s), nil
+	return d, s, nil
 }
 
 // New returns an engine storing under prefix (may be empty) in bucket,
@@ -171,7 +181,7 @@ func newEngine(client *s3.Client, bucket, prefix string, s *persistence.Settings
 		wait = 5 * time.Second
 	}
 	e := &engine{o: o, k: k}
-	e.log = &appender{o: o, k: k, wait: wait, seen: e.seen.Load, known: e.known, skipped: e.voidSkipped, spread: 1, rand: rand.Int64N}
+	e.log = &appender{n: &e.counts, o: o, k: k, wait: wait, seen: e.seen.Load, known: e.known, skipped: e.voidSkipped, spread: 1, rand: rand.Int64N}
 	return e, nil
 }
 

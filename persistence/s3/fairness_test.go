@@ -3,6 +3,7 @@ package s3
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,8 +47,8 @@ import (
 // LISTs a commit, against 0.41 and 0.48 before, 5.9 requests a commit,
 // 0.65 to 0.75 in four runs.)
 func TestFairness(t *testing.T) {
-	fairness(t, func(ctx context.Context, t *testing.T, url string) (*persistence.Engine, error) {
-		return Open(ctx, url)
+	fairness(t, func(ctx context.Context, t *testing.T, url string) (*engine, *persistence.Settings, error) {
+		return open(ctx, url)
 	})
 }
 
@@ -66,26 +67,55 @@ func TestFairness(t *testing.T) {
 // each): the dense log 0.70, 0.75, 0.80; spread slots 0.92, 0.82, 0.97, and
 // after the merge 0.93, 0.84, 0.84 (TestFairness then 0.87, 0.89, 0.81).
 func TestFairnessLatency(t *testing.T) {
-	fairness(t, func(ctx context.Context, t *testing.T, url string) (*persistence.Engine, error) {
+	fairness(t, func(ctx context.Context, t *testing.T, url string) (*engine, *persistence.Settings, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 256
 		client, bucket := testClient(t, url, testserver.Latency(tr, testserver.BenchLatency()), true)
-		return New(client, bucket, "")
+		s, err := persistence.NewSettings()
+		if err != nil {
+			return nil, nil, err
+		}
+		d, err := newEngine(client, bucket, "", s)
+		return d, s, err
 	})
 }
 
 // fairness runs acceptance.RunFairness on MinIO, on instances that open
-// opens on one bucket's URL.
-func fairness(t *testing.T, open func(ctx context.Context, t *testing.T, url string) (*persistence.Engine, error)) {
+// opens on one bucket's URL, and logs what the log writes of the single
+// instance (the first opened) and of the shared ones cost.
+func fairness(t *testing.T, open func(ctx context.Context, t *testing.T, url string) (*engine, *persistence.Settings, error)) {
 	url := isolatedURL(t, testserver.S3)
+	var (
+		mu      sync.Mutex
+		drivers []*engine
+	)
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, group := range [][]*engine{drivers[:min(1, len(drivers))], drivers[min(1, len(drivers)):]} {
+			var slots, lost, tails, voids, sweeps int64
+			for _, d := range group {
+				slots += d.counts.slots.Load()
+				lost += d.counts.lost.Load()
+				tails += d.counts.tails.Load()
+				voids += d.counts.voids.Load()
+				sweeps += d.counts.sweeps.Load()
+			}
+			t.Logf("%s: slots %d, lost %d, tail LISTs %d, voids %d, sweep LISTs %d", []string{"single (warm-up included)", "shared"}[i], slots, lost, tails, voids, sweeps)
+		}
+	}()
 	acceptance.RunFairness(t, acceptance.Fairness{
 		DefaultDuration: 10 * time.Second, // log slots come a few dozen a second: longer phases average out a loaded machine
 		Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
-			e, err := open(ctx, t, url)
-			if err == nil {
-				err = e.Initialize(ctx)
+			d, s, err := open(ctx, t, url)
+			if err != nil {
+				return nil, err
 			}
-			return e, err
+			mu.Lock()
+			drivers = append(drivers, d)
+			mu.Unlock()
+			e := persistence.NewEngineWithSettings("s3", d, s)
+			return e, e.Initialize(ctx)
 		},
 	})
 }

@@ -69,6 +69,9 @@ func (e *engine) voidHoles(ctx context.Context, holes []int64, grace time.Durati
 			landed[i] = true // or this void, retried by the SDK: reading it tells
 			return nil
 		}
+		if err == nil {
+			e.counts.voids.Add(1)
+		}
 		return err
 	})
 	if err != nil {
@@ -241,6 +244,7 @@ func (e *engine) voidPassed(batch []passedRange) {
 		hi = max(hi, r.to)
 	}
 	exists := map[int64]bool{}
+	e.counts.sweeps.Add(1)
 	start := ""
 	if lo > 0 {
 		start = e.k.log(lo)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/goeventstore/eventstore/persistence/driver"
@@ -30,8 +31,19 @@ const (
 // so that a writer recognises its own slot with a HEAD.
 const metaNonce = "nonce"
 
+// logCounts counts what an engine's log writes cost, for tests and
+// benchmarks that explain a rate (TestFairness logs them).
+type logCounts struct {
+	slots  atomic.Int64 // slots created with intents
+	lost   atomic.Int64 // creates that found the slot taken
+	tails  atomic.Int64 // LISTs of the tail by a writer
+	voids  atomic.Int64 // void slots created, by readers and sweeps
+	sweeps atomic.Int64 // LISTs of a sweep over slots passed over
+}
+
 // appender writes the log slots of one engine.
 type appender struct {
+	n    *logCounts
 	o    *objects
 	k    keys
 	wait time.Duration // bound of a slot write, which outlives the callers that queued it
@@ -198,6 +210,7 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 	lost := 0 // slots lost in a row
 	for {
 		if n == 0 || lost >= listAfter {
+			a.n.tails.Add(1)
 			t, err := a.tail(ctx, max(base, 0))
 			if err != nil {
 				return 0, batch, err
@@ -226,6 +239,7 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 				mine = found && m[metaNonce] == nonce
 			}
 			if !mine {
+				a.n.lost.Add(1)
 				a.known(n)
 				a.lostAt = time.Now()
 				a.spread = min(2*max(a.spread, 1), maxSpread)
@@ -248,6 +262,7 @@ func (a *appender) write(ctx context.Context, batch []*pending) (int64, []*pendi
 			return 0, batch, err
 		}
 		a.took = took
+		a.n.slots.Add(1)
 		a.known(n)
 		if n > base+1 {
 			a.skipped(base, n, took)
