@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 
 	"github.com/goeventstore/eventstore/acceptance"
@@ -31,13 +32,35 @@ func TestFairnessLatency(t *testing.T) {
 }
 
 // fairness runs acceptance.RunFairness on instances opened with copts (nil:
-// Open's).
+// Open's), and logs the requests and batches that the single instance
+// (the first opened) and the shared ones sent.
 func fairness(t *testing.T, copts *aztables.ClientOptions) {
 	url := isolatedURL(t)
+	var base policy.Transporter
+	if copts != nil {
+		base = copts.Transport
+	}
+	guards := []*guard{newGuard(t, base), newGuard(t, base)}
+	for _, g := range guards {
+		g.countOnly = true
+	}
+	defer func() {
+		for i, g := range guards {
+			r, b := g.counts()
+			t.Logf("%s: %d requests, %d of them batches", []string{"single (warm-up included)", "shared"}[i], r, b)
+		}
+	}()
+	opened := 0
 	acceptance.RunFairness(t, acceptance.Fairness{
 		DefaultDuration: 10 * time.Second, // log slots come a few dozen a second: longer phases average out a loaded machine
 		Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
-			d, s, err := open(url, copts)
+			o := &aztables.ClientOptions{}
+			if copts != nil {
+				*o = *copts
+			}
+			o.Transport = guards[min(opened, 1)]
+			opened++
+			d, s, err := open(url, o)
 			if err != nil {
 				return nil, err
 			}
