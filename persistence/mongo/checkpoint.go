@@ -45,11 +45,17 @@ import (
 //
 // An engine claims its next block when its block is half used, in the
 // background, so that its writers seldom wait for a claim. It tries the
-// first block above every number it knows of, or, if further, the block
-// as far above its last claim as that one was above the claim before (the
-// stride: engines that contend for long take the blocks between in turn,
-// so each mostly claims at the first try); after a lost claim, the next
-// block, and above the greatest _id stored after claimLoads lost in a row.
+// block after its last claim (or the first above every number it knows
+// of, if that is further), then after a lost claim 1, 2, 4... blocks
+// further, and above the greatest _id stored after claimLoads lost in a
+// row. Engines that claim side by side mostly find the block after their
+// last claim taken: in TestFairness (4 engines on FerretDB) about 1.2
+// claims are lost per claim won. That is not what sharing costs there:
+// blocks of 256 numbers, a quarter of the claims, gave the same rate. (A
+// stride, the next claim as far above the last as that was above the one
+// before, was considered and dropped: with no loss to correct it an engine
+// keeps whatever stride it first measured, and engines whose strides
+// differ leave blocks between them empty, for readers to fill.)
 // A commit whose stream's previous commit is at or above the block's next
 // number, or whose number was taken (a reader filled it), leaves the rest
 // of the block for the next.
