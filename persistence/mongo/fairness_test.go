@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/goeventstore/eventstore/acceptance"
 	"github.com/goeventstore/eventstore/internal/testserver"
@@ -57,7 +58,12 @@ func TestFairness(t *testing.T) {
 		acceptance.RunFairness(t, acceptance.Fairness{
 			LatencyBound: 20,
 			Open: func(ctx context.Context, t *testing.T) (*persistence.Engine, error) {
-				d, s, err := open(url)
+				// A longer operation timeout than the default 5 s: the
+				// turns' ReadAll from a checkpoint is a pass over the
+				// collection on FerretDB (it pushes no range on _id down),
+				// which after 15 s phases (EVENTSTORE_FAIRNESS_DURATION=30s)
+				// holds over 100,000 commits.
+				d, s, err := open(url, persistence.WithTimeout(time.Minute))
 				if err != nil {
 					return nil, err
 				}
