@@ -3,6 +3,7 @@ package mongo
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,21 +40,25 @@ func TestFairness(t *testing.T) {
 		}
 		url := isolatedURL(t)
 		var (
-			mu      sync.Mutex
-			drivers []*engine
-			of      = map[*persistence.Engine]*engine{}
+			mu       sync.Mutex
+			drivers  []*engine
+			of       = map[*persistence.Engine]*engine{}
+			prepared atomic.Int64
 		)
 		defer func() {
 			// What sharing cost (the single instance claims no block; the
 			// turns on one stream claim some): blocks claimed, claims
-			// lost, and inserts that met a taken number.
-			var claims, lost, taken int64
+			// lost, inserts that met a taken number, and reads of the
+			// greatest _id (a pass over the collection on FerretDB), of
+			// which Prepare asked for one per instance and run.
+			var claims, lost, taken, loads int64
 			for _, d := range drivers {
 				claims += d.cps.claims.Load()
 				lost += d.cps.lostClaims.Load()
 				taken += d.cps.collisions.Load()
+				loads += d.cps.loads.Load()
 			}
-			t.Logf("blocks claimed %d, claims lost %d, inserts at a taken number %d", claims, lost, taken)
+			t.Logf("blocks claimed %d, claims lost %d, inserts at a taken number %d, loads of the greatest _id %d (%d asked for by Prepare)", claims, lost, taken, loads, prepared.Load())
 		}()
 		acceptance.RunFairness(t, acceptance.Fairness{
 			LatencyBound: 20,
@@ -82,6 +87,7 @@ func TestFairness(t *testing.T) {
 				mu.Lock()
 				d := of[e]
 				mu.Unlock()
+				prepared.Add(1)
 				return d.loadCheckpoint(ctx, 0, true)
 			},
 		})
