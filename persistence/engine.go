@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"math"
@@ -441,11 +442,19 @@ func (e *Engine) readCommits(ctx context.Context, op, bucketID string, after int
 		err := yieldPages(yield, pager{
 			fetch: func(after int64, limit int, buf []Commit) ([]Commit, error) {
 				q := driver.CommitQuery{BucketID: bucketID, After: after, Limit: limit, Buf: buf}
+				cut := false
 				page, err := call(e, ctx, op, true, func(ctx context.Context) ([]Commit, error) {
-					return e.d.ReadCommits(ctx, q)
+					page, err := e.d.ReadCommits(ctx, q)
+					if errors.Is(err, driver.ErrPageCut) {
+						cut, err = true, nil
+					}
+					return page, err
 				})
 				if err == nil {
 					err = checkCheckpointPage(op, after, limit, bucketID, page)
+				}
+				if err == nil && cut {
+					err = errPageCut
 				}
 				return page, err
 			},

@@ -21,10 +21,11 @@ type fakeDriver struct {
 	mu      sync.Mutex
 	commits []Commit
 	calls   atomic.Int64
-	err     error                               // returned by every call when set
-	block   chan struct{}                       // when set, calls wait for it (or ctx)
-	page    func(q driver.CommitQuery) []Commit // overrides ReadCommits when set
-	stream  func(q driver.StreamQuery) []Commit // overrides ReadStream when set
+	err     error                                       // returned by every call when set
+	block   chan struct{}                               // when set, calls wait for it (or ctx)
+	page    func(q driver.CommitQuery) []Commit         // overrides ReadCommits when set
+	cut     func(q driver.CommitQuery) ([]Commit, bool) // overrides ReadCommits when set; true: with driver.ErrPageCut
+	stream  func(q driver.StreamQuery) []Commit         // overrides ReadStream when set
 	closed  atomic.Int64
 }
 
@@ -73,6 +74,13 @@ func (d *fakeDriver) ReadStream(ctx context.Context, q driver.StreamQuery) ([]Co
 func (d *fakeDriver) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]Commit, error) {
 	if err := d.wait(ctx); err != nil {
 		return nil, err
+	}
+	if d.cut != nil {
+		page, cut := d.cut(q)
+		if cut {
+			return page, driver.ErrPageCut
+		}
+		return page, nil
 	}
 	if d.page != nil {
 		return d.page(q), nil

@@ -1,6 +1,8 @@
 package persistence
 
 import (
+	"errors"
+	"fmt"
 	"math/bits"
 	"sync"
 )
@@ -106,7 +108,16 @@ func yieldPages(yield func(Commit, error) bool, p pager, after int64, limit int)
 		freePage(spare)
 	}()
 	page, err := p.fetch(after, limit, nil)
-	for fulls := 0; ; {
+	for fulls, stalls := 0, 0; ; {
+		cut := errors.Is(err, errPageCut)
+		if cut {
+			err = nil
+			if len(page) > 0 {
+				stalls = 0
+			} else if stalls++; stalls > maxStalls {
+				return fmt.Errorf("%d calls in a row waited for a writer and ran out of time: %w", stalls, ErrStorageUnavailable)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -136,6 +147,18 @@ func yieldPages(yield func(Commit, error) bool, p pager, after int64, limit int)
 				return nil
 			}
 		}
+		if cut && !full {
+			// Not the end: the engine ran out of time waiting for a
+			// writer. Ask again after the last commit, with a new call.
+			if len(page) > 0 {
+				after = p.key(&page[len(page)-1])
+			}
+			if guessed != nil {
+				dropped, guessed = append(dropped, guessed), nil
+			}
+			page, err = p.fetch(after, limit, pageBuf(page, limit))
+			continue
+		}
 		if !full {
 			return nil
 		}
@@ -153,6 +176,20 @@ func yieldPages(yield func(Commit, error) bool, p pager, after int64, limit int)
 		page, err = p.fetch(after, limit, pageBuf(page, limit))
 	}
 }
+
+// errPageCut is what a pager's fetch returns, with the page, when the
+// engine cut the page short waiting for a writer (driver.ErrPageCut): the
+// read goes on after the page's last commit.
+var errPageCut = errors.New("page cut short")
+
+// maxStalls is how many pages in a row may come back cut short and empty
+// before a read gives up with ErrStorageUnavailable. An engine waits for a
+// writer only until it may decide for it (Azure Tables: resolve_after, 3 s
+// by default, against an operation timeout of 5 s), so a read whose calls
+// keep running out of time without a commit is not getting answers in
+// time; the bound leaves room for an operation timeout several times
+// shorter than the wait.
+const maxStalls = 10
 
 // pageBuf returns the buffer for a page of a long read: spare, a page
 // already yielded, emptied, or, if it is nil or too small (the page grew),

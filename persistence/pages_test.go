@@ -3,8 +3,10 @@ package persistence
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -306,4 +308,71 @@ func TestAStreamReadGuesses(t *testing.T) {
 	if !slices.Contains(asked, 14) || !slices.Contains(asked, 46) {
 		t.Errorf("pages asked for after sequences %v, want the guesses 14 and 46 among them", asked)
 	}
+}
+
+// A page an engine cut short waiting for a writer (driver.ErrPageCut) is
+// not the end of the read: the read yields it and asks again after its
+// last commit, even when it came back empty.
+func TestACutPageIsNotTheEnd(t *testing.T) {
+	e, d := newFake(t)
+	var mu sync.Mutex
+	var asked []int64
+	undecided := 2 // the slot at 20 stays undecided for the first two calls that reach it
+	d.cut = func(q driver.CommitQuery) ([]Commit, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		asked = append(asked, q.After)
+		out := q.Buf[:0]
+		for cp := q.After + 1; cp <= 50 && len(out) < q.Limit; cp++ {
+			if cp == 20 && undecided > 0 {
+				undecided--
+				return out, true
+			}
+			out = append(out, Commit{Checkpoint: cp, CommitAttempt: CommitAttempt{BucketID: DefaultBucket, StreamID: "s"}})
+		}
+		return out, false
+	}
+	var got []int64
+	for c, err := range e.ReadAll(context.Background(), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c.Checkpoint)
+	}
+	want := make([]int64, 50)
+	for i := range want {
+		want[i] = int64(i + 1)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("read %v\nwant 1 to 50", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("pages asked for after %v", asked)
+	if n := strings.Count(fmt.Sprint(asked), " 19"); n < 2 {
+		t.Errorf("pages asked for after %v: want two after 19, the last commit before the undecided slot", asked)
+	}
+}
+
+// A read whose pages keep coming back cut short and empty gives up with
+// ErrStorageUnavailable: the engine is not getting answers in time.
+func TestCutPagesWithoutProgressGiveUp(t *testing.T) {
+	e, d := newFake(t)
+	d.cut = func(q driver.CommitQuery) ([]Commit, bool) { return q.Buf[:0], true }
+	n := 0
+	var last error
+	for _, err := range e.ReadAll(context.Background(), 0) {
+		if err == nil {
+			n++
+			continue
+		}
+		last = err
+	}
+	if n != 0 || !errors.Is(last, ErrStorageUnavailable) {
+		t.Fatalf("%d commits, error %v; want none and ErrStorageUnavailable", n, last)
+	}
+	if c := d.calls.Load(); c != maxStalls+1 {
+		t.Errorf("%d calls, want %d", c, maxStalls+1)
+	}
+	t.Log(last)
 }

@@ -168,8 +168,13 @@
 // page means "nothing more" to the portable layer, so a dead writer's slot
 // would otherwise hide the commits after it, acknowledged ones included,
 // from a ReadAll or a redispatch for resolve_after. The wait is bounded by
-// the call's timeout; if that comes first the page ends before the slot
-// (keep resolve_after below the timeout).
+// the call's timeout: a wait starts only with a quarter of it to spare,
+// and when that is not left the page ends before the slot with
+// driver.ErrPageCut, so that the portable layer reads on from there in a
+// new call rather than take the short page for the end (a ReadAll on a
+// slowed Azurite otherwise ended before acknowledged commits). A read
+// gives up with ErrStorageUnavailable only after several calls in a row
+// ran out of time without a commit.
 //
 // # Dispatch, deletes, purges
 //

@@ -51,11 +51,14 @@ func (e *engine) ReadStream(ctx context.Context, q driver.StreamQuery) ([]driver
 // order, resolving the slots without a cached decision and closing the
 // holes it meets (see holes.go). It waits for an undecided slot (see
 // settle) or a young hole, and ends the page before it only when the
-// call's deadline comes first: the caller asks again later.
+// call's deadline comes first: it then returns the page with
+// driver.ErrPageCut, and the portable layer asks again from there in a
+// new call.
 func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]driver.Commit, error) {
 	out := q.Buf[:0]
 	cur := q.After // every slot in (q.After, cur] exists and is passed
 	var known []slotTime
+	cut := false // the call's time ran out waiting for a writer
 	for {
 		filter := fmt.Sprintf("PartitionKey eq '%s' and RowKey gt '%s'", logPK, slotRK(cur))
 		if q.BucketID != "" {
@@ -68,7 +71,8 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 				return false, err
 			}
 			if e.late(ctx, 0) {
-				return false, nil // no time left: the page ends here, the caller reads on later
+				cut = true // no time left: the page ends here, the caller reads on in a new call
+				return false, nil
 			}
 			if n > cur+1 {
 				var st holeState
@@ -80,6 +84,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 					st, known, err = e.closeBetween(ctx, cur, n, r.Timestamp, known)
 				}
 				if err != nil || st == holePending {
+					cut = err == nil // a young hole, and no time left to wait
 					return false, err
 				}
 				if st == holeLanded {
@@ -96,6 +101,7 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 				st, err = e.settle(ctx, r)
 			}
 			if err != nil || st == pending {
+				cut = err == nil // an undecided slot, and no time left to wait
 				return false, err
 			}
 			if st == dead {
@@ -108,7 +114,10 @@ func (e *engine) ReadCommits(ctx context.Context, q driver.CommitQuery) ([]drive
 			out = append(out, c)
 			return len(out) < q.Limit, nil
 		})
-		if err != nil || !again || e.late(ctx, 0) {
+		if err == nil && (cut || again && e.late(ctx, 0)) {
+			return out, driver.ErrPageCut
+		}
+		if err != nil || !again {
 			return out, err
 		}
 	}

@@ -11,8 +11,10 @@ import (
 //
 // Reads return one page: at most Limit commits, as a slice the engine no
 // longer refers to (the portable layer clears it and reuses it, for later
-// pages of the read and for other reads). A page shorter than Limit means there is nothing more
-// right now; the portable layer asks for the next page from the last item.
+// pages of the read and for other reads). A page shorter than Limit means
+// there is nothing more right now (unless ReadCommits returns it with
+// ErrPageCut); the portable layer asks for the next page from the last
+// item.
 type Engine interface {
 	// Commit stores a atomically and returns it with the checkpoint it got.
 	//
@@ -49,6 +51,11 @@ type Engine interface {
 	// every commit exactly once: a commit must never become visible to
 	// ReadCommits after a commit with a greater checkpoint has been
 	// returned (see "Late commits" in the package documentation).
+	//
+	// An engine that waits for a writer before it can go on (an undecided
+	// slot, a hole that a write may still fill) and runs out of the call's
+	// time returns the commits before that point with ErrPageCut, so that
+	// the read is not taken to have ended there.
 	ReadCommits(ctx context.Context, q CommitQuery) ([]Commit, error)
 }
 

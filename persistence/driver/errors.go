@@ -54,3 +54,13 @@ var ErrOutcomeUnknown = errors.New("commit outcome unknown")
 // ErrUnsupported: the engine does not implement the capability a method
 // needs.
 var ErrUnsupported = errors.New("not supported by this engine")
+
+// ErrPageCut: ReadCommits stopped before the end of what it could return
+// because the call's time ran out while it waited for a writer (a slot not
+// yet decided, a hole a write may still fill). It is returned with the
+// commits read before that point, a page shorter than Limit (perhaps
+// empty), which then does not mean "nothing more": the portable layer
+// yields them and asks again after the last one, in a new call with a
+// time of its own, for as long as its caller waits. An engine that never
+// waits for writers never returns it.
+var ErrPageCut = errors.New("page cut short waiting for a writer")
