@@ -75,14 +75,7 @@ func fairness(t *testing.T, copts *aztables.ClientOptions) {
 			}
 			o.Transport = guards[min(opened, 1)]
 			opened++
-			// A longer operation timeout than the default 5 s: the turns'
-			// ReadAll waits at the holes the instances' lanes left until
-			// resolve_after (3 s) has passed, which a read only starts
-			// with time to spare (see late); on Azurite, after 15 s runs
-			// (EVENTSTORE_FAIRNESS_DURATION=30s), its queries took long
-			// enough that the page ended before the holes, and the read
-			// saw 19 of the turns' 24 commits.
-			d, s, err := open(url, o, persistence.WithTimeout(time.Minute))
+			d, s, err := open(url, o)
 			if err != nil {
 				return nil, err
 			}
