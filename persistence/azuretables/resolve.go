@@ -69,12 +69,12 @@ func (e *engine) resolve(ctx context.Context, r *row, force bool) (state, error)
 // writer's batch, or, once the slot is older than resolveAfter, the
 // reader's abort. It polls the slot's decision row, more slowly as it
 // waits, and gives up (pending) when ctx has too little time left: the
-// page then ends before the slot, and the caller reads on later.
+// page then ends before the slot with driver.ErrPageCut, and the portable
+// layer reads on from there in a new call.
 //
-// Readers of the log wait here rather than end the page at once: a page
-// that ends early reads as "nothing more" to the portable layer, so a slot
-// of a writer that died would hide every commit after it, acknowledged
-// ones included, until resolve_after had passed.
+// Readers of the log wait here rather than end the page at once: a poller
+// that met a slot of a writer that died would otherwise ask again and
+// again, and get nothing after it, until resolve_after had passed.
 func (e *engine) settle(ctx context.Context, r *row) (state, error) {
 	pause := 5 * time.Millisecond
 	for {
