@@ -15,6 +15,11 @@ import (
 	"github.com/goeventstore/eventstore/persistence/driver"
 )
 
+// logCommit is the commit at checkpoint cp of the fake logs below.
+func logCommit(cp int64) Commit {
+	return Commit{Checkpoint: cp, CommitAttempt: CommitAttempt{BucketID: DefaultBucket, StreamID: "s"}}
+}
+
 // synthetic returns a page function serving checkpoints 1..n, each call
 // recorded in calls (the query's After and Limit).
 func synthetic(n int64, mu *sync.Mutex, calls *[]driver.CommitQuery) func(q driver.CommitQuery) []Commit {
@@ -24,7 +29,7 @@ func synthetic(n int64, mu *sync.Mutex, calls *[]driver.CommitQuery) func(q driv
 		mu.Unlock()
 		out := q.Buf[:0]
 		for cp := q.After + 1; cp <= n && len(out) < q.Limit; cp++ {
-			out = append(out, Commit{Checkpoint: cp, CommitAttempt: CommitAttempt{BucketID: DefaultBucket, StreamID: "s"}})
+			out = append(out, logCommit(cp))
 		}
 		return out
 	}
@@ -246,7 +251,7 @@ func TestAWrongGuessIsDropped(t *testing.T) {
 				out := q.Buf[:0]
 				for cp := q.After + 1; cp <= 80 && len(out) < q.Limit; cp++ {
 					if !slices.Contains(gaps, cp) {
-						out = append(out, Commit{Checkpoint: cp, CommitAttempt: CommitAttempt{BucketID: DefaultBucket, StreamID: "s"}})
+						out = append(out, logCommit(cp))
 					}
 				}
 				return out
@@ -328,7 +333,7 @@ func TestACutPageIsNotTheEnd(t *testing.T) {
 				undecided--
 				return out, true
 			}
-			out = append(out, Commit{Checkpoint: cp, CommitAttempt: CommitAttempt{BucketID: DefaultBucket, StreamID: "s"}})
+			out = append(out, logCommit(cp))
 		}
 		return out, false
 	}
